@@ -1,0 +1,299 @@
+package fn
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/schema/v1alpha1"
+)
+
+// internalRegistryHosts are the host names of the OpenShift internal registry as pods
+// reference it.
+var internalRegistryHosts = []string{
+	"image-registry.openshift-image-registry.svc:5000/",
+	"image-registry.openshift-image-registry.svc/",
+}
+
+// Apply builds the objects of a validated PullAccess with resolved auths over the input
+// items: earlier output of the same PullAccess is replaced, ServiceAccounts and workloads of
+// the input are edited in place, and the generated objects follow the input in a fixed
+// order. global is the merged global pull secret, nil when the spec has none.
+func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, items []*yaml.RNode) ([]*yaml.RNode, Problems) {
+	var p Problems
+	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels, Annotations: pa.Spec.Secret.Annotations}
+	var kept, generated []*yaml.RNode
+	for _, it := range items {
+		if it.GetAnnotations()[manifest.AnnotationPullAccess] == pa.Metadata.Name &&
+			it.GetLabels()[manifest.LabelManagedBy] == manifest.ManagedBy {
+			continue // earlier output of this PullAccess: generated anew below
+		}
+		kept = append(kept, it)
+	}
+
+	secretName := pa.SecretName()
+	if len(auths) > 0 {
+		typ, key, payload := pa.SecretType(), ".dockerconfigjson", auths.DockerConfigJSON()
+		if typ == v1alpha1.SecretTypeDockercfg {
+			key, payload = ".dockercfg", auths.Dockercfg()
+		}
+		for _, ns := range pa.Spec.Namespaces {
+			generated = append(generated, owner.Secret(secretName, ns, typ, key, payload, auths.Keys()))
+		}
+	}
+
+	serviceAccounts := map[string]*yaml.RNode{}
+	for _, it := range kept {
+		if it.GetKind() == "ServiceAccount" {
+			serviceAccounts[namespaceOf(it)+"/"+it.GetName()] = it
+		}
+	}
+	for _, ns := range pa.Spec.Namespaces {
+		for _, sa := range pa.Spec.ServiceAccounts {
+			if in, ok := serviceAccounts[ns+"/"+sa]; ok {
+				if _, err := appendPullSecret(in, nil, secretName); err != nil {
+					p = append(p, objectProblem(in, "imagePullSecrets", err.Error()))
+				}
+				continue
+			}
+			generated = append(generated, owner.ServiceAccount(sa, ns, secretName))
+		}
+	}
+
+	if pa.Spec.Workloads != nil {
+		p = append(p, linkWorkloads(pa, kept, serviceAccounts, secretName)...)
+	}
+
+	byNamespace := map[string][]manifest.Subject{}
+	for _, ip := range pa.Spec.ImagePullers {
+		for _, sa := range ip.ServiceAccounts {
+			byNamespace[ip.Namespace] = append(byNamespace[ip.Namespace], manifest.ServiceAccountSubject(sa.Namespace, sa.Name))
+		}
+		for _, ns := range ip.Namespaces {
+			byNamespace[ip.Namespace] = append(byNamespace[ip.Namespace], manifest.NamespaceGroupSubject(ns))
+		}
+	}
+	for ns, subjects := range byNamespace {
+		generated = append(generated, owner.ImagePullerBinding(ns, subjects))
+	}
+
+	if global != nil {
+		g := manifest.Owner{Name: pa.Metadata.Name}
+		generated = append(generated, g.Secret(manifest.GlobalPullSecretName, manifest.GlobalPullSecretNS,
+			v1alpha1.SecretTypeDockerConfigJSON, ".dockerconfigjson", global.DockerConfigJSON(), global.Keys()))
+	}
+
+	sortObjects(generated)
+	return append(kept, generated...), p
+}
+
+// kindOrder is the order of generated kinds in the output.
+var kindOrder = map[string]int{"Secret": 0, "ServiceAccount": 1, "RoleBinding": 2}
+
+func sortObjects(objs []*yaml.RNode) {
+	sort.SliceStable(objs, func(i, j int) bool {
+		a, b := objs[i], objs[j]
+		if ka, kb := kindOrder[a.GetKind()], kindOrder[b.GetKind()]; ka != kb {
+			return ka < kb
+		}
+		if a.GetNamespace() != b.GetNamespace() {
+			return a.GetNamespace() < b.GetNamespace()
+		}
+		return a.GetName() < b.GetName()
+	})
+}
+
+// namespaceOf is an object's namespace, "default" when it names none, as kubectl applies it.
+func namespaceOf(n *yaml.RNode) string {
+	if ns := n.GetNamespace(); ns != "" {
+		return ns
+	}
+	return "default"
+}
+
+// appendPullSecret appends name to the imagePullSecrets list at path under n (n itself
+// when path is empty) unless an entry of that name is there; every other entry keeps its
+// place. It reports whether the list was empty before.
+func appendPullSecret(n *yaml.RNode, path []string, name string) (wasEmpty bool, err error) {
+	list, err := n.Pipe(yaml.LookupCreate(yaml.SequenceNode, append(append([]string(nil), path...), "imagePullSecrets")...))
+	if err != nil {
+		return false, fmt.Errorf("editing imagePullSecrets: %w", err)
+	}
+	entries, err := list.Elements()
+	if err != nil {
+		return false, fmt.Errorf("reading imagePullSecrets: %w", err)
+	}
+	for _, e := range entries {
+		if e.Field("name") != nil && yaml.GetValue(e.Field("name").Value) == name {
+			return false, nil
+		}
+	}
+	list.YNode().Style = 0
+	list.YNode().Content = append(list.YNode().Content, yaml.NewMapRNode(&map[string]string{"name": name}).YNode())
+	return len(entries) == 0, nil
+}
+
+// linkWorkloads adds the Secret to the pod template of every selected workload in the
+// Secret's namespaces, and warns where that cuts the pod off from its ServiceAccount's
+// pull secrets.
+func linkWorkloads(pa *v1alpha1.PullAccess, items []*yaml.RNode, serviceAccounts map[string]*yaml.RNode, secretName string) Problems {
+	var p Problems
+	inNamespaces := map[string]bool{}
+	for _, ns := range pa.Spec.Namespaces {
+		inNamespaces[ns] = true
+	}
+	sel := pa.Spec.Workloads
+	for _, it := range items {
+		kind := it.GetKind()
+		path := manifest.PodSpecPath(kind)
+		if path == nil || !inNamespaces[namespaceOf(it)] || !selected(sel, it) {
+			continue
+		}
+		podSpec, err := it.Pipe(yaml.Lookup(path...))
+		if err != nil || podSpec == nil {
+			continue // a Rollout with workloadRef, or no template: nothing to edit
+		}
+		field := strings.Join(path, ".") + ".imagePullSecrets"
+		wasEmpty, err := appendPullSecret(it, path, secretName)
+		if err != nil {
+			p = append(p, objectProblem(it, field, err.Error()))
+			continue
+		}
+		if wasEmpty {
+			if msg := inheritanceWarning(podSpec, serviceAccounts[namespaceOf(it)+"/"+serviceAccountOf(podSpec)], secretName); msg != "" {
+				w := objectProblem(it, field, msg)
+				w.Severity = framework.Warning
+				p = append(p, w)
+			}
+		}
+	}
+	return p
+}
+
+func serviceAccountOf(podSpec *yaml.RNode) string {
+	if f := podSpec.Field("serviceAccountName"); f != nil && yaml.GetValue(f.Value) != "" {
+		return yaml.GetValue(f.Value)
+	}
+	return "default"
+}
+
+// inheritanceWarning explains what the pod loses now that it has its own imagePullSecrets,
+// or returns "" when nothing it needs is known to be lost.
+func inheritanceWarning(podSpec, sa *yaml.RNode, secretName string) string {
+	sa0 := serviceAccountOf(podSpec)
+	for _, c := range []string{"initContainers", "containers", "ephemeralContainers"} {
+		list, _ := podSpec.Pipe(yaml.Lookup(c))
+		if list == nil {
+			continue
+		}
+		elems, _ := list.Elements()
+		for _, e := range elems {
+			img := e.Field("image")
+			if img == nil {
+				continue
+			}
+			for _, h := range internalRegistryHosts {
+				if strings.HasPrefix(yaml.GetValue(img.Value), h) {
+					return fmt.Sprintf("adding %s as a pod-level pull secret stops the pod from inheriting ServiceAccount %s's pull secrets, "+
+						"among them OpenShift's %s-dockercfg-* secret for the internal registry that image %s needs; "+
+						"link the Secret to the ServiceAccount instead (spec.serviceAccounts)", secretName, sa0, sa0, yaml.GetValue(img.Value))
+				}
+			}
+		}
+	}
+	if sa == nil {
+		return ""
+	}
+	var lost []string
+	if list, _ := sa.Pipe(yaml.Lookup("imagePullSecrets")); list != nil {
+		elems, _ := list.Elements()
+		for _, e := range elems {
+			if n := e.Field("name"); n != nil && yaml.GetValue(n.Value) != secretName {
+				lost = append(lost, yaml.GetValue(n.Value))
+			}
+		}
+	}
+	if len(lost) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("adding %s as a pod-level pull secret stops the pod from inheriting ServiceAccount %s's pull secrets (%s); "+
+		"link the Secret to the ServiceAccount instead (spec.serviceAccounts)", secretName, sa0, strings.Join(lost, ", "))
+}
+
+// selected tells whether a workload matches spec.workloads.
+func selected(sel *v1alpha1.WorkloadSelector, n *yaml.RNode) bool {
+	if len(sel.Kinds) > 0 && !contains(sel.Kinds, n.GetKind()) {
+		return false
+	}
+	if len(sel.Names) > 0 && !contains(sel.Names, n.GetName()) {
+		return false
+	}
+	return sel.LabelSelector == nil || matchLabels(sel.LabelSelector, n.GetLabels())
+}
+
+func matchLabels(ls *v1alpha1.LabelSelector, labels map[string]string) bool {
+	for k, v := range ls.MatchLabels {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	for _, e := range ls.MatchExpressions {
+		v, ok := labels[e.Key]
+		switch e.Operator {
+		case "In":
+			if !ok || !contains(e.Values, v) {
+				return false
+			}
+		case "NotIn":
+			if ok && contains(e.Values, v) {
+				return false
+			}
+		case "Exists":
+			if !ok {
+				return false
+			}
+		case "DoesNotExist":
+			if ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// objectProblem is an error about an input object.
+func objectProblem(n *yaml.RNode, field, msg string) Problem {
+	return Problem{
+		Severity: framework.Error,
+		Field:    field,
+		Message:  msg,
+		Object: &yaml.ResourceIdentifier{
+			TypeMeta: yaml.TypeMeta{APIVersion: n.GetApiVersion(), Kind: n.GetKind()},
+			NameMeta: yaml.NameMeta{Name: n.GetName(), Namespace: n.GetNamespace()},
+		},
+		File: pathOf(n),
+	}
+}
+
+// pathOf is the file an item came from, as kustomize and kpt annotate it.
+func pathOf(n *yaml.RNode) string {
+	a := n.GetAnnotations()
+	if p := a["internal.config.kubernetes.io/path"]; p != "" {
+		return p
+	}
+	return a["config.kubernetes.io/path"]
+}

@@ -1,0 +1,127 @@
+package fn
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+	k8syaml "sigs.k8s.io/yaml"
+
+	"pullgen.dev/pullgen/schema/v1alpha1"
+)
+
+// Decode reads a PullAccess from its YAML node. Fields the API does not know, and values
+// of the wrong shape, are problems naming their field path; Decode reports all of them.
+func Decode(node *yaml.RNode) (*v1alpha1.PullAccess, Problems) {
+	if node == nil || node.YNode() == nil {
+		return nil, Problems{{Message: "no PullAccess given (the function config is empty)"}}
+	}
+	doc := node.YNode()
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	var problems Problems
+	checkShape(doc, reflect.TypeOf(v1alpha1.PullAccess{}), "", &problems)
+	if problems != nil {
+		return nil, problems
+	}
+	text, err := node.String()
+	if err != nil {
+		return nil, Problems{{Message: fmt.Sprintf("encoding the PullAccess: %v", err)}}
+	}
+	pa := &v1alpha1.PullAccess{}
+	if err := k8syaml.Unmarshal([]byte(text), pa); err != nil {
+		return nil, Problems{{Message: fmt.Sprintf("decoding the PullAccess: %v", err)}}
+	}
+	return pa, nil
+}
+
+// hints explain fields that users write by mistake.
+var hints = map[string]string{
+	"password": "a password never appears literally in a spec: use passwordFrom (env or file)",
+	"auth":     "a credential never appears literally in a spec: use username or usernameFrom, and passwordFrom",
+}
+
+// checkShape walks n against the Go type t (by json tags) and records unknown fields and
+// values of the wrong kind.
+func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Tag == "!!null" {
+		return
+	}
+	wrong := func(want string) {
+		problems.add(path, fmt.Sprintf("must be %s", want))
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			wrong("an object")
+			return
+		}
+		fields := jsonFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			name := n.Content[i].Value
+			sub := joinPath(path, name)
+			ft, ok := fields[name]
+			if !ok {
+				msg := "unknown field"
+				if h, ok := hints[name]; ok {
+					msg += ": " + h
+				}
+				problems.add(sub, msg)
+				continue
+			}
+			checkShape(n.Content[i+1], ft, sub, problems)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			wrong("a list")
+			return
+		}
+		for i, item := range n.Content {
+			checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), problems)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			wrong("an object")
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			checkShape(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), problems)
+		}
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			wrong("a string")
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			wrong("true or false")
+		}
+	}
+}
+
+// jsonFields maps the json names of t's fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := make(map[string]reflect.Type, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			fields[name] = f.Type
+		}
+	}
+	return fields
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}

@@ -1,0 +1,78 @@
+// Package fn is the PullAccess KRM function: it reads a PullAccess (the function config),
+// validates it, resolves its credentials and turns the ResourceList's items into the items
+// plus the Secrets, ServiceAccount links, workload pull secrets and image-puller
+// RoleBindings the spec asks for, with results that follow the KRM function spec.
+package fn
+
+import (
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/dockercfg"
+)
+
+// Options say where a run happens.
+type Options struct {
+	// Resolver reads credential sources; its BaseDir is the spec's directory.
+	Resolver credsource.Resolver
+	// File is the PullAccess's file as the user names it, for results; when empty the
+	// config's path annotation is used.
+	File string
+}
+
+// Run processes one PullAccess over items. It returns the output items and the results;
+// when a result is an error the items are nil and nothing may be written.
+func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, framework.Results) {
+	src := Source{File: opts.File}
+	if src.File == "" && config != nil {
+		src.File = pathOf(config)
+	}
+	pa, problems := Decode(config)
+	if pa == nil {
+		return nil, problems.Results(src)
+	}
+	src.Name = pa.Metadata.Name
+	problems = append(problems, Validate(pa)...)
+	if problems.HasErrors() {
+		return nil, problems.Results(src)
+	}
+	auths, p := Resolve(pa, &opts.Resolver)
+	problems = append(problems, p...)
+	var global dockercfg.Auths
+	if pa.Spec.GlobalPullSecret != nil {
+		global, p = GlobalPullSecret(pa, &opts.Resolver, auths)
+		problems = append(problems, p...)
+	}
+	if pa.Encrypt() && (len(auths) > 0 || global != nil) {
+		problems.add("spec.output.encrypt", "SOPS encryption of the generated Secrets is not available in this version of pullgen, "+
+			"and pullgen never writes a plaintext credential unasked: set spec.output.encrypt: false for render-time use "+
+			"(an Argo CD plugin or a pipeline that applies at once), and never commit that output")
+	}
+	if problems.HasErrors() {
+		return nil, problems.Results(src)
+	}
+	out, p := Apply(pa, auths, global, items)
+	problems = append(problems, p...)
+	if problems.HasErrors() {
+		return nil, problems.Results(src)
+	}
+	return out, problems.Results(src)
+}
+
+// Processor is the framework.ResourceListProcessor of the KRM function.
+type Processor struct {
+	Options Options
+}
+
+// Process runs the function over a ResourceList. On error the items are left as they came
+// and the results say why; the returned error is the results.
+func (p *Processor) Process(rl *framework.ResourceList) error {
+	out, results := Run(rl.FunctionConfig, rl.Items, p.Options)
+	rl.Results = append(rl.Results, results...)
+	if results.ExitCode() != 0 {
+		return results
+	}
+	rl.Items = out
+	return nil
+}

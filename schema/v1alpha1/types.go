@@ -1,0 +1,223 @@
+// Package v1alpha1 holds the PullAccess API (apiVersion pullgen.dev/v1alpha1): the Go types
+// that are the single source of truth for the resource, its defaults and its JSON Schema.
+// Processing lives elsewhere (package fn and internal/...); this package only describes.
+package v1alpha1
+
+// Group, Version and Kind of the resource.
+const (
+	Group      = "pullgen.dev"
+	Version    = "v1alpha1"
+	APIVersion = Group + "/" + Version
+	Kind       = "PullAccess"
+)
+
+// Secret types a PullAccess may produce.
+const (
+	SecretTypeDockerConfigJSON = "kubernetes.io/dockerconfigjson"
+	SecretTypeDockercfg        = "kubernetes.io/dockercfg"
+)
+
+// Check modes of spec.check.
+const (
+	CheckError = "error"
+	CheckWarn  = "warn"
+	CheckOff   = "off"
+)
+
+// Conflict policies of spec.globalPullSecret.onConflict.
+const (
+	ConflictError   = "error"
+	ConflictReplace = "replace"
+	ConflictKeep    = "keep"
+)
+
+// DefaultEncryptedRegex is the SOPS selector used when spec.sops.encryptedRegex is empty.
+// It matches the Secret's data and stringData and never metadata.
+const DefaultEncryptedRegex = "^(data|stringData)$"
+
+// PullAccess declares which namespaces and ServiceAccounts may pull from which registries.
+type PullAccess struct {
+	APIVersion string     `json:"apiVersion" jsonschema:"enum=pullgen.dev/v1alpha1"`
+	Kind       string     `json:"kind" jsonschema:"enum=PullAccess"`
+	Metadata   ObjectMeta `json:"metadata"`
+	Spec       Spec       `json:"spec"`
+}
+
+// ObjectMeta is the part of Kubernetes object metadata that a PullAccess uses.
+type ObjectMeta struct {
+	// Name is the default name of the generated Secret.
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Spec is the desired pull access.
+type Spec struct {
+	// Secret shapes the generated image pull Secret.
+	Secret SecretSpec `json:"secret,omitempty"`
+	// Namespaces each get the Secret, the ServiceAccount links and the workload edits.
+	Namespaces []string `json:"namespaces,omitempty"`
+	// Registries are the credentials written into the Secret.
+	Registries []Registry `json:"registries,omitempty"`
+	// ServiceAccounts get the Secret linked for pull in every namespace.
+	ServiceAccounts []string `json:"serviceAccounts,omitempty"`
+	// Workloads selects the pod-bearing objects of the input that get the Secret.
+	Workloads *WorkloadSelector `json:"workloads,omitempty"`
+	// ImagePullers grant system:image-puller for cross-namespace pulls from the
+	// OpenShift internal registry.
+	ImagePullers []ImagePuller `json:"imagePullers,omitempty"`
+	// GlobalPullSecret produces openshift-config/pull-secret.
+	GlobalPullSecret *GlobalPullSecret `json:"globalPullSecret,omitempty"`
+	// Output controls encryption and the output directory.
+	Output Output `json:"output,omitempty"`
+	// SOPS sets the encryption keys; without it the nearest .sops.yaml applies.
+	SOPS *SOPS `json:"sops,omitempty"`
+	// Check runs the pull check over the result: error, warn (default) or off.
+	Check string `json:"check,omitempty" jsonschema:"enum=error,enum=warn,enum=off"`
+}
+
+// SecretSpec shapes the generated Secret.
+type SecretSpec struct {
+	// Name of the Secret; default metadata.name.
+	Name string `json:"name,omitempty"`
+	// Type is kubernetes.io/dockerconfigjson (default) or kubernetes.io/dockercfg.
+	Type        string            `json:"type,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Registry is one credential. Either Server with a username and password, or FromConfig.
+type Registry struct {
+	// Server is the auths key: host[:port][/path]; host labels may glob.
+	Server string `json:"server,omitempty"`
+	// Aliases are more auths keys that carry the same credential.
+	Aliases []string `json:"aliases,omitempty"`
+	// AuthServer is the host of a delegated authentication service; the credential is
+	// written for it too.
+	AuthServer   string  `json:"authServer,omitempty"`
+	Username     string  `json:"username,omitempty"`
+	UsernameFrom *Source `json:"usernameFrom,omitempty"`
+	PasswordFrom *Source `json:"passwordFrom,omitempty"`
+	Email        string  `json:"email,omitempty"`
+	// FromConfig imports the entries of a docker config.json or a podman auth.json.
+	FromConfig *FromConfig `json:"fromConfig,omitempty"`
+}
+
+// Source is where a credential value comes from: exactly one of Env or File.
+type Source struct {
+	// Env names an environment variable.
+	Env string `json:"env,omitempty"`
+	// File is a path relative to the spec's directory, plain or SOPS-encrypted.
+	File string `json:"file,omitempty"`
+	// Key selects a value inside a structured file (a.b.c).
+	Key string `json:"key,omitempty"`
+}
+
+// FromConfig imports credentials from a docker config.json or podman auth.json.
+type FromConfig struct {
+	// File is the config file, relative to the spec's directory.
+	File string `json:"file"`
+	// Registries filters the entries; default every entry.
+	Registries []string `json:"registries,omitempty"`
+	// CredentialHelpers resolves credsStore and credHelpers by running
+	// docker-credential-<name> get. Default false.
+	CredentialHelpers bool `json:"credentialHelpers,omitempty"`
+}
+
+// WorkloadSelector picks the workloads of the input that get the Secret.
+type WorkloadSelector struct {
+	// Kinds restricts the kinds; default every pod-bearing kind.
+	Kinds []string `json:"kinds,omitempty"`
+	// Names restricts the names.
+	Names []string `json:"names,omitempty"`
+	// LabelSelector restricts by the workload's labels.
+	LabelSelector *LabelSelector `json:"labelSelector,omitempty"`
+}
+
+// LabelSelector is the Kubernetes label selector.
+type LabelSelector struct {
+	MatchLabels      map[string]string          `json:"matchLabels,omitempty"`
+	MatchExpressions []LabelSelectorRequirement `json:"matchExpressions,omitempty"`
+}
+
+// LabelSelectorRequirement is one expression of a LabelSelector.
+type LabelSelectorRequirement struct {
+	Key      string   `json:"key"`
+	Operator string   `json:"operator" jsonschema:"enum=In,enum=NotIn,enum=Exists,enum=DoesNotExist"`
+	Values   []string `json:"values,omitempty"`
+}
+
+// ImagePuller grants system:image-puller in Namespace.
+type ImagePuller struct {
+	// Namespace is where the image streams live.
+	Namespace string `json:"namespace"`
+	// ServiceAccounts are bound one by one (oc policy add-role-to-user).
+	ServiceAccounts []ServiceAccountRef `json:"serviceAccounts,omitempty"`
+	// Namespaces bind every ServiceAccount of each namespace
+	// (group system:serviceaccounts:<ns>, oc policy add-role-to-group).
+	Namespaces []string `json:"namespaces,omitempty"`
+}
+
+// ServiceAccountRef names a ServiceAccount.
+type ServiceAccountRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+// GlobalPullSecret is the OpenShift cluster-wide pull secret.
+type GlobalPullSecret struct {
+	// Base is the cluster's current .dockerconfigjson.
+	Base Source `json:"base"`
+	// OnConflict decides when a key is in base and in spec: error (default), replace, keep.
+	OnConflict string `json:"onConflict,omitempty" jsonschema:"enum=error,enum=replace,enum=keep"`
+}
+
+// Output controls encryption and where generate writes.
+type Output struct {
+	// Encrypt SOPS-encrypts the Secrets' data. Default true.
+	Encrypt *bool `json:"encrypt,omitempty"`
+	// Dir is where generate writes without -o, relative to the spec.
+	Dir string `json:"dir,omitempty"`
+}
+
+// SOPS lists the recipients and options of the encryption.
+type SOPS struct {
+	Age              []string `json:"age,omitempty"`
+	PGP              []string `json:"pgp,omitempty"`
+	AWSKMS           []string `json:"awsKms,omitempty"`
+	GCPKMS           []string `json:"gcpKms,omitempty"`
+	AzureKeyVault    []string `json:"azureKeyVault,omitempty"`
+	HCVaultTransit   []string `json:"hcVaultTransit,omitempty"`
+	EncryptedRegex   string   `json:"encryptedRegex,omitempty"`
+	MACOnlyEncrypted bool     `json:"macOnlyEncrypted,omitempty"`
+}
+
+// SecretName is the name of the generated Secret.
+func (p *PullAccess) SecretName() string {
+	if p.Spec.Secret.Name != "" {
+		return p.Spec.Secret.Name
+	}
+	return p.Metadata.Name
+}
+
+// SecretType is the type of the generated Secret.
+func (p *PullAccess) SecretType() string {
+	if p.Spec.Secret.Type != "" {
+		return p.Spec.Secret.Type
+	}
+	return SecretTypeDockerConfigJSON
+}
+
+// Encrypt tells whether Secrets are to be SOPS-encrypted.
+func (p *PullAccess) Encrypt() bool {
+	return p.Spec.Output.Encrypt == nil || *p.Spec.Output.Encrypt
+}
+
+// CheckMode is spec.check with its default.
+func (p *PullAccess) CheckMode() string {
+	if p.Spec.Check == "" {
+		return CheckWarn
+	}
+	return p.Spec.Check
+}
