@@ -63,8 +63,8 @@ func (p Problems) Results(src Source) framework.Results {
 		ref := x.Object
 		if ref == nil {
 			ref = &yaml.ResourceIdentifier{
-				TypeMeta:   yaml.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind},
-				NameMeta:   yaml.NameMeta{Name: src.Name},
+				TypeMeta: yaml.TypeMeta{APIVersion: v1alpha1.APIVersion, Kind: v1alpha1.Kind},
+				NameMeta: yaml.NameMeta{Name: src.Name},
 			}
 		}
 		r.ResourceRef = ref

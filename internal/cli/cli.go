@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-
 )
 
 // Exit codes.
