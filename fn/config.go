@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	k8syaml "sigs.k8s.io/yaml"
 
@@ -12,18 +13,19 @@ import (
 )
 
 // Decode reads a PullAccess from its YAML node. Fields the API does not know, and values
-// of the wrong shape, are problems naming their field path; Decode reports all of them.
+// of the wrong shape, are problems naming their field path; Decode reports all of them and
+// decodes the rest, so that validation can report its own findings too.
 func Decode(node *yaml.RNode) (*v1alpha1.PullAccess, Problems) {
 	if node == nil || node.YNode() == nil {
 		return nil, Problems{{Message: "no PullAccess given (the function config is empty)"}}
 	}
+	node = node.Copy()
 	doc := node.YNode()
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
 	}
 	var problems Problems
-	checkShape(doc, reflect.TypeOf(v1alpha1.PullAccess{}), "", &problems)
-	if problems != nil {
+	if !checkShape(doc, reflect.TypeOf(v1alpha1.PullAccess{}), "", &problems) {
 		return nil, problems
 	}
 	text, err := node.String()
@@ -32,9 +34,9 @@ func Decode(node *yaml.RNode) (*v1alpha1.PullAccess, Problems) {
 	}
 	pa := &v1alpha1.PullAccess{}
 	if err := k8syaml.Unmarshal([]byte(text), pa); err != nil {
-		return nil, Problems{{Message: fmt.Sprintf("decoding the PullAccess: %v", err)}}
+		return nil, append(problems, Problem{Severity: framework.Error, Message: fmt.Sprintf("decoding the PullAccess: %v", err)})
 	}
-	return pa, nil
+	return pa, problems
 }
 
 // hints explain fields that users write by mistake.
@@ -43,9 +45,10 @@ var hints = map[string]string{
 	"auth":     "a credential never appears literally in a spec: use username or usernameFrom, and passwordFrom",
 }
 
-// checkShape walks n against the Go type t (by json tags) and records unknown fields and
-// values of the wrong kind.
-func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) {
+// checkShape walks n against the Go type t (by json tags), records unknown fields and
+// values of the wrong kind, and removes them from n so that the rest decodes. It returns
+// false when n itself has the wrong kind.
+func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) bool {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -53,7 +56,7 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) {
 		n = n.Alias
 	}
 	if n.Tag == "!!null" {
-		return
+		return true
 	}
 	wrong := func(want string) {
 		problems.add(path, fmt.Sprintf("must be %s", want))
@@ -62,9 +65,10 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			wrong("an object")
-			return
+			return false
 		}
 		fields := jsonFields(t)
+		var keep []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			name := n.Content[i].Value
 			sub := joinPath(path, name)
@@ -77,33 +81,46 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) {
 				problems.add(sub, msg)
 				continue
 			}
-			checkShape(n.Content[i+1], ft, sub, problems)
+			if checkShape(n.Content[i+1], ft, sub, problems) {
+				keep = append(keep, n.Content[i], n.Content[i+1])
+			}
 		}
+		n.Content = keep
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			wrong("a list")
-			return
+			return false
 		}
 		for i, item := range n.Content {
-			checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), problems)
+			if !checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), problems) {
+				*item = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+			}
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
 			wrong("an object")
-			return
+			return false
 		}
+		var keep []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			checkShape(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), problems)
+			if checkShape(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value), problems) {
+				keep = append(keep, n.Content[i], n.Content[i+1])
+			}
 		}
+		n.Content = keep
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			wrong("a string")
+			return false
 		}
+		n.Tag = "!!str" // 1.0 or yes is a string to the API
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 			wrong("true or false")
+			return false
 		}
 	}
+	return true
 }
 
 // jsonFields maps the json names of t's fields to their types.

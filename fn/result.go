@@ -107,7 +107,7 @@ func PrintResults(w io.Writer, results framework.Results) {
 		if r.File != nil && r.File.Path != "" {
 			line += r.File.Path + ": "
 		}
-		if r.ResourceRef != nil && r.ResourceRef.Kind != v1alpha1.Kind {
+		if r.ResourceRef != nil && r.ResourceRef.Name != "" {
 			line += objectName(r.ResourceRef) + ": "
 		}
 		if r.Field != nil {

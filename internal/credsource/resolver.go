@@ -1,7 +1,9 @@
 package credsource
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +49,11 @@ func (r *Resolver) readFile(name string) ([]byte, error) {
 	}
 	data, err := read(r.path(name))
 	if err != nil {
+		// The spec's own name for the file is clearer than the joined path; keep the cause.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
 	return data, nil
