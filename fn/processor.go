@@ -5,6 +5,8 @@
 package fn
 
 import (
+	"path/filepath"
+
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -14,7 +16,8 @@ import (
 
 // Options say where a run happens.
 type Options struct {
-	// Resolver reads credential sources; its BaseDir is the spec's directory.
+	// Resolver reads credential sources; its BaseDir is the spec's directory, found from
+	// the config when empty.
 	Resolver credsource.Resolver
 	// File is the PullAccess's file as the user names it, for results; when empty the
 	// config's path annotation is used.
@@ -27,6 +30,9 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	src := Source{File: opts.File}
 	if src.File == "" && config != nil {
 		src.File = pathOf(config)
+	}
+	if opts.Resolver.BaseDir == "" {
+		opts.Resolver.BaseDir = specDir(config)
 	}
 	pa, problems := Decode(config)
 	if pa == nil {
@@ -60,19 +66,16 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	return out, problems.Results(src)
 }
 
-// Processor is the framework.ResourceListProcessor of the KRM function.
-type Processor struct {
-	Options Options
-}
-
-// Process runs the function over a ResourceList. On error the items are left as they came
-// and the results say why; the returned error is the results.
-func (p *Processor) Process(rl *framework.ResourceList) error {
-	out, results := Run(rl.FunctionConfig, rl.Items, p.Options)
-	rl.Results = append(rl.Results, results...)
-	if results.ExitCode() != 0 {
-		return results
+// specDir is the directory a function config's relative paths resolve against: under
+// kpt, its package path joined with the config's own directory; else the working
+// directory, which kustomize sets to the kustomization's root.
+func specDir(config *yaml.RNode) string {
+	if config == nil {
+		return "."
 	}
-	rl.Items = out
-	return nil
+	pkg := config.GetAnnotations()["internal.config.kubernetes.io/package-path"]
+	if pkg == "" {
+		return "."
+	}
+	return filepath.Join(pkg, filepath.Dir(pathOf(config)))
 }

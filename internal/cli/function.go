@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -14,33 +13,44 @@ import (
 )
 
 // functionOptions are the options of the KRM function and legacy plugin modes: relative
-// paths resolve against the working directory, which kustomize sets to the
-// kustomization's root and kpt to the package's.
+// paths resolve against kpt's package path when kpt gives one, else against the working
+// directory, which kustomize sets to the kustomization's root.
 func functionOptions() fn.Options {
-	return fn.Options{Resolver: credsource.Resolver{BaseDir: ".", AllowHelpers: true}}
+	return fn.Options{Resolver: credsource.Resolver{AllowHelpers: true}}
 }
 
-// runFunction is the KRM function mode: a ResourceList on stdin, one on stdout. On error
-// the results go to stdout in the ResourceList and, one line each, to stderr.
+// runFunction is the KRM function mode: a ResourceList on stdin, one on stdout. The
+// function config is not echoed back (it may hold what a user should not have written
+// there). On error the output holds the results and no items, and the results go to
+// stderr one line each.
 func runFunction(std IO) int {
-	p := &fn.Processor{Options: functionOptions()}
-	var results framework.Results
-	process := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
-		err := p.Process(rl)
-		results = rl.Results
-		return err
-	})
-	var buf bytes.Buffer
-	err := framework.Execute(process, &kio.ByteReadWriter{Reader: std.Stdin, Writer: &buf, KeepReaderAnnotations: true})
-	fn.PrintResults(std.Stderr, results)
-	if results.ExitCode() != 0 {
-		std.Stdout.Write(buf.Bytes())
-		return ExitUsage
-	}
+	rw := &kio.ByteReadWriter{Reader: std.Stdin, KeepReaderAnnotations: true}
+	items, err := rw.Read()
 	if err != nil {
-		return fail(std, "reading the ResourceList: %v", err)
+		return fail(std, "reading the ResourceList on stdin: %v", err)
+	}
+	config := rw.FunctionConfig
+	rw.FunctionConfig = nil
+	out, results := fn.Run(config, items, functionOptions())
+	fn.PrintResults(std.Stderr, results)
+	if len(results) > 0 {
+		b, err := yaml.Marshal(results)
+		if err != nil {
+			return fail(std, "encoding the results: %v", err)
+		}
+		if rw.Results, err = yaml.Parse(string(b)); err != nil {
+			return fail(std, "encoding the results: %v", err)
+		}
+	}
+	var buf bytes.Buffer
+	rw.Writer = &buf
+	if err := rw.Write(out); err != nil {
+		return fail(std, "writing the ResourceList: %v", err)
 	}
 	std.Stdout.Write(buf.Bytes())
+	if results.ExitCode() != 0 {
+		return ExitUsage
+	}
 	return ExitOK
 }
 

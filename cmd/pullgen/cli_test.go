@@ -1,0 +1,192 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// TestGenerate writes an output directory, builds it with kustomize, regenerates it
+// unchanged, and shows that a failing run writes nothing.
+func TestGenerate(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "spec", "pullaccess.yaml"), strings.Replace(pullAccess, "%s\n", "", 1))
+	writeFile(t, filepath.Join(dir, "spec", "token.txt"), testToken+"\n")
+	out := filepath.Join(dir, "out")
+	mustRun(t, dir, nil, pullgen(), "generate", "spec/pullaccess.yaml", "-o", "out")
+	first := snapshot(t, out)
+	want := []string{
+		"kustomization.yaml",
+		"rolebinding-project-b-acme-image-puller.yaml",
+		"secret-team-a-acme.yaml", "secret-team-b-acme.yaml",
+		"serviceaccount-team-a-builder.yaml", "serviceaccount-team-a-default.yaml",
+		"serviceaccount-team-b-builder.yaml", "serviceaccount-team-b-default.yaml",
+	}
+	if got := keys(first); !reflect.DeepEqual(got, want) {
+		t.Fatalf("files = %v\nwant %v", got, want)
+	}
+	if k := tool(t, "kustomize"); k != "" {
+		built := parseObjects(t, mustRun(t, out, nil, k, "build", "."))
+		if len(built) != len(want)-1 {
+			t.Errorf("kustomize build of the output gave %d objects, want %d", len(built), len(want)-1)
+		}
+	}
+
+	// The same input gives the same bytes.
+	mustRun(t, dir, nil, pullgen(), "generate", "-o", "out", "spec/pullaccess.yaml")
+	if again := snapshot(t, out); !reflect.DeepEqual(first, again) {
+		t.Errorf("a second generate changed the output")
+	}
+
+	// A failure (here the token file is gone) writes nothing and leaves no staging files.
+	os.Remove(filepath.Join(dir, "spec", "token.txt"))
+	writeFile(t, filepath.Join(dir, "spec", "other.yaml"), strings.Replace(strings.Replace(pullAccess, "%s\n", "", 1), "name: acme", "name: other", 1))
+	r := run(t, dir, nil, "", pullgen(), "generate", "spec/other.yaml", "spec/pullaccess.yaml", "-o", "out")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "spec/pullaccess.yaml: PullAccess acme: spec.registries[0].passwordFrom: reading token.txt") {
+		t.Errorf("stderr does not name the file, object and field:\n%s", r.stderr)
+	}
+	if again := snapshot(t, out); !reflect.DeepEqual(first, again) {
+		t.Errorf("a failed generate changed the output directory")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".pullgen-") {
+			t.Errorf("staging directory left behind: %s", e.Name())
+		}
+	}
+
+	// A directory holding files pullgen did not write is refused, not wiped.
+	writeFile(t, filepath.Join(dir, "spec", "token.txt"), testToken+"\n")
+	writeFile(t, filepath.Join(out, "notes.yaml"), "kind: ConfigMap\n")
+	r = run(t, dir, nil, "", pullgen(), "generate", "spec/pullaccess.yaml", "-o", "out")
+	if r.code != 2 || !strings.Contains(r.stderr, "notes.yaml: not written by pullgen") {
+		t.Errorf("exit %d, stderr %s; want a refusal naming notes.yaml", r.code, r.stderr)
+	}
+}
+
+// TestFunctionErrors feeds the KRM function a PullAccess with several mistakes: every one
+// is reported at once as a KRM result naming the field, and on stderr; exit code 2.
+func TestFunctionErrors(t *testing.T) {
+	rl := `apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items: []
+functionConfig:
+  apiVersion: pullgen.dev/v1alpha1
+  kind: PullAccess
+  metadata:
+    name: acme
+    annotations: {config.kubernetes.io/path: specs/acme.yaml}
+  spec:
+    namespaces: [Team-A]
+    registries:
+    - server: quay.io/acme
+      username: robot
+      password: ` + testToken + `
+    serviceAccounts: [default]
+`
+	r := run(t, t.TempDir(), nil, rl, pullgen())
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2", r.code)
+	}
+	for _, want := range []string{
+		"specs/acme.yaml: PullAccess acme: spec.namespaces[0]: \"Team-A\" is not a valid namespace",
+		"specs/acme.yaml: PullAccess acme: spec.registries[0].password: unknown field",
+		"specs/acme.yaml: PullAccess acme: spec.registries[0].passwordFrom: is required",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	out, err := yaml.Parse(r.stdout)
+	if err != nil {
+		t.Fatalf("stdout is not a ResourceList: %v", err)
+	}
+	results, _ := out.Pipe(yaml.Lookup("results"))
+	elems, _ := results.Elements()
+	if len(elems) != 3 {
+		t.Fatalf("%d results, want 3:\n%s", len(elems), r.stdout)
+	}
+	for _, e := range elems {
+		m, _ := e.Map()
+		if m["severity"] != "error" || m["field"] == nil || m["file"] == nil || m["resourceRef"] == nil {
+			t.Errorf("result lacks severity, field, file or resourceRef: %v", m)
+		}
+	}
+	items, _ := out.Pipe(yaml.Lookup("items"))
+	if n, _ := items.Elements(); len(n) != 0 {
+		t.Errorf("a failed run emitted %d items", len(n))
+	}
+	// The literal password the user wrote by mistake is not repeated back.
+	if strings.Contains(r.stdout+r.stderr, testToken) {
+		t.Errorf("the password appears in the output")
+	}
+}
+
+// TestCredentialHelper resolves a docker config whose credentials sit in a credential
+// store, through a real docker-credential-<name> program on PATH, under kustomize; and
+// shows the clear error when the helper is missing.
+func TestCredentialHelper(t *testing.T) {
+	kustomize := tool(t, "kustomize")
+	helpers := t.TempDir()
+	writeFile(t, filepath.Join(helpers, "docker-credential-e2e"), `#!/bin/sh
+[ "$1" = get ] || exit 2
+read server
+[ "$server" = registry.acme.io ] || { echo "credentials not found in native keychain" >&2; exit 1; }
+printf '{"ServerURL":"%s","Username":"robot","Secret":"`+testToken+`"}\n' "$server"
+`)
+	os.Chmod(filepath.Join(helpers, "docker-credential-e2e"), 0o755)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "config.json"), `{"auths":{"registry.acme.io":{}},"credsStore":"e2e"}`)
+	writeFile(t, filepath.Join(dir, "pullaccess.yaml"), `apiVersion: pullgen.dev/v1alpha1
+kind: PullAccess
+metadata:
+  name: acme
+  annotations:
+`+execAnnotation+`
+spec:
+  namespaces: [team-a]
+  registries:
+  - fromConfig: {file: config.json, credentialHelpers: true}
+  output: {encrypt: false}
+`)
+	writeFile(t, filepath.Join(dir, "kustomization.yaml"), "generators: [pullaccess.yaml]\n")
+	env := []string{"PATH=" + helpers + string(os.PathListSeparator) + os.Getenv("PATH")}
+	objs := parseObjects(t, mustRun(t, dir, env, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "."))
+	if len(objs) != 1 {
+		t.Fatalf("%d objects, want the Secret", len(objs))
+	}
+	if got, want := string(decodedPayload(t, objs[0])), `{"auths":{"registry.acme.io":{"username":"robot","password":"`+testToken+`","auth":"cm9ib3Q6ZTJlLXNlY3JldC10b2tlbi0xMjM0"}}}`; got != want {
+		t.Errorf("payload %s, want %s", got, want)
+	}
+
+	writeFile(t, filepath.Join(dir, "config.json"), `{"auths":{"registry.acme.io":{}},"credsStore":"absent"}`)
+	r := run(t, dir, env, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
+	if r.code == 0 || !strings.Contains(r.stderr, "docker-credential-absent") {
+		t.Errorf("a missing helper: exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+func TestVersionAndSchema(t *testing.T) {
+	if out := mustRun(t, t.TempDir(), nil, pullgen(), "version"); !strings.HasPrefix(out, "pullgen v") {
+		t.Errorf("version printed %q", out)
+	}
+	committed, err := os.ReadFile(filepath.Join(repoRoot, "schema", "pullaccess.v1alpha1.schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run elsewhere than the source tree: the schema must not depend on it.
+	if out := mustRun(t, t.TempDir(), nil, pullgen(), "schema"); out != string(committed) {
+		t.Errorf("pullgen schema differs from the committed schema")
+	}
+	r := run(t, t.TempDir(), nil, "", pullgen(), "no-such-command")
+	if r.code != 2 {
+		t.Errorf("an unknown command exits %d, want 2", r.code)
+	}
+}
