@@ -1,13 +1,13 @@
 package fn
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-	k8syaml "sigs.k8s.io/yaml"
 
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
@@ -17,7 +17,7 @@ import (
 // decodes the rest, so that validation can report its own findings too.
 func Decode(node *yaml.RNode) (*v1alpha1.PullAccess, Problems) {
 	if node == nil || node.YNode() == nil {
-		return nil, Problems{{Message: "no PullAccess given (the function config is empty)"}}
+		return nil, Problems{{Severity: framework.Error, Message: "no PullAccess given (the function config is empty)"}}
 	}
 	node = node.Copy()
 	doc := node.YNode()
@@ -28,12 +28,13 @@ func Decode(node *yaml.RNode) (*v1alpha1.PullAccess, Problems) {
 	if !checkShape(doc, reflect.TypeOf(v1alpha1.PullAccess{}), "", &problems) {
 		return nil, problems
 	}
-	text, err := node.String()
+	// Through JSON with YAML 1.2 scalars: `check: off` stays the string "off".
+	data, err := node.MarshalJSON()
 	if err != nil {
-		return nil, Problems{{Message: fmt.Sprintf("encoding the PullAccess: %v", err)}}
+		return nil, Problems{{Severity: framework.Error, Message: fmt.Sprintf("encoding the PullAccess: %v", err)}}
 	}
 	pa := &v1alpha1.PullAccess{}
-	if err := k8syaml.Unmarshal([]byte(text), pa); err != nil {
+	if err := json.Unmarshal(data, pa); err != nil {
 		return nil, append(problems, Problem{Severity: framework.Error, Message: fmt.Sprintf("decoding the PullAccess: %v", err)})
 	}
 	return pa, problems

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 )
 
@@ -58,6 +59,10 @@ Exit codes: 0 success, 1 findings, 2 usage or input errors.
 func Main(args []string, std IO) int {
 	if std.Getenv == nil {
 		std.Getenv = os.Getenv
+	}
+	if os.Getenv("GOGC") == "" {
+		// pullgen runs for a moment: collect garbage half as often, for a little more memory.
+		debug.SetGCPercent(200)
 	}
 	if len(args) == 0 {
 		if std.StdinIsTerminal {

@@ -1,12 +1,13 @@
 // Package manifest builds the Kubernetes objects pullgen generates (image pull Secrets,
 // ServiceAccounts, system:image-puller RoleBindings) and knows where pod-bearing kinds keep
-// their pod spec. Objects are built from ordered structs so that their bytes are stable.
+// their pod spec. Objects are built as YAML nodes directly, fields in kubectl's order and
+// maps sorted, so that their bytes are stable and building thousands stays cheap.
 package manifest
 
 import (
 	"encoding/base64"
-	"fmt"
 	"sort"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -33,14 +34,6 @@ const (
 	serviceAccountsGroupPref = "system:serviceaccounts:"
 )
 
-// Meta is object metadata with its fields in kubectl's order.
-type Meta struct {
-	Name        string            `yaml:"name"`
-	Namespace   string            `yaml:"namespace,omitempty"`
-	Labels      map[string]string `yaml:"labels,omitempty"`
-	Annotations map[string]string `yaml:"annotations,omitempty"`
-}
-
 // Owner says which PullAccess generates an object and what it adds to its metadata.
 type Owner struct {
 	// Name of the PullAccess.
@@ -49,26 +42,28 @@ type Owner struct {
 	Labels, Annotations map[string]string
 }
 
-// meta builds the metadata of a generated object.
-func (o Owner) meta(name, ns string, labels, annotations map[string]string) Meta {
-	m := Meta{Name: name, Namespace: ns, Labels: map[string]string{}, Annotations: map[string]string{}}
+// meta builds the metadata of a generated object: the given labels and annotations plus
+// pullgen's own.
+func (o Owner) meta(name, ns string, labels, annotations map[string]string) *yaml.Node {
+	l := map[string]string{LabelManagedBy: ManagedBy}
 	for k, v := range labels {
-		m.Labels[k] = v
+		l[k] = v
 	}
+	a := map[string]string{AnnotationPullAccess: o.Name}
 	for k, v := range annotations {
-		m.Annotations[k] = v
+		a[k] = v
 	}
-	m.Labels[LabelManagedBy] = ManagedBy
-	m.Annotations[AnnotationPullAccess] = o.Name
+	m := mapping("name", str(name))
+	if ns != "" {
+		m.Content = append(m.Content, str("namespace"), str(ns))
+	}
+	m.Content = append(m.Content, str("labels"), strMap(l), str("annotations"), strMap(a))
 	return m
 }
 
-type secret struct {
-	APIVersion string            `yaml:"apiVersion"`
-	Kind       string            `yaml:"kind"`
-	Metadata   Meta              `yaml:"metadata"`
-	Type       string            `yaml:"type"`
-	Data       map[string]string `yaml:"data"`
+// object starts an object with its apiVersion, kind and metadata.
+func object(apiVersion, kind string, meta *yaml.Node, rest ...any) *yaml.RNode {
+	return yaml.NewRNode(mapping(append([]any{"apiVersion", str(apiVersion), "kind", str(kind), "metadata", meta}, rest...)...))
 }
 
 // Secret builds an image pull Secret of type typ in ns whose data key dataKey holds
@@ -76,46 +71,30 @@ type secret struct {
 func (o Owner) Secret(name, ns, typ, dataKey string, payload []byte, registries []string) *yaml.RNode {
 	keys := append([]string(nil), registries...)
 	sort.Strings(keys)
-	ann := map[string]string{AnnotationRegistries: joinComma(keys)}
+	ann := map[string]string{AnnotationRegistries: strings.Join(keys, ",")}
 	for k, v := range o.Annotations {
 		ann[k] = v
 	}
-	return mustNode(secret{
-		APIVersion: "v1",
-		Kind:       "Secret",
-		Metadata:   o.meta(name, ns, o.Labels, ann),
-		Type:       typ,
-		Data:       map[string]string{dataKey: base64.StdEncoding.EncodeToString(payload)},
-	})
-}
-
-// LocalObjectReference is an entry of imagePullSecrets.
-type LocalObjectReference struct {
-	Name string `yaml:"name"`
-}
-
-type serviceAccount struct {
-	APIVersion       string                 `yaml:"apiVersion"`
-	Kind             string                 `yaml:"kind"`
-	Metadata         Meta                   `yaml:"metadata"`
-	ImagePullSecrets []LocalObjectReference `yaml:"imagePullSecrets"`
+	return object("v1", "Secret", o.meta(name, ns, o.Labels, ann),
+		"type", str(typ),
+		"data", mapping(dataKey, str(base64.StdEncoding.EncodeToString(payload))))
 }
 
 // ServiceAccount builds a ServiceAccount that carries just the given pull secrets.
 func (o Owner) ServiceAccount(name, ns string, secrets ...string) *yaml.RNode {
-	sa := serviceAccount{APIVersion: "v1", Kind: "ServiceAccount", Metadata: o.meta(name, ns, nil, nil)}
+	list := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, s := range secrets {
-		sa.ImagePullSecrets = append(sa.ImagePullSecrets, LocalObjectReference{Name: s})
+		list.Content = append(list.Content, mapping("name", str(s)))
 	}
-	return mustNode(sa)
+	return object("v1", "ServiceAccount", o.meta(name, ns, nil, nil), "imagePullSecrets", list)
 }
 
 // Subject is a RoleBinding subject.
 type Subject struct {
-	Kind      string `yaml:"kind"`
-	APIGroup  string `yaml:"apiGroup,omitempty"`
-	Name      string `yaml:"name"`
-	Namespace string `yaml:"namespace,omitempty"`
+	Kind      string
+	APIGroup  string
+	Name      string
+	Namespace string
 }
 
 // ServiceAccountSubject is the subject `oc policy add-role-to-user ROLE
@@ -130,18 +109,16 @@ func NamespaceGroupSubject(ns string) Subject {
 	return Subject{Kind: "Group", APIGroup: RBACGroup, Name: serviceAccountsGroupPref + ns}
 }
 
-type roleRef struct {
-	APIGroup string `yaml:"apiGroup"`
-	Kind     string `yaml:"kind"`
-	Name     string `yaml:"name"`
-}
-
-type roleBinding struct {
-	APIVersion string    `yaml:"apiVersion"`
-	Kind       string    `yaml:"kind"`
-	Metadata   Meta      `yaml:"metadata"`
-	RoleRef    roleRef   `yaml:"roleRef"`
-	Subjects   []Subject `yaml:"subjects"`
+func (s Subject) node() *yaml.Node {
+	n := mapping("kind", str(s.Kind))
+	if s.APIGroup != "" {
+		n.Content = append(n.Content, str("apiGroup"), str(s.APIGroup))
+	}
+	n.Content = append(n.Content, str("name"), str(s.Name))
+	if s.Namespace != "" {
+		n.Content = append(n.Content, str("namespace"), str(s.Namespace))
+	}
+	return n
 }
 
 // ImagePullerBindingName is the name of the RoleBinding a PullAccess writes in each
@@ -171,31 +148,39 @@ func (o Owner) ImagePullerBinding(ns string, subjects []Subject) *yaml.RNode {
 		}
 		return a.Name < b.Name
 	})
-	return mustNode(roleBinding{
-		APIVersion: RBACGroup + "/v1",
-		Kind:       "RoleBinding",
-		Metadata:   o.meta(ImagePullerBindingName(o.Name), ns, nil, nil),
-		RoleRef:    roleRef{APIGroup: RBACGroup, Kind: "ClusterRole", Name: ImagePullerRole},
-		Subjects:   subs,
-	})
+	list := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, s := range subs {
+		list.Content = append(list.Content, s.node())
+	}
+	return object(RBACGroup+"/v1", "RoleBinding", o.meta(ImagePullerBindingName(o.Name), ns, nil, nil),
+		"roleRef", mapping("apiGroup", str(RBACGroup), "kind", str("ClusterRole"), "name", str(ImagePullerRole)),
+		"subjects", list)
 }
 
-func joinComma(keys []string) string {
-	out := ""
-	for i, k := range keys {
-		if i > 0 {
-			out += ","
-		}
-		out += k
-	}
-	return out
+// str is a string scalar; the encoder quotes it where YAML would read it as another type.
+func str(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: s}
 }
 
-// mustNode encodes one of this package's structs as a YAML node; they always encode.
-func mustNode(v any) *yaml.RNode {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("encoding %T: %v", v, err))
+// mapping builds a mapping from alternating keys (strings) and values (nodes).
+func mapping(kv ...any) *yaml.Node {
+	m := &yaml.Node{Kind: yaml.MappingNode, Content: make([]*yaml.Node, 0, len(kv))}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m.Content = append(m.Content, str(kv[i].(string)), kv[i+1].(*yaml.Node))
 	}
-	return yaml.MustParse(string(b))
+	return m
+}
+
+// strMap builds a mapping of strings with sorted keys.
+func strMap(m map[string]string) *yaml.Node {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	n := &yaml.Node{Kind: yaml.MappingNode, Content: make([]*yaml.Node, 0, 2*len(m))}
+	for _, k := range keys {
+		n.Content = append(n.Content, str(k), str(m[k]))
+	}
+	return n
 }
