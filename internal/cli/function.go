@@ -3,11 +3,11 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
-	"io"
-	"os"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
