@@ -60,6 +60,7 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	}
 	out, p := Apply(pa, auths, global, items)
 	problems = append(problems, p...)
+	problems = append(problems, pullCheck(pa, auths, out)...)
 	if problems.HasErrors() {
 		return nil, problems.Results(src)
 	}

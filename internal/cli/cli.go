@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"pullgen.dev/pullgen/internal/pullcheck"
 )
 
 // Exit codes.
@@ -77,7 +79,7 @@ func Main(args []string, std IO) int {
 	case "install":
 		return runInstall(args[1:], std)
 	case "check":
-		return fail(std, "check: TODO") // pullcheck.Main(args[1:], std.Stdin, std.Stdout, std.Stderr)
+		return pullcheck.Main(args[1:], std.Stdin, std.Stdout, std.Stderr)
 	case "schema":
 		return runSchema(args[1:], std)
 	case "version", "--version":

@@ -1,0 +1,195 @@
+package pullcheck
+
+import (
+	"sort"
+	"strconv"
+)
+
+// Severity of a finding.
+type Severity string
+
+// Severities, from the most to the least severe.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityInfo    Severity = "info"
+)
+
+// rank orders severities, the most severe highest.
+func (s Severity) rank() int {
+	switch s {
+	case SeverityError:
+		return 2
+	case SeverityWarning:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// Finding is what the check says about one container image, or about one object's field
+// when it is not tied to an image (a missing Secret, an unknown ServiceAccount). Findings of
+// the same pod may share their PullSecrets and Credentials slices: treat them as read-only.
+type Finding struct {
+	// File is the file (or kustomization directory, or "-") the object comes from.
+	File string `json:"file"`
+	// Kind, Namespace and Name identify the object.
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Container and Image are set for image findings.
+	Container string `json:"container,omitempty"`
+	Image     string `json:"image,omitempty"`
+	// Field is the field path, e.g. spec.template.spec.containers[1].image.
+	Field string `json:"field"`
+	// Line is the field's line in File, 0 when unknown.
+	Line int `json:"line"`
+	// PullSecrets are the names of the pod's pull secrets, in order.
+	PullSecrets []string `json:"pullSecrets"`
+	// Credentials are the credentials the kubelet tries for the image, in its order.
+	Credentials []Credential `json:"credentials"`
+	// Severity is error, warning or info.
+	Severity Severity `json:"severity"`
+	// Rule is the identifier of the rule (RuleMissingCredential…).
+	Rule string `json:"rule"`
+	// Message says what happens, naming Secrets and registry keys, never credentials.
+	Message string `json:"message"`
+}
+
+// IsImage reports whether the finding is about a container image.
+func (f *Finding) IsImage() bool { return f.Container != "" }
+
+// Rule identifiers.
+const (
+	RuleMissingCredential     = "missing-credential"
+	RuleAuthenticatedPull     = "authenticated-pull"
+	RuleAnonymousPull         = "anonymous-pull"
+	RuleInvalidImage          = "invalid-image"
+	RuleMissingSecret         = "missing-secret"
+	RuleInvalidSecret         = "invalid-secret"
+	RuleUnknownSecretKeys     = "unknown-secret-keys"
+	RuleUnknownServiceAccount = "unknown-service-account"
+	RuleMissingImagePuller    = "missing-image-puller"
+	RuleInternalSecretLost    = "internal-registry-secret-lost"
+	RuleInternalRegistryPull  = "internal-registry-pull"
+)
+
+// RuleInfo describes a rule, for SARIF and documentation.
+type RuleInfo struct {
+	ID          string
+	Severity    Severity
+	Description string
+}
+
+// Rules lists every rule of the check.
+var Rules = []RuleInfo{
+	{RuleMissingCredential, SeverityError, "An image from a private registry (declared by a PullAccess or --private) gets no credential from the pod's pull secrets."},
+	{RuleInvalidSecret, SeverityError, "A pull secret of the pod cannot be parsed by the kubelet (invalid JSON, auth not base64 of user:password), so every pull of the pod fails."},
+	{RuleMissingSecret, SeverityError, "A pull secret named by the pod or its ServiceAccount is not in the namespace."},
+	{RuleMissingImagePuller, SeverityError, "An image of the OpenShift internal registry in another namespace, with no system:image-puller binding there for the pod's ServiceAccount."},
+	{RuleInternalSecretLost, SeverityError, "The pod's own imagePullSecrets replace its ServiceAccount's, so it loses the internal-registry <sa>-dockercfg-* secret, and none of its secrets matches the internal registry."},
+	{RuleInvalidImage, SeverityError, "The image name cannot be parsed (InvalidImageName)."},
+	{RuleUnknownServiceAccount, SeverityWarning, "The pod's ServiceAccount is not in the input, so its pull secrets are unknown."},
+	{RuleUnknownSecretKeys, SeverityWarning, "A pull secret is encrypted and carries no pullgen.dev/registries annotation, so its registry keys are unknown."},
+	{RuleAuthenticatedPull, SeverityInfo, "The kubelet pulls the image with the listed credentials, in that order."},
+	{RuleAnonymousPull, SeverityInfo, "No pull secret matches the image and its registry is not declared private: an anonymous pull."},
+	{RuleInternalRegistryPull, SeverityInfo, "An image of the OpenShift internal registry that the pod may pull."},
+}
+
+// Summary counts findings.
+type Summary struct {
+	Images   int `json:"images"`
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+}
+
+// Summarize counts findings by severity and the image findings.
+func Summarize(findings []Finding) Summary {
+	var s Summary
+	for i := range findings {
+		if findings[i].IsImage() {
+			s.Images++
+		}
+		switch findings[i].Severity {
+		case SeverityError:
+			s.Errors++
+		case SeverityWarning:
+			s.Warnings++
+		default:
+			s.Infos++
+		}
+	}
+	return s
+}
+
+// HasErrors reports whether any finding is an error.
+func HasErrors(findings []Finding) bool {
+	for i := range findings {
+		if findings[i].Severity == SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// SortFindings orders findings by file, kind, namespace, name and field (indexes compared
+// as numbers), then rule, a total deterministic order.
+func SortFindings(findings []Finding) {
+	sort.SliceStable(findings, func(i, j int) bool {
+		a, b := &findings[i], &findings[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.Field != b.Field {
+			return naturalLess(a.Field, b.Field)
+		}
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		return a.Message < b.Message
+	})
+}
+
+// naturalLess compares strings with runs of digits compared as numbers, so that
+// containers[2] comes before containers[10].
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, _ := strconv.ParseUint(a[:da], 10, 64)
+			nb, _ := strconv.ParseUint(b[:db], 10, 64)
+			if na != nb {
+				return na < nb
+			}
+			if da != db {
+				return da < db
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+// digitRun returns the length of the leading run of ASCII digits.
+func digitRun(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,200 @@
+package pullcheck
+
+import (
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// PullAccess identity, read from the input to learn which registries are private.
+const (
+	pullAccessGroup = "pullgen.dev"
+	pullAccessKind  = "PullAccess"
+)
+
+// nsName identifies a namespaced object.
+type nsName struct{ ns, name string }
+
+// objRef is an input object with its identity resolved.
+type objRef struct {
+	obj  *Object
+	file string
+	m    meta
+	ns   string
+}
+
+// line returns the line of n when the object's lines are lines of its file.
+func (r objRef) line(n *yaml.Node) int {
+	if n == nil || !r.obj.Lines {
+		return 0
+	}
+	return n.Line
+}
+
+// secretEntry is a Secret of the input, parsed on first use.
+type secretEntry struct {
+	node   *yaml.Node
+	parsed bool
+	info   secretInfo
+}
+
+// pullSecretRef is one entry of an imagePullSecrets list.
+type pullSecretRef struct {
+	name  string
+	field string
+	node  *yaml.Node
+}
+
+// saEntry is a ServiceAccount of the input.
+type saEntry struct {
+	ref         objRef
+	pullSecrets []pullSecretRef
+	reported    bool
+}
+
+// workload is a pod-bearing object.
+type workload struct {
+	ref    objRef
+	spec   *yaml.Node
+	prefix string
+}
+
+// index is the input, sorted by what the check needs.
+type index struct {
+	secrets   map[nsName]*secretEntry
+	sas       map[nsName]*saEntry
+	bindings  map[string][]pullerBinding
+	cluster   []pullerBinding
+	private   Keyring
+	workloads []workload
+}
+
+// buildIndex classifies the input objects.
+func buildIndex(objs []Object, opts Options) *index {
+	ix := &index{
+		secrets:  map[nsName]*secretEntry{},
+		sas:      map[nsName]*saEntry{},
+		bindings: map[string][]pullerBinding{},
+	}
+	defNS := opts.namespace()
+	for i := range objs {
+		o := &objs[i]
+		if o.Node == nil {
+			continue
+		}
+		n := o.Node.YNode()
+		file := o.File
+		if file == "" {
+			file = fileOf(n)
+		}
+		m := readMeta(n)
+		ns := m.namespace
+		if ns == "" {
+			ns = defNS
+		}
+		ref := objRef{obj: o, file: file, m: m, ns: ns}
+		switch {
+		case m.kind == "Secret" && group(m.apiVersion) == "":
+			ix.secrets[nsName{ns, m.name}] = &secretEntry{node: n}
+		case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
+			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: pullSecretRefs(n, "")}
+		case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
+			ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
+		case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":
+			if b, ok := readPullerBinding(n, m, ns); ok {
+				if m.kind == "ClusterRoleBinding" {
+					ix.cluster = append(ix.cluster, b)
+				} else {
+					ix.bindings[ns] = append(ix.bindings[ns], b)
+				}
+			}
+		default:
+			if spec, prefix := podSpec(n, m); spec != nil {
+				ix.workloads = append(ix.workloads, workload{ref: ref, spec: spec, prefix: prefix})
+			}
+		}
+	}
+	from := opts.PrivateFrom
+	if from == "" {
+		from = "--private"
+	}
+	ix.addPrivate(from, opts.Private)
+	return ix
+}
+
+// pullSecretRefs reads the imagePullSecrets of a pod spec or ServiceAccount.
+func pullSecretRefs(n *yaml.Node, prefix string) []pullSecretRef {
+	var out []pullSecretRef
+	base := "imagePullSecrets"
+	if prefix != "" {
+		base = prefix + "." + base
+	}
+	for i, it := range items(field(n, "imagePullSecrets")) {
+		nameNode := field(it, "name")
+		name := scalar(nameNode)
+		if name == "" {
+			continue
+		}
+		out = append(out, pullSecretRef{name: name, field: base + "[" + strconv.Itoa(i) + "].name", node: nameNode})
+	}
+	return out
+}
+
+// pullAccessRegistries returns the registry keys a PullAccess declares.
+func pullAccessRegistries(n *yaml.Node) []string {
+	var out []string
+	for _, r := range items(path(n, "spec", "registries")) {
+		if s := scalar(field(r, "server")); s != "" {
+			out = append(out, s)
+		}
+		for _, a := range items(field(r, "aliases")) {
+			if s := scalar(a); s != "" {
+				out = append(out, s)
+			}
+		}
+		for _, a := range items(path(r, "fromConfig", "registries")) {
+			if s := scalar(a); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// dockerHubHosts are the names of Docker Hub that generation writes as
+// https://index.docker.io/v1/.
+var dockerHubHosts = map[string]bool{"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true}
+
+// addPrivate declares registry keys private. A Docker Hub key is declared under docker.io
+// too, since generation writes it as https://index.docker.io/v1/ which covers every Docker
+// Hub image.
+func (ix *index) addPrivate(source string, keys []string) {
+	for _, k := range keys {
+		norm, ok := NormalizeKey(k)
+		if !ok || !ix.private.add(source, k, k) {
+			continue
+		}
+		host, rest, _ := strings.Cut(norm, "/")
+		if dockerHubHosts[host] && host != dockerHubDomain {
+			alias := dockerHubDomain
+			if rest != "" {
+				alias += "/" + rest
+			}
+			ix.private.add(source, alias, k)
+		}
+	}
+}
+
+// secret returns what the check knows of a Secret, or nil when it is not in the input.
+func (ix *index) secret(ns, name string, opts Options) *secretInfo {
+	e := ix.secrets[nsName{ns, name}]
+	if e == nil {
+		return nil
+	}
+	if !e.parsed {
+		e.info = readSecret(e.node, name, opts.Decrypt)
+		e.parsed = true
+	}
+	return &e.info
+}

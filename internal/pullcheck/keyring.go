@@ -1,0 +1,199 @@
+package pullcheck
+
+import (
+	"net"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Credential is one credential the kubelet would try for an image: the Secret it comes from
+// and its auths key exactly as it is written in that Secret. It never holds a password.
+type Credential struct {
+	Secret   string `json:"secret"`
+	Registry string `json:"registry"`
+}
+
+// Keyring holds the registry keys of a pod's pull secrets and looks up credentials for an
+// image the way the kubelet's pkg/credentialprovider BasicDockerKeyring does.
+//
+// Keys are parsed as URLs (https:// added when there is no http(s) scheme, the scheme then
+// ignored, a leading /v1/ or /v2/ of the path removed); unique keys are tried in reverse
+// lexical order and every credential under every matching key is returned; only when no key
+// matched do the credentials under index.docker.io apply, and only to Docker Hub images.
+// The zero value is an empty keyring ready for use.
+type Keyring struct {
+	keys  []keyringKey
+	creds map[string][]Credential
+	dirty bool
+}
+
+// keyringKey is one normalized key with its parsed form.
+type keyringKey struct {
+	key   string
+	glob  urlParts
+	valid bool
+}
+
+// urlParts is a schemeless URL split the way the kubelet compares them.
+type urlParts struct {
+	labels []string
+	port   string
+	path   string
+}
+
+// dockerHubKey is the key under which the kubelet keeps Docker Hub credentials for its
+// fallback (https://index.docker.io/v1/ normalizes to it).
+const dockerHubKey = "index.docker.io"
+
+// Add records the auths keys of one Secret, in the order given. It returns the keys the
+// kubelet ignores because they do not parse as a URL.
+func (k *Keyring) Add(secret string, registries []string) (ignored []string) {
+	for _, reg := range registries {
+		if !k.add(secret, reg, reg) {
+			ignored = append(ignored, reg)
+		}
+	}
+	return ignored
+}
+
+// add records one key, remembering it as written; false when the key is not a URL.
+func (k *Keyring) add(secret, registry, written string) bool {
+	key, ok := NormalizeKey(registry)
+	if !ok {
+		return false
+	}
+	if k.creds == nil {
+		k.creds = map[string][]Credential{}
+	}
+	if _, seen := k.creds[key]; !seen {
+		glob, valid := parseSchemeless(key)
+		k.keys = append(k.keys, keyringKey{key: key, glob: glob, valid: valid})
+		k.dirty = true
+	}
+	k.creds[key] = append(k.creds[key], Credential{Secret: secret, Registry: written})
+	return true
+}
+
+// NormalizeKey turns an auths key into the kubelet's keyring key: host, or host and path,
+// after adding a scheme, dropping it, and trimming a leading /v1/ or /v2/ of the path. It
+// reports false for a key that is not a URL, which the kubelet ignores.
+func NormalizeKey(registry string) (string, bool) {
+	value := registry
+	if !strings.HasPrefix(value, "https://") && !strings.HasPrefix(value, "http://") {
+		value = "https://" + value
+	}
+	parsed, err := url.Parse(value)
+	if err != nil {
+		return "", false
+	}
+	path := parsed.Path
+	if strings.HasPrefix(path, "/v2/") || strings.HasPrefix(path, "/v1/") {
+		path = path[3:]
+	}
+	if path != "" && path != "/" {
+		return parsed.Host + path, true
+	}
+	return parsed.Host, true
+}
+
+// Keys returns the keyring's unique keys in the order the kubelet tries them.
+func (k *Keyring) Keys() []string {
+	k.sort()
+	out := make([]string, len(k.keys))
+	for i, kk := range k.keys {
+		out[i] = kk.key
+	}
+	return out
+}
+
+// Len returns the number of unique keys.
+func (k *Keyring) Len() int { return len(k.keys) }
+
+func (k *Keyring) sort() {
+	if !k.dirty {
+		return
+	}
+	sort.Slice(k.keys, func(i, j int) bool { return k.keys[i].key > k.keys[j].key })
+	k.dirty = false
+}
+
+// Lookup returns the credentials the kubelet tries for an image, in its order. The image is
+// a repository as NormalizeImage returns it (docker.io/library/nginx); an unnormalized name
+// is matched as written, as the kubelet would match it.
+func (k *Keyring) Lookup(repo string) []Credential {
+	target, ok := parseSchemeless(repo)
+	if !ok {
+		return nil
+	}
+	return k.lookup(repo, target)
+}
+
+func (k *Keyring) lookup(repo string, target urlParts) []Credential {
+	k.sort()
+	var out []Credential
+	for _, kk := range k.keys {
+		if kk.valid && urlsMatch(kk.glob, target) {
+			out = append(out, k.creds[kk.key]...)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if isDockerHubImage(repo) {
+		if hub := k.creds[dockerHubKey]; len(hub) > 0 {
+			return append([]Credential(nil), hub...)
+		}
+	}
+	return nil
+}
+
+// MatchKey reports whether the kubelet would use the credentials under a keyring key
+// (as NormalizeKey returns it) for an image repository, without the Docker Hub fallback.
+func MatchKey(key, repo string) bool {
+	glob, ok := parseSchemeless(key)
+	if !ok {
+		return false
+	}
+	target, ok := parseSchemeless(repo)
+	if !ok {
+		return false
+	}
+	return urlsMatch(glob, target)
+}
+
+// parseSchemeless parses a URL without a scheme and splits it into host labels, port and
+// path, as the kubelet's ParseSchemelessURL and SplitURL do.
+func parseSchemeless(s string) (urlParts, bool) {
+	u, err := url.Parse("https://" + s)
+	if err != nil {
+		return urlParts{}, false
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		host, port = u.Host, ""
+	}
+	return urlParts{labels: strings.Split(host, "."), port: port, path: u.Path}, true
+}
+
+// urlsMatch is the kubelet's URLsMatch: equal ports (as strings), the same number of host
+// labels each matching as a glob, and the target path starting with the glob path.
+func urlsMatch(glob, target urlParts) bool {
+	if glob.port != target.port || len(glob.labels) != len(target.labels) {
+		return false
+	}
+	if !strings.HasPrefix(target.path, glob.path) {
+		return false
+	}
+	for i, g := range glob.labels {
+		if g == target.labels[i] && !strings.ContainsAny(g, `*?[\`) {
+			continue
+		}
+		ok, err := filepath.Match(g, target.labels[i])
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,194 @@
+package pullcheck
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// StdinPath is the path argument that reads manifests from standard input.
+const StdinPath = "-"
+
+// kustomizationFiles are the names that make a directory a kustomization.
+var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// Load reads the manifests named by paths: files, directories (recursively, *.yaml, *.yml
+// and *.json, skipping hidden directories and files that are not Kubernetes objects), a
+// kustomization directory (built in process, plugins disabled; its objects' file is the
+// directory), or "-" for stdin. Errors name the file.
+func Load(paths []string, stdin io.Reader) ([]Object, error) {
+	var out []Object
+	for _, p := range paths {
+		objs, err := loadPath(p, stdin)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// loadPath reads one path argument.
+func loadPath(p string, stdin io.Reader) ([]Object, error) {
+	if p == StdinPath {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading stdin: %w", err)
+		}
+		objs, err := ParseManifests(data, StdinPath)
+		if err != nil {
+			return nil, fmt.Errorf("reading stdin: %w", err)
+		}
+		return objs, nil
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if !st.IsDir() {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", p, err)
+		}
+		objs, err := ParseManifests(data, p)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", p, err)
+		}
+		return objs, nil
+	}
+	return loadDir(p)
+}
+
+// isKustomization reports whether dir holds a kustomization file.
+func isKustomization(dir string) bool {
+	for _, name := range kustomizationFiles {
+		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// loadDir reads a directory: a kustomization is built, anything else walked recursively, a
+// kustomization found inside being built in place of its files.
+func loadDir(dir string) ([]Object, error) {
+	if isKustomization(dir) {
+		return BuildKustomization(dir)
+	}
+	var out []Object
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		if d.IsDir() {
+			if p != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if p != dir && isKustomization(p) {
+				objs, err := BuildKustomization(p)
+				if err != nil {
+					return err
+				}
+				out = append(out, objs...)
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+		default:
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", p, err)
+		}
+		objs, err := ParseManifests(data, p)
+		if err != nil {
+			// Not Kubernetes manifests (templates, other tools' config): skip.
+			return nil
+		}
+		out = append(out, objs...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// BuildKustomization runs kustomize build on dir in process, with plugins disabled and
+// kustomize's root-only load restrictions. The objects' file is dir.
+func BuildKustomization(dir string) ([]Object, error) {
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		return nil, fmt.Errorf("building kustomization %s: %w", dir, err)
+	}
+	nodes := rm.ToRNodeSlice()
+	out := make([]Object, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, Object{Node: n, File: dir})
+	}
+	return out, nil
+}
+
+// ParseManifests parses a YAML or JSON stream of Kubernetes objects, expanding kind List,
+// skipping documents that are not objects (no apiVersion or kind). Line numbers are kept.
+func ParseManifests(data []byte, file string) ([]Object, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []Object
+	for doc := 1; ; doc++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parsing YAML document %d: %w", doc, err)
+		}
+		root := deref(&n)
+		if root == nil || root.Kind != yaml.MappingNode {
+			continue
+		}
+		out = appendObject(out, root, file)
+	}
+	return out, nil
+}
+
+// appendObject adds an object, or the items of a List.
+func appendObject(out []Object, n *yaml.Node, file string) []Object {
+	m := readMeta(n)
+	if m.apiVersion == "" || m.kind == "" {
+		return out
+	}
+	if strings.HasSuffix(m.kind, "List") && field(n, "items") != nil && m.apiVersion == "v1" {
+		for _, it := range items(field(n, "items")) {
+			if it = deref(it); it != nil && it.Kind == yaml.MappingNode {
+				out = appendObject(out, it, file)
+			}
+		}
+		return out
+	}
+	return append(out, Object{Node: yaml.NewRNode(n), File: file, Lines: true})
+}
+
+// sortedKeys returns the keys of a map, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,113 @@
+package pullcheck
+
+import (
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Small readers over yaml.Node. The check walks nodes directly rather than through kyaml's
+// filters: it only reads, and it reads tens of thousands of objects.
+
+// field returns the value of key in a mapping node, or nil.
+func field(n *yaml.Node, key string) *yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return deref(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// path follows a chain of keys through mapping nodes.
+func path(n *yaml.Node, keys ...string) *yaml.Node {
+	for _, k := range keys {
+		n = field(n, k)
+		if n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// deref unwraps document and alias nodes.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			if len(n.Content) == 0 {
+				return nil
+			}
+			n = n.Content[0]
+		case yaml.AliasNode:
+			n = n.Alias
+		default:
+			return n
+		}
+	}
+	return nil
+}
+
+// scalar returns the value of a scalar node, or "" for anything else.
+func scalar(n *yaml.Node) string {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+// items returns the elements of a sequence node, or nil.
+func items(n *yaml.Node) []*yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+// stringMap returns the scalar entries of a mapping node with their value nodes.
+func stringMap(n *yaml.Node) map[string]*yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	m := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		m[n.Content[i].Value] = deref(n.Content[i+1])
+	}
+	return m
+}
+
+// meta is the identity of an object.
+type meta struct {
+	apiVersion, kind, namespace, name string
+}
+
+// readMeta reads apiVersion, kind, metadata.name and metadata.namespace.
+func readMeta(n *yaml.Node) meta {
+	md := field(n, "metadata")
+	return meta{
+		apiVersion: scalar(field(n, "apiVersion")),
+		kind:       scalar(field(n, "kind")),
+		namespace:  scalar(field(md, "namespace")),
+		name:       scalar(field(md, "name")),
+	}
+}
+
+// annotation returns one annotation of an object.
+func annotation(n *yaml.Node, key string) string {
+	return scalar(path(n, "metadata", "annotations", key))
+}
+
+// group returns the API group of an apiVersion ("" for the core group).
+func group(apiVersion string) string {
+	for i := 0; i < len(apiVersion); i++ {
+		if apiVersion[i] == '/' {
+			return apiVersion[:i]
+		}
+	}
+	return ""
+}
