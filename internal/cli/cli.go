@@ -50,6 +50,7 @@ Usage:
   pullgen generate SPEC... [-o DIR]
                                  write one file per resource and a kustomization.yaml
   pullgen install [DIR]          install as a kustomize legacy plugin
+  pullgen render [DIR]           Argo CD plugin: build DIR in process, decrypt, print
   pullgen check [PATH...|-]      predict image pull failures (exit 1 on errors)
   pullgen schema                 print the JSON Schema of PullAccess
   pullgen version                print the version
@@ -78,6 +79,8 @@ func Main(args []string, std IO) int {
 		return runGenerate(args[1:], std)
 	case "install":
 		return runInstall(args[1:], std)
+	case "render":
+		return runRender(args[1:], std)
 	case "check":
 		return pullcheck.Main(args[1:], std.Stdin, std.Stdout, std.Stderr)
 	case "schema":
