@@ -52,6 +52,7 @@ Usage:
   pullgen install [DIR]          install as a kustomize legacy plugin
   pullgen render [DIR]           Argo CD plugin: build DIR in process, decrypt, print
   pullgen check [PATH...|-]      predict image pull failures (exit 1 on errors)
+  pullgen diff [PATH...]         compare committed output with its specs (exit 1 on drift)
   pullgen schema                 print the JSON Schema of PullAccess
   pullgen version                print the version
 
@@ -79,6 +80,8 @@ func Main(args []string, std IO) int {
 		return runGenerate(args[1:], std)
 	case "install":
 		return runInstall(args[1:], std)
+	case "diff":
+		return runDiff(args[1:], std)
 	case "render":
 		return runRender(args[1:], std)
 	case "check":

@@ -13,17 +13,16 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
-// runGenerate is `pullgen generate SPEC... [-o DIR]`.
+// runGenerate is `pullgen generate SPEC... [-o DIR] [--quiet]`.
 func runGenerate(args []string, std IO) int {
 	fs := flag.NewFlagSet("pullgen generate", flag.ContinueOnError)
 	fs.SetOutput(std.Stderr)
 	outDir := fs.String("o", "", "output directory (default: each spec's spec.output.dir)")
+	quiet := fs.Bool("quiet", false, "print no summary")
 	specs, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -31,65 +30,35 @@ func runGenerate(args []string, std IO) int {
 	if len(specs) == 0 {
 		return fail(std, "generate: give at least one PullAccess file")
 	}
-	outputs := map[string][]*yaml.RNode{} // directory → objects
-	failed := false
-	for _, file := range specs {
-		specsIn, err := readPullAccesses(file)
-		if err != nil {
-			fmt.Fprintf(std.Stderr, "pullgen: %v\n", err)
-			failed = true
-			continue
-		}
-		for _, spec := range specsIn {
-			opts := fn.Options{File: file, Resolver: credsource.Resolver{BaseDir: filepath.Dir(file), AllowHelpers: true}}
-			out, results := fn.Run(spec, nil, opts)
-			fn.PrintResults(std.Stderr, results)
-			if results.ExitCode() != 0 {
-				failed = true
-				continue
-			}
-			dir := *outDir
-			if dir == "" {
-				d, _ := spec.Pipe(yaml.Lookup("spec", "output", "dir"))
-				if d == nil || yaml.GetValue(d) == "" {
-					fmt.Fprintf(std.Stderr, "%s: spec.output.dir: not set: give -o DIR or set spec.output.dir\n", file)
-					failed = true
-					continue
-				}
-				dir = filepath.Join(filepath.Dir(file), yaml.GetValue(d))
-			}
-			outputs[filepath.Clean(dir)] = append(outputs[filepath.Clean(dir)], out...)
-		}
-	}
-	if failed {
+	jobs, ok := findJobs(specs, *outDir, std, true)
+	outputs, ok2 := runJobs(jobs, std, false)
+	if !ok || !ok2 {
 		fmt.Fprintln(std.Stderr, "pullgen: nothing written")
 		return ExitUsage
 	}
-	dirs := make([]string, 0, len(outputs))
-	for d := range outputs {
-		dirs = append(dirs, d)
-	}
-	sort.Strings(dirs)
-	staged := make([]*stagedDir, 0, len(dirs))
+	staged := make([]*stagedDir, 0, len(outputs))
 	defer func() {
 		for _, s := range staged {
 			s.discard()
 		}
 	}()
-	for _, d := range dirs {
-		files, err := Files(outputs[d])
+	for _, o := range outputs {
+		files, err := Files(o.objects)
 		if err != nil {
-			return fail(std, "%s: %v; nothing written", d, err)
+			return fail(std, "%s: %v; nothing written", o.dir, err)
 		}
-		s, err := stage(d, files)
+		s, err := stage(o.dir, files)
 		if err != nil {
 			return fail(std, "%v; nothing written", err)
 		}
 		staged = append(staged, s)
 	}
-	for _, s := range staged {
+	for i, s := range staged {
 		if err := s.commit(); err != nil {
 			return fail(std, "%v", err)
+		}
+		if !*quiet {
+			fmt.Fprintln(std.Stderr, "pullgen: "+outputs[i].summary())
 		}
 	}
 	return ExitOK
@@ -122,12 +91,7 @@ func readPullAccesses(file string) ([]*yaml.RNode, error) {
 func Files(objs []*yaml.RNode) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, o := range objs {
-		parts := []string{o.GetKind()}
-		if ns := o.GetNamespace(); ns != "" {
-			parts = append(parts, ns)
-		}
-		parts = append(parts, o.GetName())
-		name := strings.NewReplacer(":", "-", "/", "-").Replace(strings.ToLower(strings.Join(parts, "-"))) + ".yaml"
+		name := fileName(o)
 		if _, dup := files[name]; dup {
 			return nil, fmt.Errorf("two generated objects would both be written to %s: give the PullAccesses distinct Secret names", name)
 		}
@@ -150,6 +114,16 @@ func Files(objs []*yaml.RNode) (map[string][]byte, error) {
 	}
 	files["kustomization.yaml"] = k.Bytes()
 	return files, nil
+}
+
+// fileName is the file generate writes an object to.
+func fileName(o *yaml.RNode) string {
+	parts := []string{o.GetKind()}
+	if ns := o.GetNamespace(); ns != "" {
+		parts = append(parts, ns)
+	}
+	parts = append(parts, o.GetName())
+	return strings.NewReplacer(":", "-", "/", "-").Replace(strings.ToLower(strings.Join(parts, "-"))) + ".yaml"
 }
 
 // stagedDir is an output directory written next to its final place, waiting to replace it.

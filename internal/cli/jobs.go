@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/fn"
+	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/manifest"
+)
+
+// job is one PullAccess of a spec file and the directory its output goes to.
+type job struct {
+	file string
+	node *yaml.RNode
+	dir  string
+}
+
+// findJobs reads the PullAccesses of spec files. The output directory is outDir when
+// given, else each spec's spec.output.dir relative to the spec; without either, a job is an
+// error when required, and skipped otherwise.
+func findJobs(specs []string, outDir string, std IO, required bool) ([]job, bool) {
+	var jobs []job
+	ok := true
+	for _, file := range specs {
+		nodes, err := readPullAccesses(file)
+		if err != nil {
+			fmt.Fprintf(std.Stderr, "pullgen: %v\n", err)
+			ok = false
+			continue
+		}
+		for _, n := range nodes {
+			dir := outDir
+			if dir == "" {
+				d, _ := n.Pipe(yaml.Lookup("spec", "output", "dir"))
+				if d == nil || yaml.GetValue(d) == "" {
+					if required {
+						fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.output.dir: not set: give -o DIR or set spec.output.dir\n", file, n.GetName())
+						ok = false
+					}
+					continue
+				}
+				dir = filepath.Join(filepath.Dir(file), yaml.GetValue(d))
+			}
+			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir)})
+		}
+	}
+	return jobs, ok
+}
+
+// output is what the jobs writing into one directory produced.
+type output struct {
+	dir     string
+	objects []*yaml.RNode
+	// namespaces and registries count what the specs cover, for the summary.
+	namespaces, registries map[string]bool
+}
+
+// runJobs runs every job and groups the objects by output directory, sorted by directory.
+// Results are printed; ok is false when any is an error.
+func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
+	byDir := map[string]*output{}
+	ok := true
+	for _, j := range jobs {
+		opts := fn.Options{File: j.file, Resolver: credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true}}
+		out, results := fn.Run(j.node, nil, opts)
+		fn.PrintResults(std.Stderr, results)
+		if results.ExitCode() != 0 {
+			ok = false
+			continue
+		}
+		o := byDir[j.dir]
+		if o == nil {
+			o = &output{dir: j.dir, namespaces: map[string]bool{}, registries: map[string]bool{}}
+			byDir[j.dir] = o
+		}
+		o.objects = append(o.objects, out...)
+		for _, obj := range out {
+			if obj.GetKind() == "Secret" {
+				o.namespaces[obj.GetNamespace()] = true
+				for _, k := range strings.Split(obj.GetAnnotations()[manifest.AnnotationRegistries], ",") {
+					if k != "" {
+						o.registries[k] = true
+					}
+				}
+			}
+		}
+	}
+	var outs []*output
+	for _, o := range byDir {
+		outs = append(outs, o)
+	}
+	sort.Slice(outs, func(i, j int) bool { return outs[i].dir < outs[j].dir })
+	return outs, ok
+}
+
+// summary says in a line what an output holds.
+func (o *output) summary() string {
+	kinds := map[string]int{}
+	for _, obj := range o.objects {
+		kinds[obj.GetKind()]++
+	}
+	var parts []string
+	for _, k := range []string{"Secret", "ServiceAccount", "RoleBinding"} {
+		if kinds[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
+		}
+	}
+	return fmt.Sprintf("%s: %d resources (%s), %d namespaces, %d registries",
+		o.dir, len(o.objects), strings.Join(parts, ", "), len(o.namespaces), len(o.registries))
+}
