@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 
 // requiredTools are installed by make tools (and so by .ci/run); the others come with the
 // machine image and their tests skip where they are absent.
-var requiredTools = map[string]bool{"kustomize": true}
+var requiredTools = map[string]bool{"kustomize": true, "pre-commit": true, "git": true}
 
 // tool returns the path of a command-line tool, skipping the test (or failing it in CI,
 // for a tool the project installs itself) when it is missing.
