@@ -190,3 +190,43 @@ func TestVersionAndSchema(t *testing.T) {
 		t.Errorf("an unknown command exits %d, want 2", r.code)
 	}
 }
+
+// TestDiff compares committed output with its spec: in step, a changed password (masked),
+// and a namespace added; then generate brings it back in step.
+func TestDiff(t *testing.T) {
+	dir := t.TempDir()
+	spec := strings.Replace(strings.Replace(pullAccess, "%s\n", "", 1), "output: {encrypt: false}", "output: {encrypt: false, dir: out}", 1)
+	writeFile(t, filepath.Join(dir, "spec", "pullaccess.yaml"), spec)
+	writeFile(t, filepath.Join(dir, "spec", "token.txt"), testToken+"\n")
+	r := run(t, dir, nil, "", pullgen(), "generate", "spec/pullaccess.yaml")
+	if r.code != 0 || !strings.Contains(r.stderr, "7 resources (2 Secrets, 4 ServiceAccounts, 1 RoleBinding), 2 namespaces, 1 registries") {
+		t.Fatalf("generate: exit %d, summary %q", r.code, r.stderr)
+	}
+	if r := run(t, dir, nil, "", pullgen(), "diff", "--quiet"); r.code != 0 || r.stdout != "" || r.stderr != "" {
+		t.Fatalf("in step: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	writeFile(t, filepath.Join(dir, "spec", "token.txt"), "changed-"+testToken+"\n")
+	r = run(t, dir, nil, "", pullgen(), "diff")
+	if r.code != 1 {
+		t.Fatalf("changed password: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"credentials changed: quay.io/acme", "'<masked: changed>'", "--- spec/out/secret-team-a-acme.yaml"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("diff output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, testToken) {
+		t.Errorf("the password appears in the diff")
+	}
+
+	writeFile(t, filepath.Join(dir, "spec", "pullaccess.yaml"), strings.Replace(spec, "[team-b, team-a]", "[team-b, team-a, team-c]", 1))
+	r = run(t, dir, nil, "", pullgen(), "diff", "spec")
+	if r.code != 1 || !strings.Contains(r.stdout, "added Secret team-c/acme") || !strings.Contains(r.stdout, "added ServiceAccount team-c/builder") {
+		t.Errorf("added namespace: exit %d\n%s", r.code, r.stdout)
+	}
+	mustRun(t, dir, nil, pullgen(), "generate", "--quiet", "spec/pullaccess.yaml")
+	if r := run(t, dir, nil, "", pullgen(), "diff"); r.code != 0 {
+		t.Errorf("after generate: exit %d\n%s", r.code, r.stdout)
+	}
+}

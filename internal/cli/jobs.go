@@ -106,8 +106,12 @@ func (o *output) summary() string {
 	}
 	var parts []string
 	for _, k := range []string{"Secret", "ServiceAccount", "RoleBinding"} {
-		if kinds[k] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", kinds[k], k))
+		switch n := kinds[k]; n {
+		case 0:
+		case 1:
+			parts = append(parts, "1 "+k)
+		default:
+			parts = append(parts, fmt.Sprintf("%d %ss", n, k))
 		}
 	}
 	return fmt.Sprintf("%s: %d resources (%s), %d namespaces, %d registries",
