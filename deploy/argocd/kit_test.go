@@ -1,0 +1,1052 @@
+// Package argocd holds the tests of the Argo CD operator's kit: the YAML files in this
+// directory are what an operator applies, and these tests hold them to what Argo CD and
+// kustomize accept.
+package argocd
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// kitFiles is every YAML file of the kit and the kind of its one document. A file not in
+// this table fails TestEveryFileParses, so that nothing ships untested.
+var kitFiles = map[string]string{
+	"cmp/plugin.yaml":                               "ConfigManagementPlugin",
+	"cmp/repo-server-patch.yaml":                    "Deployment",
+	"cmp/kustomization.yaml":                        "Component",
+	"kustomize-builtin/kustomization.yaml":          "Component",
+	"kustomize-builtin/argocd-cm-kustomize.yaml":    "ConfigMap",
+	"kustomize-builtin/repo-server-init-patch.yaml": "Deployment",
+	"application.yaml":                              "Application",
+	"applicationset.yaml":                           "ApplicationSet",
+	"age-key-secret.example.yaml":                   "Secret",
+	"testdata/argocd-base/kustomization.yaml":       "Kustomization",
+	"testdata/argocd-base/argocd-repo-server.yaml":  "Deployment",
+	"testdata/argocd-base/argocd-cm.yaml":           "ConfigMap",
+	"testdata/install/kustomization.yaml":           "Kustomization",
+	"testdata/install-builtin/kustomization.yaml":   "Kustomization",
+}
+
+// The paths the sidecar must use: Argo CD's (cmp-server entrypoint, socket and config
+// directories) and the kit's own (age key).
+const (
+	cmpServer      = "/var/run/argocd/argocd-cmp-server"
+	pluginConfig   = "/home/argocd/cmp-server/config/plugin.yaml"
+	pluginsDir     = "/home/argocd/cmp-server/plugins"
+	varFilesDir    = "/var/run/argocd"
+	ageKeyDir      = "/home/argocd/.config/sops/age"
+	kustomizePlugs = "/home/argocd/kustomize-plugins"
+)
+
+// dockercfgExpr is the ignoreDifferences expression, the same in application.yaml and
+// applicationset.yaml.
+const dockercfgExpr = `.imagePullSecrets[]? | select(.name | test("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?-dockercfg-[b-df-hj-np-tv-xz24-9]{5}$"))`
+
+func TestEveryFileParses(t *testing.T) {
+	seen := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			return nil
+		}
+		path = filepath.ToSlash(path)
+		seen[path] = true
+		want, ok := kitFiles[path]
+		if !ok {
+			t.Errorf("%s: a YAML file the tests do not know: add it to kitFiles and test it", path)
+			return nil
+		}
+		nodes := readNodes(t, path)
+		if len(nodes) != 1 {
+			t.Errorf("%s: %d documents, want 1", path, len(nodes))
+			return nil
+		}
+		if got := nodes[0].GetKind(); got != want {
+			t.Errorf("%s: kind %q, want %q", path, got, want)
+		}
+		if nodes[0].GetApiVersion() == "" {
+			t.Errorf("%s: no apiVersion", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path := range kitFiles {
+		if !seen[path] {
+			t.Errorf("%s: listed in kitFiles but missing", path)
+		}
+	}
+}
+
+// readNodes parses a file into its documents, failing on an empty file or one that is
+// not YAML.
+func readNodes(t *testing.T, path string) []*yaml.RNode {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		t.Fatalf("%s: empty", path)
+	}
+	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(nodes) == 0 {
+		t.Fatalf("%s: no document", path)
+	}
+	return nodes
+}
+
+// unmarshalStrict decodes path into v, refusing fields v does not declare.
+func unmarshalStrict(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sigsyaml.UnmarshalStrict(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// cmpConfig mirrors Argo CD's ConfigManagementPlugin (cmpserver/plugin/config.go), so that
+// a misspelt field fails the strict decoding instead of being ignored by Argo CD.
+type cmpConfig struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	Spec struct {
+		Version  string     `json:"version"`
+		Init     cmpCommand `json:"init"`
+		Generate cmpCommand `json:"generate"`
+		Discover struct {
+			Find struct {
+				cmpCommand
+				Glob string `json:"glob"`
+			} `json:"find"`
+			FileName string `json:"fileName"`
+		} `json:"discover"`
+		AllowConcurrency bool `json:"allowConcurrency"`
+		LockRepo         bool `json:"lockRepo"`
+		PreserveFileMode bool `json:"preserveFileMode"`
+		ProvideGitCreds  bool `json:"provideGitCreds"`
+		Parameters       struct {
+			Static  []cmpParam `json:"static"`
+			Dynamic cmpCommand `json:"dynamic"`
+		} `json:"parameters"`
+	} `json:"spec"`
+}
+
+type cmpCommand struct {
+	Command []string `json:"command"`
+	Args    []string `json:"args"`
+}
+
+type cmpParam struct {
+	Name           string            `json:"name"`
+	Title          string            `json:"title"`
+	Tooltip        string            `json:"tooltip"`
+	Required       bool              `json:"required"`
+	ItemType       string            `json:"itemType"`
+	CollectionType string            `json:"collectionType"`
+	String         *string           `json:"string"`
+	Array          []string          `json:"array"`
+	Map            map[string]string `json:"map"`
+}
+
+func readPlugin(t *testing.T) cmpConfig {
+	t.Helper()
+	var p cmpConfig
+	unmarshalStrict(t, "cmp/plugin.yaml", &p)
+	return p
+}
+
+// pluginName is how Applications name the plugin: <name>-<version>, or <name>.
+func (p cmpConfig) pluginName() string {
+	if p.Spec.Version == "" {
+		return p.Metadata.Name
+	}
+	return p.Metadata.Name + "-" + p.Spec.Version
+}
+
+func TestPluginConfig(t *testing.T) {
+	p := readPlugin(t)
+	// What Argo CD's ValidatePluginConfig requires, and the apiVersion it documents.
+	if p.APIVersion != "argoproj.io/v1alpha1" || p.Kind != "ConfigManagementPlugin" {
+		t.Errorf("apiVersion/kind %s/%s, want argoproj.io/v1alpha1/ConfigManagementPlugin", p.APIVersion, p.Kind)
+	}
+	if p.Metadata.Name != "pullgen" || p.Spec.Version != "v1" {
+		t.Errorf("name %q version %q, want pullgen v1", p.Metadata.Name, p.Spec.Version)
+	}
+	gen := append(slices.Clone(p.Spec.Generate.Command), p.Spec.Generate.Args...)
+	if !slices.Equal(gen, []string{"pullgen", "render"}) {
+		t.Errorf("generate runs %q, want [pullgen render]", gen)
+	}
+	d := p.Spec.Discover
+	if d.FileName == "" && d.Find.Glob == "" && len(d.Find.Command) == 0 {
+		t.Error("discover: none of fileName, find.glob, find.command: Argo CD refuses the plugin")
+	}
+	// The sidecar image is distroless: a discovery command needing a shell would fail, and
+	// a failing discovery makes Argo CD refuse even Applications that name the plugin.
+	if len(d.Find.Command) > 0 && d.Find.Command[0] != "pullgen" {
+		t.Errorf("discover.find.command runs %q, which the pullgen image does not have", d.Find.Command[0])
+	}
+	if p.Spec.PreserveFileMode || p.Spec.ProvideGitCreds || p.Spec.LockRepo {
+		t.Error("preserveFileMode, provideGitCreds and lockRepo must stay false: the repository is untrusted")
+	}
+	want := map[string]string{"overlay": "string", "namespaces": "array"}
+	got := map[string]string{}
+	for _, s := range p.Spec.Parameters.Static {
+		if s.Name == "" {
+			t.Errorf("a static parameter without a name: %+v", s)
+			continue
+		}
+		ct := s.CollectionType
+		if ct == "" {
+			ct = "string"
+		}
+		if !slices.Contains([]string{"string", "array", "map"}, ct) {
+			t.Errorf("parameter %s: collectionType %q, want string, array or map", s.Name, s.CollectionType)
+		}
+		if s.ItemType != "" && s.ItemType != "string" {
+			t.Errorf("parameter %s: itemType %q: Argo CD passes every value as a string", s.Name, s.ItemType)
+		}
+		// Argo CD does not infer the collection from a default: it must be declared.
+		if (s.Array != nil && ct != "array") || (s.Map != nil && ct != "map") {
+			t.Errorf("parameter %s: default of another type than collectionType %q", s.Name, ct)
+		}
+		got[s.Name] = ct
+	}
+	for name, ct := range want {
+		if got[name] != ct {
+			t.Errorf("parameter %s: collectionType %q, want %q", name, got[name], ct)
+		}
+	}
+}
+
+// zglobRegexp translates a discover.find.glob pattern the way argocd-cmp-server's glob
+// library (github.com/mattn/go-zglob) does on Linux: "**/" is any number of directories,
+// "*" anything but "/", every other character literal; matching is case-sensitive.
+func zglobRegexp(glob string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for i := 0; i < len(glob); i++ {
+		switch {
+		case strings.HasPrefix(glob[i:], "**/"):
+			b.WriteString("(.*/)?")
+			i += 2
+		case glob[i] == '*':
+			b.WriteString("[^/]*")
+		default:
+			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+func TestDiscoveryGlob(t *testing.T) {
+	glob := readPlugin(t).Spec.Discover.Find.Glob
+	if glob == "" {
+		t.Skip("discovery is not a glob")
+	}
+	re := zglobRegexp(glob)
+	for path, want := range map[string]bool{
+		"pullaccess.yaml":                      true,
+		"pullaccess.yml":                       true,
+		"base/pullaccess.yaml":                 true,
+		"clusters/east/acme-pullaccess.yaml":   true,
+		"overlays/prod/team.pullaccess.yaml":   true,
+		"kustomization.yaml":                   false,
+		"base/deployment.yaml":                 false,
+		"pullaccess.json":                      false,
+		"docs/pullaccess.md":                   false,
+		"overlays/prod/pullaccess.yaml.orig":   false,
+		"overlays/prod/pullaccess.yaml/x.yaml": false,
+	} {
+		if got := re.MatchString(path); got != want {
+			t.Errorf("discovery %q on %s: %v, want %v", glob, path, got, want)
+		}
+	}
+}
+
+// container and the types below are the parts of a Deployment the kit writes, decoded
+// strictly so that a misspelt field in a patch fails here instead of in the cluster.
+type deployment struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
+	} `json:"metadata"`
+	Spec struct {
+		Selector any `json:"selector"`
+		Template struct {
+			Metadata any `json:"metadata"`
+			Spec     struct {
+				InitContainers []container `json:"initContainers"`
+				Containers     []container `json:"containers"`
+				Volumes        []volume    `json:"volumes"`
+			} `json:"spec"`
+		} `json:"template"`
+	} `json:"spec"`
+}
+
+type container struct {
+	Name    string   `json:"name"`
+	Image   string   `json:"image"`
+	Command []string `json:"command"`
+	Args    []string `json:"args"`
+	Env     []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"env"`
+	SecurityContext *struct {
+		RunAsNonRoot             *bool  `json:"runAsNonRoot"`
+		RunAsUser                *int64 `json:"runAsUser"`
+		AllowPrivilegeEscalation *bool  `json:"allowPrivilegeEscalation"`
+		ReadOnlyRootFilesystem   *bool  `json:"readOnlyRootFilesystem"`
+		Capabilities             *struct {
+			Drop []string `json:"drop"`
+		} `json:"capabilities"`
+		SeccompProfile *struct {
+			Type string `json:"type"`
+		} `json:"seccompProfile"`
+	} `json:"securityContext"`
+	VolumeMounts []volumeMount `json:"volumeMounts"`
+}
+
+type volumeMount struct {
+	Name      string `json:"name"`
+	MountPath string `json:"mountPath"`
+	SubPath   string `json:"subPath"`
+	ReadOnly  bool   `json:"readOnly"`
+}
+
+type volume struct {
+	Name      string    `json:"name"`
+	EmptyDir  *struct{} `json:"emptyDir"`
+	ConfigMap *struct {
+		Name string `json:"name"`
+	} `json:"configMap"`
+	Secret *struct {
+		SecretName string `json:"secretName"`
+		Items      []struct {
+			Key  string `json:"key"`
+			Path string `json:"path"`
+		} `json:"items"`
+		DefaultMode *int32 `json:"defaultMode"`
+	} `json:"secret"`
+}
+
+func (c container) env(name string) (string, bool) {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return e.Value, true
+		}
+	}
+	return "", false
+}
+
+func (c container) mount(path string) (volumeMount, bool) {
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == path {
+			return m, true
+		}
+	}
+	return volumeMount{}, false
+}
+
+func (d deployment) volume(name string) (volume, bool) {
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return volume{}, false
+}
+
+func findContainer(cs []container, name string) (container, bool) {
+	for _, c := range cs {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return container{}, false
+}
+
+func TestSidecarPatch(t *testing.T) {
+	var d deployment
+	unmarshalStrict(t, "cmp/repo-server-patch.yaml", &d)
+	checkRepoServerTarget(t, d)
+	checkSidecar(t, d, false)
+}
+
+func checkRepoServerTarget(t *testing.T, d deployment) {
+	t.Helper()
+	if d.APIVersion != "apps/v1" || d.Kind != "Deployment" || d.Metadata.Name != "argocd-repo-server" || d.Metadata.Namespace != "argocd" {
+		t.Errorf("patches %s %s %s/%s, want apps/v1 Deployment argocd/argocd-repo-server",
+			d.APIVersion, d.Kind, d.Metadata.Namespace, d.Metadata.Name)
+	}
+}
+
+// checkSidecar checks the pullgen container of a repo server Deployment. built says d is
+// a kustomize output, in which every mounted volume, the base's included, must be declared.
+func checkSidecar(t *testing.T, d deployment, built bool) {
+	t.Helper()
+	c, ok := findContainer(d.Spec.Template.Spec.Containers, "pullgen")
+	if !ok {
+		t.Fatal("no container pullgen")
+	}
+	if !slices.Equal(c.Command, []string{cmpServer}) || len(c.Args) != 0 {
+		t.Errorf("sidecar runs %q %q, want [%s]", c.Command, c.Args, cmpServer)
+	}
+	if c.Image == "" {
+		t.Error("sidecar has no image")
+	}
+	sc := c.SecurityContext
+	if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil || *sc.RunAsUser != 999 {
+		t.Error("sidecar must run with runAsNonRoot: true and runAsUser: 999 (Argo CD's requirement)")
+	}
+	for path, want := range map[string]volumeMount{
+		varFilesDir:  {Name: "var-files", MountPath: varFilesDir},
+		pluginsDir:   {Name: "plugins", MountPath: pluginsDir},
+		pluginConfig: {Name: "pullgen-cmp-plugin", MountPath: pluginConfig, SubPath: "plugin.yaml"},
+		"/tmp":       {Name: "cmp-tmp", MountPath: "/tmp"},
+		ageKeyDir:    {Name: "pullgen-age-key", MountPath: ageKeyDir, ReadOnly: true},
+	} {
+		if got, ok := c.mount(path); !ok || got != want {
+			t.Errorf("mount at %s: %+v, want %+v", path, got, want)
+		}
+	}
+	// The kit's own volumes; var-files and plugins come from Argo CD's Deployment.
+	if v, ok := d.volume("pullgen-cmp-plugin"); !ok || v.ConfigMap == nil || v.ConfigMap.Name != "pullgen-cmp-plugin" {
+		t.Errorf("volume pullgen-cmp-plugin: %+v, want ConfigMap pullgen-cmp-plugin", v)
+	}
+	if v, ok := d.volume("cmp-tmp"); !ok || v.EmptyDir == nil {
+		t.Errorf("volume cmp-tmp: %+v, want an emptyDir", v)
+	}
+	checkAgeKey(t, d, c)
+	if built {
+		for _, m := range c.VolumeMounts {
+			if _, ok := d.volume(m.Name); !ok {
+				t.Errorf("sidecar mounts volume %s, which the Deployment does not declare", m.Name)
+			}
+		}
+	}
+}
+
+// checkAgeKey checks that SOPS_AGE_KEY_FILE of c names the keys.txt of the mounted key
+// Secret.
+func checkAgeKey(t *testing.T, d deployment, c container) {
+	t.Helper()
+	v, ok := d.volume("pullgen-age-key")
+	if !ok || v.Secret == nil || v.Secret.SecretName != "pullgen-age-key" {
+		t.Fatalf("volume pullgen-age-key: %+v, want Secret pullgen-age-key", v)
+	}
+	keyFile, ok := c.env("SOPS_AGE_KEY_FILE")
+	if !ok {
+		t.Fatalf("container %s: no SOPS_AGE_KEY_FILE", c.Name)
+	}
+	m, ok := c.mount(filepath.Dir(keyFile))
+	if !ok || m.Name != "pullgen-age-key" || !m.ReadOnly {
+		t.Errorf("container %s: SOPS_AGE_KEY_FILE=%s is not in the read-only pullgen-age-key mount", c.Name, keyFile)
+	}
+	file := filepath.Base(keyFile)
+	found := false
+	for _, it := range v.Secret.Items {
+		found = found || (it.Key == "keys.txt" && it.Path == file)
+	}
+	if !found || file != "keys.txt" {
+		t.Errorf("SOPS_AGE_KEY_FILE names %s; the Secret projects %+v, want key keys.txt at that path", file, v.Secret.Items)
+	}
+}
+
+func TestKustomizeBuiltinPatches(t *testing.T) {
+	var cm struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+		Data map[string]string `json:"data"`
+	}
+	unmarshalStrict(t, "kustomize-builtin/argocd-cm-kustomize.yaml", &cm)
+	if cm.Metadata.Name != "argocd-cm" || cm.Metadata.Namespace != "argocd" {
+		t.Errorf("patches ConfigMap %s/%s, want argocd/argocd-cm", cm.Metadata.Namespace, cm.Metadata.Name)
+	}
+	if got := cm.Data["kustomize.buildOptions"]; got != "--enable-alpha-plugins --enable-exec" {
+		t.Errorf("kustomize.buildOptions %q", got)
+	}
+	var d deployment
+	unmarshalStrict(t, "kustomize-builtin/repo-server-init-patch.yaml", &d)
+	checkRepoServerTarget(t, d)
+	checkBuiltinRepoServer(t, d)
+}
+
+// checkBuiltinRepoServer checks that the init container installs pullgen where the repo
+// server's kustomize looks for plugins.
+func checkBuiltinRepoServer(t *testing.T, d deployment) {
+	t.Helper()
+	ic, ok := findContainer(d.Spec.Template.Spec.InitContainers, "install-pullgen")
+	if !ok {
+		t.Fatal("no init container install-pullgen")
+	}
+	cmd := append(slices.Clone(ic.Command), ic.Args...)
+	if len(cmd) != 3 || filepath.Base(cmd[0]) != "pullgen" || cmd[1] != "install" || cmd[2] != kustomizePlugs {
+		t.Errorf("install-pullgen runs %q, want [pullgen install %s]", cmd, kustomizePlugs)
+	}
+	im, ok := ic.mount(kustomizePlugs)
+	if !ok {
+		t.Fatalf("install-pullgen does not mount %s", kustomizePlugs)
+	}
+	if v, ok := d.volume(im.Name); !ok || v.EmptyDir == nil {
+		t.Errorf("volume %s: want an emptyDir", im.Name)
+	}
+	rs, ok := findContainer(d.Spec.Template.Spec.Containers, "argocd-repo-server")
+	if !ok {
+		t.Fatal("no container argocd-repo-server")
+	}
+	if home, _ := rs.env("KUSTOMIZE_PLUGIN_HOME"); home != kustomizePlugs {
+		t.Errorf("KUSTOMIZE_PLUGIN_HOME=%q, want %s", home, kustomizePlugs)
+	}
+	if m, ok := rs.mount(kustomizePlugs); !ok || m.Name != im.Name {
+		t.Errorf("argocd-repo-server does not mount %s from the volume install-pullgen writes", kustomizePlugs)
+	}
+	checkAgeKey(t, d, rs)
+}
+
+// appSource is an Application's source, strictly: plugin fields Argo CD does not know
+// would be dropped silently.
+type appSource struct {
+	RepoURL        string `json:"repoURL"`
+	TargetRevision string `json:"targetRevision"`
+	Path           string `json:"path"`
+	Plugin         *struct {
+		Name string `json:"name"`
+		Env  []struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"env"`
+		Parameters []struct {
+			Name   string            `json:"name"`
+			String *string           `json:"string"`
+			Array  []string          `json:"array"`
+			Map    map[string]string `json:"map"`
+		} `json:"parameters"`
+	} `json:"plugin"`
+}
+
+type appSpec struct {
+	Project     string    `json:"project"`
+	Source      appSource `json:"source"`
+	Destination struct {
+		Server    string `json:"server"`
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"destination"`
+	SyncPolicy struct {
+		Automated *struct {
+			Prune    bool `json:"prune"`
+			SelfHeal bool `json:"selfHeal"`
+		} `json:"automated"`
+		SyncOptions []string `json:"syncOptions"`
+	} `json:"syncPolicy"`
+	IgnoreDifferences []struct {
+		Group             string   `json:"group"`
+		Kind              string   `json:"kind"`
+		Name              string   `json:"name"`
+		Namespace         string   `json:"namespace"`
+		JSONPointers      []string `json:"jsonPointers"`
+		JQPathExpressions []string `json:"jqPathExpressions"`
+	} `json:"ignoreDifferences"`
+}
+
+type objectMeta struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+}
+
+// checkAppSpec checks what application.yaml and the ApplicationSet template share:
+// the plugin's name, the parameters it announces and the OpenShift recipe.
+func checkAppSpec(t *testing.T, where string, s appSpec) (env map[string]string, params map[string]string) {
+	t.Helper()
+	p := readPlugin(t)
+	pl := s.Source.Plugin
+	if pl == nil {
+		t.Fatalf("%s: no source.plugin", where)
+	}
+	if pl.Name != p.pluginName() {
+		t.Errorf("%s: plugin %q, want %q (<metadata.name>-<spec.version>)", where, pl.Name, p.pluginName())
+	}
+	if s.Source.Path == "" || s.Source.RepoURL == "" {
+		t.Errorf("%s: source without repoURL or path", where)
+	}
+	if s.Destination.Namespace == "" || (s.Destination.Server == "") == (s.Destination.Name == "") {
+		t.Errorf("%s: destination needs a namespace and one of server, name", where)
+	}
+	env = map[string]string{}
+	for _, e := range pl.Env {
+		env[e.Name] = e.Value
+	}
+	announced := map[string]bool{}
+	for _, a := range p.Spec.Parameters.Static {
+		announced[a.Name] = true
+	}
+	params = map[string]string{}
+	for _, prm := range pl.Parameters {
+		if !announced[prm.Name] {
+			t.Errorf("%s: parameter %s is not announced by plugin.yaml", where, prm.Name)
+		}
+		if prm.String != nil {
+			params[prm.Name] = *prm.String
+		}
+	}
+	if !slices.Contains(s.SyncPolicy.SyncOptions, "RespectIgnoreDifferences=true") {
+		t.Errorf("%s: syncOptions %q lack RespectIgnoreDifferences=true", where, s.SyncPolicy.SyncOptions)
+	}
+	var exprs []string
+	for _, ig := range s.IgnoreDifferences {
+		if ig.Group == "" && ig.Kind == "ServiceAccount" {
+			exprs = append(exprs, ig.JQPathExpressions...)
+			if len(ig.JSONPointers) > 0 {
+				t.Errorf("%s: jsonPointers on ServiceAccounts would ignore pullgen's own entries too", where)
+			}
+		}
+	}
+	if !slices.Equal(exprs, []string{dockercfgExpr}) {
+		t.Errorf("%s: ServiceAccount jqPathExpressions %q, want [%s]", where, exprs, dockercfgExpr)
+	}
+	return env, params
+}
+
+func TestApplication(t *testing.T) {
+	var app struct {
+		APIVersion string     `json:"apiVersion"`
+		Kind       string     `json:"kind"`
+		Metadata   objectMeta `json:"metadata"`
+		Spec       appSpec    `json:"spec"`
+	}
+	unmarshalStrict(t, "application.yaml", &app)
+	if app.APIVersion != "argoproj.io/v1alpha1" || app.Metadata.Namespace != "argocd" {
+		t.Errorf("apiVersion %s namespace %s", app.APIVersion, app.Metadata.Namespace)
+	}
+	env, params := checkAppSpec(t, "application.yaml", app.Spec)
+	if env["CLUSTER"] != "prod" || params["overlay"] != "overlays/prod" {
+		t.Errorf("plugin env %v parameters %v, want CLUSTER=prod and overlay=overlays/prod", env, params)
+	}
+}
+
+func TestApplicationSet(t *testing.T) {
+	var set struct {
+		APIVersion string     `json:"apiVersion"`
+		Kind       string     `json:"kind"`
+		Metadata   objectMeta `json:"metadata"`
+		Spec       struct {
+			Generators []struct {
+				Clusters *struct {
+					Selector struct {
+						MatchLabels map[string]string `json:"matchLabels"`
+					} `json:"selector"`
+				} `json:"clusters"`
+				List *struct {
+					Elements []map[string]string `json:"elements"`
+				} `json:"list"`
+			} `json:"generators"`
+			Template struct {
+				Metadata objectMeta `json:"metadata"`
+				Spec     appSpec    `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	unmarshalStrict(t, "applicationset.yaml", &set)
+	if set.APIVersion != "argoproj.io/v1alpha1" || set.Metadata.Namespace != "argocd" {
+		t.Errorf("apiVersion %s namespace %s", set.APIVersion, set.Metadata.Namespace)
+	}
+	if len(set.Spec.Generators) != 1 || (set.Spec.Generators[0].Clusters == nil && set.Spec.Generators[0].List == nil) {
+		t.Fatal("want one clusters or list generator")
+	}
+	tpl := set.Spec.Template
+	// One Application per cluster: the generated names must differ per cluster.
+	if !strings.Contains(tpl.Metadata.Name, "{{name}}") {
+		t.Errorf("template name %q does not vary with {{name}}", tpl.Metadata.Name)
+	}
+	if tpl.Spec.Destination.Server != "{{server}}" {
+		t.Errorf("template destination server %q, want {{server}}", tpl.Spec.Destination.Server)
+	}
+	env, params := checkAppSpec(t, "applicationset.yaml template", tpl.Spec)
+	if env["CLUSTER"] != "{{name}}" || params["overlay"] != "clusters/{{name}}" {
+		t.Errorf("template plugin env %v parameters %v, want CLUSTER={{name}} and overlay=clusters/{{name}}", env, params)
+	}
+}
+
+// TestDockercfgExpression shows what the ignoreDifferences expression selects: Argo CD
+// evaluates del(<expression>) with gojq, whose test() is Go's regexp; jq, when present,
+// runs the expression itself.
+func TestDockercfgExpression(t *testing.T) {
+	cases := map[string]bool{
+		"builder-dockercfg-x7k2q":  true, // OpenShift's: <sa>-dockercfg-<5 of bcdfghjklmnpqrstvwxz2456789>
+		"default-dockercfg-9vz4m":  true,
+		"my.sa-dockercfg-bcdfg":    true,
+		"acme-pull":                false, // pullgen's own entry
+		"my-dockercfg-notes":       false, // vowels: not a generated suffix
+		"builder-dockercfg-abc12":  false, // idem
+		"builder-dockercfg-x7k2qq": false,
+		"dockercfg-x7k2q":          false,
+		"builder-dockercfg-X7K2Q":  false,
+	}
+	m := regexp.MustCompile(`test\("(.*)"\)\)$`).FindStringSubmatch(dockercfgExpr)
+	if m == nil {
+		t.Fatalf("no test(...) in %s", dockercfgExpr)
+	}
+	re := regexp.MustCompile(m[1])
+	for name, want := range cases {
+		if got := re.MatchString(name); got != want {
+			t.Errorf("regexp on %s: %v, want %v", name, got, want)
+		}
+	}
+
+	jq, err := exec.LookPath("jq")
+	if err != nil {
+		t.Skip("jq not on PATH: the expression was checked with Go's regexp only")
+	}
+	var names []string
+	for name := range cases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var entries []map[string]string
+	for _, n := range names {
+		entries = append(entries, map[string]string{"name": n})
+	}
+	sa, _ := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "ServiceAccount",
+		"metadata":         map[string]string{"name": "builder", "namespace": "acme"},
+		"imagePullSecrets": entries,
+	})
+	runJQ := func(filter string, input []byte) []byte {
+		t.Helper()
+		cmd := exec.Command(jq, "-c", filter)
+		cmd.Stdin = bytes.NewReader(input)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("jq %s: %v", filter, err)
+		}
+		return out
+	}
+	var selected []string
+	if err := json.Unmarshal(runJQ("["+dockercfgExpr+" | .name]", sa), &selected); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, n := range names {
+		if cases[n] {
+			want = append(want, n)
+		}
+	}
+	if !slices.Equal(selected, want) {
+		t.Errorf("jq selects %q, want %q", selected, want)
+	}
+	// What Argo CD diffs: del() leaves the other entries, in order.
+	var kept struct {
+		ImagePullSecrets []map[string]string `json:"imagePullSecrets"`
+	}
+	if err := json.Unmarshal(runJQ("del("+dockercfgExpr+")", sa), &kept); err != nil {
+		t.Fatal(err)
+	}
+	var keptNames []string
+	for _, e := range kept.ImagePullSecrets {
+		keptNames = append(keptNames, e["name"])
+	}
+	var wantKept []string
+	for _, n := range names {
+		if !cases[n] {
+			wantKept = append(wantKept, n)
+		}
+	}
+	if !slices.Equal(keptNames, wantKept) {
+		t.Errorf("del() keeps %q, want %q", keptNames, wantKept)
+	}
+	// A ServiceAccount without imagePullSecrets is left alone, not an error.
+	if out := runJQ("del("+dockercfgExpr+")", []byte(`{"kind":"ServiceAccount"}`)); !bytes.Equal(bytes.TrimSpace(out), []byte(`{"kind":"ServiceAccount"}`)) {
+		t.Errorf("del() on a ServiceAccount without imagePullSecrets: %s", out)
+	}
+}
+
+// kustomizeBinary finds kustomize: $KUSTOMIZE, PATH, or the repository's bin/ (make tools).
+func kustomizeBinary(t *testing.T) string {
+	t.Helper()
+	if k := os.Getenv("KUSTOMIZE"); k != "" {
+		return k
+	}
+	if k, err := exec.LookPath("kustomize"); err == nil {
+		return k
+	}
+	if k, err := filepath.Abs("../../bin/kustomize"); err == nil {
+		if _, err := os.Stat(k); err == nil {
+			return k
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("kustomize not found (KUSTOMIZE, PATH, bin/): run make tools")
+	}
+	t.Skip("kustomize not found (KUSTOMIZE, PATH, bin/): run make tools")
+	return ""
+}
+
+// build runs `kustomize build dir` offline and returns the resources by kind/name.
+func build(t *testing.T, dir string) map[string]*yaml.RNode {
+	t.Helper()
+	cmd := exec.Command(kustomizeBinary(t), "build", dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v: %s", dir, err, stderr.String())
+	}
+	nodes, err := kio.FromBytes(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]*yaml.RNode{}
+	for _, n := range nodes {
+		res[n.GetKind()+"/"+n.GetNamespace()+"/"+n.GetName()] = n
+	}
+	return res
+}
+
+func decode(t *testing.T, n *yaml.RNode, v any) {
+	t.Helper()
+	s, err := n.String()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sigsyaml.UnmarshalStrict([]byte(s), v); err != nil {
+		t.Fatalf("%s/%s: %v", n.GetKind(), n.GetName(), err)
+	}
+}
+
+func TestBuildSidecarComponent(t *testing.T) {
+	res := build(t, "testdata/install")
+	cm, ok := res["ConfigMap/argocd/pullgen-cmp-plugin"]
+	if !ok {
+		t.Fatalf("no ConfigMap argocd/pullgen-cmp-plugin (name suffix hash disabled) in %v", keys(res))
+	}
+	plugin, err := os.ReadFile("cmp/plugin.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cm.GetDataMap()["plugin.yaml"]; got != string(plugin) {
+		t.Errorf("ConfigMap plugin.yaml differs from cmp/plugin.yaml:\n%s", got)
+	}
+	n, ok := res["Deployment/argocd/argocd-repo-server"]
+	if !ok {
+		t.Fatalf("no Deployment argocd/argocd-repo-server in %v", keys(res))
+	}
+	var d deployment
+	decode(t, n, &d)
+	checkSidecar(t, d, true)
+	// The patch adds; Argo CD's own container and volumes stay.
+	if _, ok := findContainer(d.Spec.Template.Spec.Containers, "argocd-repo-server"); !ok {
+		t.Error("the patch dropped the argocd-repo-server container")
+	}
+	for _, v := range []string{"var-files", "plugins", "tmp"} {
+		if _, ok := d.volume(v); !ok {
+			t.Errorf("the patch dropped volume %s", v)
+		}
+	}
+	// The key stays in the sidecar: the repo server itself does not mount it.
+	rs, _ := findContainer(d.Spec.Template.Spec.Containers, "argocd-repo-server")
+	if _, ok := rs.mount(ageKeyDir); ok {
+		t.Error("argocd-repo-server mounts the age key")
+	}
+	if len(res) != 3 {
+		t.Errorf("built %v, want the stand-in's two resources and the plugin ConfigMap only (no Secret)", keys(res))
+	}
+}
+
+func TestBuildKustomizeBuiltinComponent(t *testing.T) {
+	res := build(t, "testdata/install-builtin")
+	cm, ok := res["ConfigMap/argocd/argocd-cm"]
+	if !ok {
+		t.Fatalf("no ConfigMap argocd/argocd-cm in %v", keys(res))
+	}
+	if got := cm.GetDataMap()["kustomize.buildOptions"]; got != "--enable-alpha-plugins --enable-exec" {
+		t.Errorf("kustomize.buildOptions %q", got)
+	}
+	if cm.GetLabels()["app.kubernetes.io/part-of"] != "argocd" {
+		t.Error("the patch replaced argocd-cm instead of merging into it")
+	}
+	var d deployment
+	decode(t, res["Deployment/argocd/argocd-repo-server"], &d)
+	checkBuiltinRepoServer(t, d)
+	if _, ok := findContainer(d.Spec.Template.Spec.InitContainers, "copyutil"); !ok {
+		t.Error("the patch dropped Argo CD's copyutil init container")
+	}
+}
+
+func keys(m map[string]*yaml.RNode) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// TestGenerateLikeArgoCD runs plugin.yaml's generate command the way argocd-cmp-server
+// does: the repository copied into a fresh temporary directory, the command run in the
+// Application's path with the sidecar's environment plus Argo CD's variables, stdout
+// parsed as manifests. The Application is application.yaml's: the app root holds the
+// overlay that the `overlay` parameter picks.
+func TestGenerateLikeArgoCD(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds pullgen")
+	}
+	bin := t.TempDir()
+	exe := "pullgen"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not on PATH: cannot build pullgen")
+	}
+	gobuild := exec.Command(goTool, "build", "-o", filepath.Join(bin, exe), "pullgen.dev/pullgen/cmd/pullgen")
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		t.Fatalf("building pullgen: %v\n%s", err, out)
+	}
+
+	// The repository, as Argo CD streams it: apps/acme is the Application's path, and its
+	// overlays/prod is a copy of examples/docker-config (a PullAccess reading config.json).
+	repo := t.TempDir()
+	appPath := "apps/acme"
+	overlay := "overlays/prod"
+	copyDir(t, "../../examples/docker-config", filepath.Join(repo, appPath, overlay))
+
+	// Discovery, as argocd-cmp-server evaluates it, under the Application's path.
+	p := readPlugin(t)
+	if g := p.Spec.Discover.Find.Glob; g != "" {
+		re := zglobRegexp(filepath.Join(repo, appPath) + "/" + g)
+		matched := false
+		_ = filepath.WalkDir(filepath.Join(repo, appPath), func(path string, d fs.DirEntry, err error) error {
+			matched = matched || (err == nil && !d.IsDir() && re.MatchString(filepath.ToSlash(path)))
+			return nil
+		})
+		if !matched {
+			t.Errorf("discovery %q does not match the Application's path", g)
+		}
+	}
+
+	params, _ := json.Marshal([]map[string]string{{"name": "overlay", "string": overlay}})
+	cmdline := append(slices.Clone(p.Spec.Generate.Command), p.Spec.Generate.Args...)
+	cmd := exec.Command(filepath.Join(bin, exe), cmdline[1:]...)
+	cmd.Dir = filepath.Join(repo, appPath)
+	cmd.Env = []string{
+		// The sidecar's own environment (the image's PATH, uid 999's HOME)...
+		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		// ...then what the repo server sends with the request.
+		"ARGOCD_APP_NAME=acme-pull-access",
+		"ARGOCD_APP_NAMESPACE=acme",
+		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567",
+		"ARGOCD_APP_SOURCE_PATH=" + appPath,
+		"ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/pull-access.git",
+		"ARGOCD_APP_SOURCE_TARGET_REVISION=main",
+		"KUBE_VERSION=1.31.0",
+		"KUBE_API_VERSIONS=v1,apps/v1",
+		"ARGOCD_ENV_CLUSTER=prod",
+		"ARGOCD_APP_PARAMETERS=" + string(params),
+		"PARAM_OVERLAY=" + overlay,
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	if strings.Contains(stderr.String(), "unknown command") {
+		t.Skipf("this pullgen has no render command yet: %s", firstLine(stderr.String()))
+	}
+	if err != nil {
+		t.Fatalf("%q: %v\nstderr: %s", cmdline, err, stderr.String())
+	}
+	got := manifestIDs(t, stdout.Bytes())
+	wantData, err := os.ReadFile("../../examples/docker-config/expected.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := manifestIDs(t, wantData); !slices.Equal(got, want) {
+		t.Errorf("render of the overlay gave %q, want %q (examples/docker-config/expected.yaml)", got, want)
+	}
+}
+
+// manifestIDs parses a YAML stream of manifests, as argocd-cmp-server does, into sorted
+// kind/namespace/name ids.
+func manifestIDs(t *testing.T, data []byte) []string {
+	t.Helper()
+	nodes, err := kio.FromBytes(data)
+	if err != nil {
+		t.Fatalf("stdout is not a YAML stream of manifests: %v\n%s", err, data)
+	}
+	var ids []string
+	for _, n := range nodes {
+		if n.GetKind() == "" || n.GetApiVersion() == "" || n.GetName() == "" {
+			t.Errorf("not a Kubernetes object: %s", n.MustString())
+			continue
+		}
+		ids = append(ids, fmt.Sprintf("%s/%s/%s", n.GetKind(), n.GetNamespace(), n.GetName()))
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// copyDir copies the regular files of src into dst, without their modes, as Argo CD does
+// with preserveFileMode: false.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
