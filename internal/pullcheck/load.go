@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -146,24 +148,96 @@ func BuildKustomization(dir string) ([]Object, error) {
 // ParseManifests parses a YAML or JSON stream of Kubernetes objects, expanding kind List,
 // skipping documents that are not objects (no apiVersion or kind). Line numbers are kept.
 func ParseManifests(data []byte, file string) ([]Object, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	chunks := splitDocuments(data)
+	// Documents parse independently: spread them over the cores, keep their order.
+	parsed := make([][]*yaml.Node, len(chunks))
+	errs := make([]error, len(chunks))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(chunks); i += workers {
+				parsed[i], errs[i] = parseChunk(chunks[i])
+			}
+		}(w)
+	}
+	wg.Wait()
 	var out []Object
-	for doc := 1; ; doc++ {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			break
+	doc := 0
+	for i, nodes := range parsed {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("parsing YAML document %d (line %d): %w", doc+1, chunks[i].line, errs[i])
 		}
-		if err != nil {
-			return nil, fmt.Errorf("parsing YAML document %d: %w", doc, err)
+		for _, n := range nodes {
+			doc++
+			root := deref(n)
+			if root == nil || root.Kind != yaml.MappingNode {
+				continue
+			}
+			out = appendObject(out, root, file)
 		}
-		root := deref(&n)
-		if root == nil || root.Kind != yaml.MappingNode {
-			continue
-		}
-		out = appendObject(out, root, file)
 	}
 	return out, nil
+}
+
+// chunk is a piece of a YAML stream and the line it starts on (0-based).
+type chunk struct {
+	data []byte
+	line int
+}
+
+// splitDocuments cuts a YAML stream at its document markers (a line that is "---", or
+// starts with "--- "), which end any node before them; each piece keeps its first line.
+func splitDocuments(data []byte) []chunk {
+	var out []chunk
+	start, startLine, line := 0, 0, 0
+	for i := 0; i < len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		l := bytes.TrimRight(data[i:next], "\r\n")
+		if i > start && (bytes.Equal(l, []byte("---")) || bytes.HasPrefix(l, []byte("--- ")) || bytes.HasPrefix(l, []byte("---\t"))) {
+			out = append(out, chunk{data[start:i], startLine})
+			start, startLine = i, line
+		}
+		i = next
+		line++
+	}
+	if start < len(data) {
+		out = append(out, chunk{data[start:], startLine})
+	}
+	return out
+}
+
+// parseChunk decodes the documents of a chunk, with line numbers of the whole stream.
+func parseChunk(c chunk) ([]*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(c.data))
+	var out []*yaml.Node
+	for {
+		n := &yaml.Node{}
+		err := dec.Decode(n)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.line > 0 {
+			shiftLines(n, c.line)
+		}
+		out = append(out, n)
+	}
+}
+
+func shiftLines(n *yaml.Node, by int) {
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by)
+	}
 }
 
 // appendObject adds an object, or the items of a List.
