@@ -149,8 +149,7 @@ func linkWorkloads(pa *v1alpha1.PullAccess, items []*yaml.RNode, serviceAccounts
 	}
 	sel := pa.Spec.Workloads
 	for _, it := range items {
-		kind := it.GetKind()
-		path := manifest.PodSpecPath(kind)
+		path := manifest.PodSpecPathOf(it.GetApiVersion(), it.GetKind())
 		if path == nil || !inNamespaces[namespaceOf(it)] || !selected(sel, it) {
 			continue
 		}

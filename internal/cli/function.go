@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
-	"sync"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -15,6 +13,7 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/parallel"
 )
 
 // functionOptions are the options of the KRM function and legacy plugin modes: relative
@@ -84,23 +83,11 @@ func writeResourceList(w *bytes.Buffer, items []*yaml.RNode, results framework.R
 	return nil
 }
 
-// encodeAll encodes each item as YAML, spreading the items over GOMAXPROCS workers; the
-// result keeps the items' order.
+// encodeAll encodes each item as YAML on every core; the result keeps the items' order.
 func encodeAll(items []*yaml.RNode) ([]string, error) {
 	out := make([]string, len(items))
 	errs := make([]error, len(items))
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(items); i += workers {
-				out[i], errs[i] = items[i].String()
-			}
-		}(w)
-	}
-	wg.Wait()
+	parallel.Each(len(items), func(i int) { out[i], errs[i] = items[i].String() })
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("encoding %s %s: %w", items[i].GetKind(), items[i].GetName(), err)

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"sort"
+	"strings"
 )
 
 // podSpecPaths maps each pod-bearing kind to the path of its pod spec.
@@ -18,6 +19,36 @@ var podSpecPaths = map[string][]string{
 	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
 }
 
+// podBearingGroups restricts kinds whose name other API groups use too.
+var podBearingGroups = map[string][]string{
+	"Pod":              {""},
+	"DeploymentConfig": {"apps.openshift.io", ""},
+	"Rollout":          {"argoproj.io"},
+}
+
+// PodSpecPathOf is the path of an object's pod spec, nil when its apiVersion and kind do
+// not make it a pod-bearing object.
+func PodSpecPathOf(apiVersion, kind string) []string {
+	p := podSpecPaths[kind]
+	if p == nil {
+		return nil
+	}
+	groups, restricted := podBearingGroups[kind]
+	if !restricted {
+		return p
+	}
+	group, _, found := strings.Cut(apiVersion, "/")
+	if !found {
+		group = "" // the core group: "v1"
+	}
+	for _, g := range groups {
+		if g == group {
+			return p
+		}
+	}
+	return nil
+}
+
 // IsPodBearing tells whether kind carries a pod template pullgen knows.
 func IsPodBearing(kind string) bool {
 	_, ok := podSpecPaths[kind]
@@ -32,10 +63,4 @@ func PodBearingKinds() []string {
 	}
 	sort.Strings(kinds)
 	return kinds
-}
-
-// PodSpecPath is the path of kind's pod spec (spec.template.spec for a Deployment), nil
-// for a kind that is not pod-bearing.
-func PodSpecPath(kind string) []string {
-	return podSpecPaths[kind]
 }

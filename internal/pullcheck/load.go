@@ -8,14 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/parallel"
 )
 
 // StdinPath is the path argument that reads manifests from standard input.
@@ -152,18 +152,7 @@ func ParseManifests(data []byte, file string) ([]Object, error) {
 	// Documents parse independently: spread them over the cores, keep their order.
 	parsed := make([][]*yaml.Node, len(chunks))
 	errs := make([]error, len(chunks))
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(chunks); i += workers {
-				parsed[i], errs[i] = parseChunk(chunks[i])
-			}
-		}(w)
-	}
-	wg.Wait()
+	parallel.Each(len(chunks), func(i int) { parsed[i], errs[i] = parseChunk(chunks[i]) })
 	var out []Object
 	doc := 0
 	for i, nodes := range parsed {
