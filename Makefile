@@ -17,10 +17,13 @@ $(BIN)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $@ ./cmd/pullgen
 
 ## tools: the real tools the tests drive, built into ./bin (ignored by git)
-tools: $(BIN)/kustomize
+tools: $(BIN)/kustomize $(BIN)/sops
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(BIN)/sops:
+	GOBIN=$(BIN) $(GO) install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
 
 ## demo: run pullgen on the bundled example with its DEMO credential
 demo: build tools

@@ -1,0 +1,86 @@
+package sopsx
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// DecryptStream decrypts every document of a YAML stream that carries its own top-level
+// sops block (what `kustomize build` prints for encrypted resources, which the sops CLI
+// cannot decrypt as it reads one sops block per file), and leaves the other documents as
+// they are, byte for byte. It is all or nothing: on any error nothing is returned, and the
+// error names the document (its position, kind and name).
+func DecryptStream(data []byte) ([]byte, error) {
+	docs := splitDocuments(data)
+	var out bytes.Buffer
+	n := 0
+	for i, doc := range docs {
+		if isBlank(doc) {
+			continue
+		}
+		text := doc
+		if mayBeEncrypted(doc) {
+			rn, err := yaml.Parse(doc)
+			if err != nil {
+				return nil, fmt.Errorf("decrypting document %d of the stream: it does not parse as YAML", i+1)
+			}
+			if IsEncrypted(rn) {
+				plain, err := Decrypt(rn)
+				if err != nil {
+					return nil, fmt.Errorf("document %d of the stream: %w", i+1, err)
+				}
+				if text, err = plain.String(); err != nil {
+					return nil, fmt.Errorf("document %d of the stream: writing the plaintext failed", i+1)
+				}
+			}
+		}
+		if n > 0 {
+			out.WriteString("---\n")
+		}
+		out.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
+			out.WriteByte('\n')
+		}
+		n++
+	}
+	return out.Bytes(), nil
+}
+
+// splitDocuments cuts a YAML stream at its document markers: a line `---` (optionally
+// followed by a space and a comment or inline content) or a line `...`, at column 0. YAML
+// forbids such lines inside a document, so no document is cut in two.
+func splitDocuments(data []byte) []string {
+	var docs []string
+	var cur strings.Builder
+	lines := strings.SplitAfter(string(data), "\n")
+	for _, line := range lines {
+		bare := strings.TrimRight(line, "\r\n")
+		switch {
+		case bare == "---" || strings.HasPrefix(bare, "--- ") || strings.HasPrefix(bare, "---\t"):
+			docs = append(docs, cur.String())
+			cur.Reset()
+			rest := strings.TrimSpace(bare[3:])
+			if rest != "" && !strings.HasPrefix(rest, "#") {
+				cur.WriteString(rest + "\n")
+			}
+		case bare == "..." || strings.HasPrefix(bare, "... "):
+			docs = append(docs, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteString(line)
+		}
+	}
+	docs = append(docs, cur.String())
+	return docs
+}
+
+// isBlank tells whether a document holds nothing but blank lines.
+func isBlank(doc string) bool { return strings.TrimSpace(doc) == "" }
+
+// mayBeEncrypted is a cheap test before parsing: a document without "sops" has no sops block.
+func mayBeEncrypted(doc string) bool {
+	return strings.Contains(doc, "sops")
+}
