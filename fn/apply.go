@@ -21,20 +21,14 @@ var internalRegistryHosts = []string{
 }
 
 // Apply builds the objects of a validated PullAccess with resolved auths over the input
-// items: earlier output of the same PullAccess is replaced, ServiceAccounts and workloads of
-// the input are edited in place, and the generated objects follow the input in a fixed
-// order. global is the merged global pull secret, nil when the spec has none.
-func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, items []*yaml.RNode) ([]*yaml.RNode, Problems) {
+// items, which hold no earlier output of the same PullAccess (see splitEarlier):
+// ServiceAccounts and workloads of the input are edited in place, and the generated objects
+// follow the input in a fixed order. global is the merged global pull secret, nil when the
+// spec has none.
+func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode) ([]*yaml.RNode, Problems) {
 	var p Problems
 	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels, Annotations: pa.Spec.Secret.Annotations}
-	var kept, generated []*yaml.RNode
-	for _, it := range items {
-		if it.GetAnnotations()[manifest.AnnotationPullAccess] == pa.Metadata.Name &&
-			it.GetLabels()[manifest.LabelManagedBy] == manifest.ManagedBy {
-			continue // earlier output of this PullAccess: generated anew below
-		}
-		kept = append(kept, it)
-	}
+	var generated []*yaml.RNode
 
 	secretName := pa.SecretName()
 	if len(auths) > 0 {
@@ -90,6 +84,25 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, items []*yaml
 
 	sortObjects(generated)
 	return append(kept, generated...), p
+}
+
+// splitEarlier separates the earlier output of a PullAccess (a second kpt render, or
+// generate over its own directory), which is generated anew, from the other items; the
+// earlier objects are keyed by kind/namespace/name, for stable ciphertext.
+func splitEarlier(name string, items []*yaml.RNode) (kept []*yaml.RNode, earlier map[string]*yaml.RNode) {
+	earlier = map[string]*yaml.RNode{}
+	for _, it := range items {
+		if manifest.IsGeneratedBy(it, name) {
+			earlier[objectKey(it)] = it
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return kept, earlier
+}
+
+func objectKey(n *yaml.RNode) string {
+	return n.GetKind() + "/" + n.GetNamespace() + "/" + n.GetName()
 }
 
 // kindOrder is the order of generated kinds in the output.

@@ -12,6 +12,7 @@ import (
 
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // Options say where a run happens.
@@ -22,6 +23,13 @@ type Options struct {
 	// File is the PullAccess's file as the user names it, for results; when empty the
 	// config's path annotation is used.
 	File string
+	// OutputDir is where the Secrets will be written, for the .sops.yaml rule that applies;
+	// empty means the spec's directory.
+	OutputDir string
+	// Plaintext skips encryption whatever the spec says (for comparisons in memory).
+	Plaintext bool
+	// Stats, when set, receives what happened to the generated Secrets.
+	Stats *Stats
 }
 
 // Run processes one PullAccess over items. It returns the output items and the results;
@@ -34,6 +42,13 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	if opts.Resolver.BaseDir == "" {
 		opts.Resolver.BaseDir = specDir(config)
 	}
+	if opts.OutputDir == "" {
+		opts.OutputDir = opts.Resolver.BaseDir
+	}
+	if opts.Stats == nil {
+		opts.Stats = &Stats{}
+	}
+	opts.Resolver.ReadFile = decryptingReader(opts.Resolver.ReadFile)
 	pa, problems := Decode(config)
 	if pa == nil {
 		return nil, problems.Results(src)
@@ -50,17 +65,23 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 		global, p = GlobalPullSecret(pa, &opts.Resolver, auths)
 		problems = append(problems, p...)
 	}
-	if pa.Encrypt() && (len(auths) > 0 || global != nil) {
-		problems.add("spec.output.encrypt", "SOPS encryption of the generated Secrets is not available in this version of pullgen, "+
-			"and pullgen never writes a plaintext credential unasked: set spec.output.encrypt: false for render-time use "+
-			"(an Argo CD plugin or a pipeline that applies at once), and never commit that output")
-	}
 	if problems.HasErrors() {
 		return nil, problems.Results(src)
 	}
-	out, p := Apply(pa, auths, global, items)
+	kept, earlier := splitEarlier(pa.Metadata.Name, items)
+	out, p := Apply(pa, auths, global, kept)
 	problems = append(problems, p...)
 	problems = append(problems, pullCheck(pa, auths, out)...)
+	if pa.Encrypt() && !opts.Plaintext {
+		out, p = encryptSecrets(pa, out, earlier, opts.OutputDir, opts.Stats)
+		problems = append(problems, p...)
+	} else {
+		for _, o := range out {
+			if o.GetKind() == "Secret" && manifest.IsGeneratedBy(o, pa.Metadata.Name) {
+				opts.Stats.Plaintext++
+			}
+		}
+	}
 	if problems.HasErrors() {
 		return nil, problems.Results(src)
 	}

@@ -11,9 +11,10 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/drift"
+	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/sopsx"
 )
 
 // runDiff is `pullgen diff [PATH...] [--quiet]`: it regenerates every PullAccess found
@@ -49,7 +50,7 @@ func runDiff(args []string, std IO) int {
 		if err != nil {
 			return fail(std, "%v", err)
 		}
-		report := drift.Compare(want, have, drift.Options{Decrypt: decryptObject})
+		report := drift.Compare(want, have, drift.Options{Decrypt: sopsx.Decrypt})
 		if !bytes.Equal(kustomization, wantFiles["kustomization.yaml"]) {
 			k := filepath.Join(o.dir, "kustomization.yaml")
 			report.Changes = append(report.Changes, drift.Change{Op: "changed", Kind: "Kustomization", Name: "kustomization.yaml", File: k,
@@ -146,7 +147,7 @@ func layout(o *output) ([]drift.Object, map[string][]byte, error) {
 	}
 	var objs []drift.Object
 	for _, obj := range o.objects {
-		objs = append(objs, drift.Object{File: filepath.Join(o.dir, fileName(obj)), Node: obj})
+		objs = append(objs, drift.Object{File: filepath.Join(o.dir, manifest.FileName(obj)), Node: obj})
 	}
 	return objs, files, nil
 }
@@ -186,6 +187,3 @@ func readCommitted(dir string) ([]drift.Object, []byte, error) {
 	return objs, kustomization, nil
 }
 
-// decryptObject decrypts a committed object for the comparison (none yet: set when
-// encryption lands).
-var decryptObject func(*yaml.RNode) (*yaml.RNode, error)

@@ -91,7 +91,7 @@ func readPullAccesses(file string) ([]*yaml.RNode, error) {
 func Files(objs []*yaml.RNode) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, o := range objs {
-		name := fileName(o)
+		name := manifest.FileName(o)
 		if _, dup := files[name]; dup {
 			return nil, fmt.Errorf("two generated objects would both be written to %s: give the PullAccesses distinct Secret names", name)
 		}
@@ -114,16 +114,6 @@ func Files(objs []*yaml.RNode) (map[string][]byte, error) {
 	}
 	files["kustomization.yaml"] = k.Bytes()
 	return files, nil
-}
-
-// fileName is the file generate writes an object to.
-func fileName(o *yaml.RNode) string {
-	parts := []string{o.GetKind()}
-	if ns := o.GetNamespace(); ns != "" {
-		parts = append(parts, ns)
-	}
-	parts = append(parts, o.GetName())
-	return strings.NewReplacer(":", "-", "/", "-").Replace(strings.ToLower(strings.Join(parts, "-"))) + ".yaml"
 }
 
 // stagedDir is an output directory written next to its final place, waiting to replace it.

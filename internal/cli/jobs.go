@@ -58,6 +58,20 @@ type output struct {
 	objects []*yaml.RNode
 	// namespaces and registries count what the specs cover, for the summary.
 	namespaces, registries map[string]bool
+	stats                  fn.Stats
+}
+
+// readEarlier reads what an earlier generate wrote into dir; nothing when it cannot.
+func readEarlier(dir string) []*yaml.RNode {
+	objs, _, err := readCommitted(dir)
+	if err != nil {
+		return nil
+	}
+	var out []*yaml.RNode
+	for _, o := range objs {
+		out = append(out, o.Node)
+	}
+	return out
 }
 
 // runJobs runs every job and groups the objects by output directory, sorted by directory.
@@ -65,18 +79,35 @@ type output struct {
 func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 	byDir := map[string]*output{}
 	ok := true
+	earlier := map[string][]*yaml.RNode{}
 	for _, j := range jobs {
-		opts := fn.Options{File: j.file, Resolver: credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true}}
-		out, results := fn.Run(j.node, nil, opts)
-		fn.PrintResults(std.Stderr, results)
-		if results.ExitCode() != 0 {
-			ok = false
-			continue
+		if _, read := earlier[j.dir]; !read {
+			earlier[j.dir] = readEarlier(j.dir)
+		}
+		// The earlier output of this PullAccess keeps the ciphertext of unchanged values.
+		var items []*yaml.RNode
+		for _, o := range earlier[j.dir] {
+			if manifest.IsGeneratedBy(o, j.node.GetName()) {
+				items = append(items, o)
+			}
 		}
 		o := byDir[j.dir]
 		if o == nil {
 			o = &output{dir: j.dir, namespaces: map[string]bool{}, registries: map[string]bool{}}
 			byDir[j.dir] = o
+		}
+		opts := fn.Options{
+			File:      j.file,
+			OutputDir: j.dir,
+			Plaintext: plaintext,
+			Stats:     &o.stats,
+			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true},
+		}
+		out, results := fn.Run(j.node, items, opts)
+		fn.PrintResults(std.Stderr, results)
+		if results.ExitCode() != 0 {
+			ok = false
+			continue
 		}
 		o.objects = append(o.objects, out...)
 		for _, obj := range out {
@@ -114,6 +145,6 @@ func (o *output) summary() string {
 			parts = append(parts, fmt.Sprintf("%d %ss", n, k))
 		}
 	}
-	return fmt.Sprintf("%s: %d resources (%s), %d namespaces, %d registries",
-		o.dir, len(o.objects), strings.Join(parts, ", "), len(o.namespaces), len(o.registries))
+	return fmt.Sprintf("%s: %d resources (%s), %d namespaces, %d registries; %s",
+		o.dir, len(o.objects), strings.Join(parts, ", "), len(o.namespaces), len(o.registries), o.stats)
 }

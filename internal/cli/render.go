@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/sopsx"
 )
 
 // stringsFlag is a repeatable string flag.
@@ -56,7 +57,7 @@ func runRender(args []string, std IO) int {
 		AllowEnv:   allowEnv,
 		KeyFiles:   keyFiles(std.Getenv),
 		Namespaces: params.namespaces,
-		Decrypt:    decryptStream,
+		Decrypt:    sopsx.DecryptStream,
 	})
 	if err != nil {
 		return fail(std, "render: %v", err)
@@ -151,7 +152,3 @@ func argoParameters(getenv func(string) string) (argoParams, error) {
 	}
 	return p, nil
 }
-
-// decryptStream decrypts the SOPS-encrypted documents of a stream (none yet: set when
-// encryption lands).
-var decryptStream func([]byte) ([]byte, error)

@@ -184,3 +184,19 @@ func strMap(m map[string]string) *yaml.Node {
 	}
 	return n
 }
+
+// FileName is the file an object is written to by generate:
+// <kind>-<namespace>-<name>.yaml in lower case.
+func FileName(o *yaml.RNode) string {
+	parts := []string{o.GetKind()}
+	if ns := o.GetNamespace(); ns != "" {
+		parts = append(parts, ns)
+	}
+	parts = append(parts, o.GetName())
+	return strings.NewReplacer(":", "-", "/", "-").Replace(strings.ToLower(strings.Join(parts, "-"))) + ".yaml"
+}
+
+// IsGeneratedBy tells whether an object is output of the named PullAccess.
+func IsGeneratedBy(o *yaml.RNode, pullAccess string) bool {
+	return o.GetAnnotations()[AnnotationPullAccess] == pullAccess && o.GetLabels()[LabelManagedBy] == ManagedBy
+}

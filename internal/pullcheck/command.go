@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"pullgen.dev/pullgen/internal/sopsx"
 )
 
 // Exit codes of Main.
@@ -69,7 +71,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage
 	}
-	findings := Analyze(objs, Options{Namespace: *namespace, Private: private})
+	findings := Analyze(objs, Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt})
 	if err := Write(stdout, *format, findings); err != nil {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage

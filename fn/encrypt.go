@@ -1,0 +1,123 @@
+package fn
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/schema/v1alpha1"
+)
+
+// Stats count what happened to the generated Secrets of a run.
+type Stats struct {
+	// New Secrets had no earlier encrypted copy; Unchanged kept its bytes; Updated reused
+	// the earlier data key (only changed values got new ciphertext); Reencrypted could not
+	// read the earlier copy (no key) or had to change recipients.
+	New, Unchanged, Updated, Reencrypted int
+	// Plaintext Secrets were written unencrypted (spec.output.encrypt: false).
+	Plaintext int
+}
+
+// Add adds o's counts to s.
+func (s *Stats) Add(o Stats) {
+	s.New += o.New
+	s.Unchanged += o.Unchanged
+	s.Updated += o.Updated
+	s.Reencrypted += o.Reencrypted
+	s.Plaintext += o.Plaintext
+}
+
+// String says it in a few words.
+func (s Stats) String() string {
+	if s.Plaintext > 0 && s.New+s.Unchanged+s.Updated+s.Reencrypted == 0 {
+		return fmt.Sprintf("Secrets: %d in plaintext", s.Plaintext)
+	}
+	return fmt.Sprintf("Secrets: %d unchanged, %d updated, %d re-encrypted, %d new", s.Unchanged, s.Updated, s.Reencrypted, s.New)
+}
+
+// encryptSecrets SOPS-encrypts the Secrets this PullAccess generated, keeping the earlier
+// ciphertext where it can. The keys come from spec.sops, else from the creation rule of the
+// nearest .sops.yaml for the file the Secret is written to (in outputDir).
+func encryptSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, earlier map[string]*yaml.RNode, outputDir string, stats *Stats) ([]*yaml.RNode, Problems) {
+	var p Problems
+	var specRules *sopsx.Rules
+	if pa.Spec.SOPS != nil {
+		r := sopsx.FromSpec(pa.Spec.SOPS)
+		if r.Empty() {
+			p.add("spec.sops", "lists no recipient: give age, pgp, awsKms, gcpKms, azureKeyVault or hcVaultTransit keys")
+			return nil, p
+		}
+		specRules = &r
+	}
+	result := make([]*yaml.RNode, len(out))
+	for i, obj := range out {
+		result[i] = obj
+		if obj.GetKind() != "Secret" || !manifest.IsGeneratedBy(obj, pa.Metadata.Name) {
+			continue
+		}
+		rules := specRules
+		if rules == nil {
+			path := filepath.Join(outputDir, manifest.FileName(obj))
+			r, _, found, err := sopsx.FindRules(path)
+			if err != nil {
+				p.addf("spec.sops", "reading the .sops.yaml that applies to %s: %v", path, err)
+				continue
+			}
+			if !found {
+				p.addf("spec.sops", "no encryption keys for Secret %s/%s: add spec.sops (for example age: [age1...]) or a .sops.yaml creation rule whose path_regex matches %s; "+
+					"or set spec.output.encrypt: false for render-time use only", obj.GetNamespace(), obj.GetName(), path)
+				continue
+			}
+			rules = &r
+		}
+		res, err := sopsx.EncryptResult(obj, *rules, earlier[objectKey(obj)])
+		if err != nil {
+			p = append(p, objectProblem(obj, "data", "encrypting: "+err.Error()))
+			continue
+		}
+		result[i] = res.Object
+		switch res.Status {
+		case sopsx.New:
+			stats.New++
+		case sopsx.Unchanged:
+			stats.Unchanged++
+		case sopsx.Updated:
+			stats.Updated++
+		default:
+			stats.Reencrypted++
+			info := objectProblem(obj, "", "re-encrypted, so its ciphertext changed although its values may not have: "+res.Reason)
+			info.Severity = framework.Info
+			p = append(p, info)
+		}
+	}
+	return result, p
+}
+
+// decryptingReader wraps a file reader so that files `sops -e` encrypted (YAML, JSON,
+// dotenv, INI or binary, told by the extension as sops does) come back in plaintext.
+func decryptingReader(read func(string) ([]byte, error)) func(string) ([]byte, error) {
+	if read == nil {
+		read = os.ReadFile
+	}
+	return func(path string) ([]byte, error) {
+		data, err := read(path)
+		if err != nil {
+			return nil, err
+		}
+		format := credsource.DetectFormat(path)
+		if !sopsx.IsEncryptedFile(data, format) {
+			return data, nil
+		}
+		plain, err := sopsx.DecryptFile(data, format)
+		if err != nil {
+			return nil, fmt.Errorf("decrypting: %w", err)
+		}
+		return plain, nil
+	}
+}
