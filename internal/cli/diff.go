@@ -186,4 +186,3 @@ func readCommitted(dir string) ([]drift.Object, []byte, error) {
 	}
 	return objs, kustomization, nil
 }
-
