@@ -114,10 +114,6 @@ func decryptingReader(read func(string) ([]byte, error)) func(string) ([]byte, e
 		if !sopsx.IsEncryptedFile(data, format) {
 			return data, nil
 		}
-		plain, err := sopsx.DecryptFile(data, format)
-		if err != nil {
-			return nil, fmt.Errorf("decrypting: %w", err)
-		}
-		return plain, nil
+		return sopsx.DecryptFile(data, format)
 	}
 }
