@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -76,6 +77,9 @@ func encryptSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, earlier map[stri
 			}
 			rules = &r
 		}
+		// kustomize prints objects with their keys sorted; encrypting them in that order keeps
+		// the MAC (which follows key order) valid in what kustomize build prints.
+		sortKeys(obj.YNode())
 		res, err := sopsx.EncryptResult(obj, *rules, earlier[objectKey(obj)])
 		if err != nil {
 			p = append(p, objectProblem(obj, "data", "encrypting: "+err.Error()))
@@ -97,6 +101,24 @@ func encryptSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, earlier map[stri
 		}
 	}
 	return result, p
+}
+
+// sortKeys sorts the keys of every mapping under n.
+func sortKeys(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		pairs := make([][2]*yaml.Node, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			pairs = append(pairs, [2]*yaml.Node{n.Content[i], n.Content[i+1]})
+		}
+		sort.SliceStable(pairs, func(i, j int) bool { return pairs[i][0].Value < pairs[j][0].Value })
+		n.Content = n.Content[:0]
+		for _, p := range pairs {
+			n.Content = append(n.Content, p[0], p[1])
+		}
+	}
+	for _, c := range n.Content {
+		sortKeys(c)
+	}
 }
 
 // decryptingReader wraps a file reader so that files `sops -e` encrypted (YAML, JSON,

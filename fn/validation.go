@@ -39,8 +39,8 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 		p.addf("spec.secret.type", "must be %s or %s", v1alpha1.SecretTypeDockerConfigJSON, v1alpha1.SecretTypeDockercfg)
 	}
 	namespaces(&p, "spec.namespaces", s.Namespaces)
-	if len(s.Registries) > 0 && len(s.Namespaces) == 0 {
-		p.add("spec.namespaces", "list at least one namespace to put the image pull Secret in")
+	if len(s.Registries) > 0 && len(s.Namespaces) == 0 && s.GlobalPullSecret == nil {
+		p.add("spec.namespaces", "list at least one namespace to put the image pull Secret in (or merge the registries into spec.globalPullSecret)")
 	}
 	if len(s.Registries) == 0 && (len(s.Namespaces) > 0 || len(s.ServiceAccounts) > 0 || s.Workloads != nil) {
 		p.add("spec.registries", "list at least one registry: namespaces, serviceAccounts and workloads need a Secret to link")

@@ -199,7 +199,7 @@ func TestDiff(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "spec", "pullaccess.yaml"), spec)
 	writeFile(t, filepath.Join(dir, "spec", "token.txt"), testToken+"\n")
 	r := run(t, dir, nil, "", pullgen(), "generate", "spec/pullaccess.yaml")
-	if r.code != 0 || !strings.Contains(r.stderr, "7 resources (2 Secrets, 4 ServiceAccounts, 1 RoleBinding), 2 namespaces, 1 registries") {
+	if r.code != 0 || !strings.Contains(r.stderr, "7 resources (2 Secrets, 4 ServiceAccounts, 1 RoleBinding), 2 namespaces, 1 registry; Secrets: 2 in plaintext") {
 		t.Fatalf("generate: exit %d, summary %q", r.code, r.stderr)
 	}
 	if r := run(t, dir, nil, "", pullgen(), "diff", "--quiet"); r.code != 0 || r.stdout != "" || r.stderr != "" {

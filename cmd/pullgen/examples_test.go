@@ -3,8 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/sopsx"
 )
 
 // TestExamples runs every example that holds a PullAccess the way its README says
@@ -22,20 +25,27 @@ func TestExamples(t *testing.T) {
 		}
 		ran++
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			r := run(t, dir, readmeEnv(t, dir), "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
+			r := run(t, dir, exampleEnv(t, dir), "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
 			if r.code != 0 {
 				t.Fatalf("kustomize build: exit %d\n%s", r.code, r.stderr)
 			}
+			for _, o := range parseObjects(t, r.stdout) {
+				if o.GetKind() == "Secret" && !sopsx.IsEncrypted(o) {
+					t.Errorf("Secret %s/%s is not encrypted", o.GetNamespace(), o.GetName())
+				}
+			}
+			plain := decryptDemo(t, r.stdout)
 			want := filepath.Join(dir, "expected.yaml")
 			if os.Getenv("UPDATE_GOLDEN") == "1" {
-				writeFile(t, want, r.stdout)
+				writeFile(t, want, plain)
 			}
 			b, err := os.ReadFile(want)
 			if err != nil {
 				t.Fatalf("reading %s: %v (UPDATE_GOLDEN=1 writes it)", want, err)
 			}
-			if string(b) != r.stdout {
-				t.Errorf("kustomize build output differs from %s:\n%s", want, r.stdout)
+			// Ciphertext is random: compare the decrypted objects.
+			if g, w := semantic(t, parseObjects(t, plain)), semantic(t, parseObjects(t, string(b))); !reflect.DeepEqual(g, w) {
+				t.Errorf("kustomize build output, decrypted, differs from %s:\n%s", want, plain)
 			}
 			for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
 				if line != "" && !strings.Contains(line, "warning: ") {
@@ -44,9 +54,50 @@ func TestExamples(t *testing.T) {
 			}
 		})
 	}
-	if ran < 6 {
-		t.Errorf("ran %d examples, want at least 6", ran)
+	if ran < 7 {
+		t.Errorf("ran %d examples, want at least 7", ran)
 	}
+}
+
+// TestExamplesInStep runs pullgen diff over every example: the committed output in
+// generated/ is in step with its spec, with the DEMO key at hand (values compared) and
+// without it (values not verified, recipients checked).
+func TestExamplesInStep(t *testing.T) {
+	examples := filepath.Join(repoRoot, "examples")
+	env := exampleEnv(t, filepath.Join(examples, "link-vs-workloads"))
+	env = append(env, exampleEnv(t, filepath.Join(examples, "private-registry-password"))...)
+	r := run(t, repoRoot, env, "", pullgen(), "diff", "examples")
+	if r.code != 0 {
+		t.Fatalf("pullgen diff examples: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := strings.Count(r.stderr, "; in step"); n < 7 {
+		t.Errorf("%d output directories in step, want every example's:\n%s", n, r.stderr)
+	}
+	noKey := append(env, noKeyEnv(t)...)
+	r = run(t, repoRoot, noKey, "", pullgen(), "diff", "examples/private-registry-password")
+	if r.code != 0 || !strings.Contains(r.stderr, "the encrypted values of 2 Secrets were not verified") {
+		t.Errorf("without the key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// exampleEnv is the environment of an example: its README's exports and the DEMO key.
+func exampleEnv(t *testing.T, dir string) []string {
+	env := readmeEnv(t, dir)
+	return append(env, "SOPS_AGE_KEY_FILE="+demoKey())
+}
+
+// demoKey is the examples' DEMO age key.
+func demoKey() string { return filepath.Join(repoRoot, "examples", "DEMO-age-key.txt") }
+
+// decryptDemo decrypts a YAML stream with the DEMO key.
+func decryptDemo(t *testing.T, stream string) string {
+	t.Helper()
+	t.Setenv("SOPS_AGE_KEY_FILE", demoKey())
+	out, err := sopsx.DecryptStream([]byte(stream))
+	if err != nil {
+		t.Fatalf("decrypting with the DEMO key: %v", err)
+	}
+	return string(out)
 }
 
 // holdsPullAccess tells whether a directory has a PullAccess file.

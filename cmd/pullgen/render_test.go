@@ -19,16 +19,19 @@ func TestRenderEqualsKustomizeBuild(t *testing.T) {
 			continue
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			env := readmeEnv(t, dir)
 			args := []string{"render"}
-			for _, e := range env {
+			for _, e := range readmeEnv(t, dir) {
 				name, _, _ := strings.Cut(e, "=")
 				args = append(args, "--allow-env", name)
 			}
+			env := exampleEnv(t, dir)
 			got := mustRun(t, dir, env, pullgen(), args...)
-			want := mustRun(t, dir, env, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
+			want := decryptDemo(t, mustRun(t, dir, env, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "."))
 			if g, w := semantic(t, parseObjects(t, got)), semantic(t, parseObjects(t, want)); !reflect.DeepEqual(g, w) {
-				t.Errorf("render:\n%s\nkustomize build:\n%s", got, want)
+				t.Errorf("render:\n%s\nkustomize build, decrypted:\n%s", got, want)
+			}
+			if strings.Contains(got, "sops:") || strings.Contains(got, "ENC[") {
+				t.Errorf("render left encrypted values:\n%s", got)
 			}
 		})
 	}

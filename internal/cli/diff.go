@@ -12,6 +12,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
+	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/drift"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/sopsx"
@@ -51,6 +52,7 @@ func runDiff(args []string, std IO) int {
 			return fail(std, "%v", err)
 		}
 		report := drift.Compare(want, have, drift.Options{Decrypt: sopsx.Decrypt})
+		report.Changes = append(report.Changes, recipientChanges(jobs, o.dir, have)...)
 		if !bytes.Equal(kustomization, wantFiles["kustomization.yaml"]) {
 			k := filepath.Join(o.dir, "kustomization.yaml")
 			report.Changes = append(report.Changes, drift.Change{Op: "changed", Kind: "Kustomization", Name: "kustomization.yaml", File: k,
@@ -76,7 +78,7 @@ func runDiff(args []string, std IO) int {
 			if len(report.Changes) > 0 {
 				state = fmt.Sprintf("%d objects drifted: run pullgen generate", len(report.Changes))
 			}
-			fmt.Fprintf(std.Stderr, "pullgen: %s; %s\n", o.summary(), state)
+			fmt.Fprintf(std.Stderr, "pullgen: %s; %s\n", o.contents(), state)
 		}
 	}
 	if !*quiet && len(outputs) == 0 {
@@ -86,6 +88,46 @@ func runDiff(args []string, std IO) int {
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+// recipientChanges reports the committed encrypted Secrets whose recipients or
+// encryption settings are no longer those of their spec (spec.sops or .sops.yaml); this
+// needs no key.
+func recipientChanges(jobs []job, dir string, have []drift.Object) []drift.Change {
+	var out []drift.Change
+	for _, h := range have {
+		if !sopsx.IsEncrypted(h.Node) {
+			continue
+		}
+		for _, j := range jobs {
+			if j.dir != dir || !manifest.IsGeneratedBy(h.Node, j.node.GetName()) {
+				continue
+			}
+			rules, ok := encryptionRules(j, h.File)
+			if !ok {
+				continue
+			}
+			if same, err := sopsx.HasRules(h.Node, rules); err == nil && !same {
+				out = append(out, drift.Change{Op: "changed", Kind: h.Node.GetKind(), Namespace: h.Node.GetNamespace(), Name: h.Node.GetName(),
+					File: h.File, Details: []string{"encrypted for other recipients or settings than the spec's"}})
+			}
+		}
+	}
+	return out
+}
+
+// encryptionRules are the rules a job encrypts a file with: spec.sops, else the .sops.yaml
+// rule for the file.
+func encryptionRules(j job, file string) (sopsx.Rules, bool) {
+	pa, problems := fn.Decode(j.node)
+	if pa == nil || problems.HasErrors() {
+		return sopsx.Rules{}, false
+	}
+	if pa.Spec.SOPS != nil {
+		return sopsx.FromSpec(pa.Spec.SOPS), true
+	}
+	rules, _, found, err := sopsx.FindRules(file)
+	return rules, found && err == nil
 }
 
 // findSpecs lists the YAML files under paths that hold a PullAccess, sorted.

@@ -129,22 +129,33 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 	return outs, ok
 }
 
-// summary says in a line what an output holds.
+// summary says in a line what an output holds and what happened to its Secrets.
 func (o *output) summary() string {
+	return o.contents() + "; " + o.stats.String()
+}
+
+// contents says in a line what an output holds.
+func (o *output) contents() string {
 	kinds := map[string]int{}
 	for _, obj := range o.objects {
 		kinds[obj.GetKind()]++
 	}
 	var parts []string
 	for _, k := range []string{"Secret", "ServiceAccount", "RoleBinding"} {
-		switch n := kinds[k]; n {
-		case 0:
-		case 1:
-			parts = append(parts, "1 "+k)
-		default:
-			parts = append(parts, fmt.Sprintf("%d %ss", n, k))
+		if n := kinds[k]; n > 0 {
+			parts = append(parts, count(n, k))
 		}
 	}
-	return fmt.Sprintf("%s: %d resources (%s), %d namespaces, %d registries; %s",
-		o.dir, len(o.objects), strings.Join(parts, ", "), len(o.namespaces), len(o.registries), o.stats)
+	return fmt.Sprintf("%s: %s (%s), %s, %s", o.dir, count(len(o.objects), "resource"), strings.Join(parts, ", "),
+		count(len(o.namespaces), "namespace"), plural(len(o.registries), "registry", "registries"))
+}
+
+// count is "1 thing" or "n things".
+func count(n int, thing string) string { return plural(n, thing, thing+"s") }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

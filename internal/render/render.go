@@ -69,7 +69,7 @@ func Render(o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{o: o, repo: repo, done: map[string]bool{}}
+	r := &renderer{o: o, repo: repo, done: map[string]bool{}, decrypted: map[string]bool{}}
 	if err := r.prepare(dir); err != nil {
 		return nil, err
 	}
@@ -86,10 +86,11 @@ func Render(o Options) ([]byte, error) {
 }
 
 type renderer struct {
-	o    Options
-	repo *repo
-	done map[string]bool
-	seq  int
+	o         Options
+	repo      *repo
+	done      map[string]bool
+	decrypted map[string]bool
+	seq       int
 }
 
 // build runs kustomize over dir in the in-memory repository, with no plugin of any kind.
@@ -244,7 +245,26 @@ func (r *renderer) prepareEntry(dir, where, e string) error {
 	if r.repo.fs.IsDir(p) {
 		return r.prepare(p)
 	}
-	return nil
+	return r.decryptResource(p)
+}
+
+// decryptResource replaces, in the in-memory repository, a resource file whose documents
+// SOPS encrypted with their plaintext: kustomize rewrites objects with their keys sorted,
+// which would break the MAC of a file encrypted in another key order.
+func (r *renderer) decryptResource(p string) error {
+	if r.o.Decrypt == nil || r.decrypted[p] || !r.repo.fs.Exists(p) {
+		return nil
+	}
+	r.decrypted[p] = true
+	data, err := r.repo.fs.ReadFile(p)
+	if err != nil || !bytes.Contains(data, []byte("\nsops:")) {
+		return nil // kustomize reports what it cannot read
+	}
+	plain, err := r.o.Decrypt(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.repo.rel(p), err)
+	}
+	return r.repo.fs.WriteFile(p, plain)
 }
 
 // configs reads the configurations an entry of generators, transformers or validators
@@ -330,7 +350,8 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		return nil, fmt.Errorf("%s: PullAccess %s: %w", file, config.GetName(), err)
 	}
 	out, results := fn.Run(config, items, fn.Options{
-		File: file,
+		File:      file,
+		Plaintext: true, // render's output is decrypted anyway
 		Resolver: credsource.Resolver{
 			BaseDir:   dir,
 			LookupEnv: r.o.LookupEnv,

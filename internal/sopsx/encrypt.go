@@ -192,3 +192,17 @@ func (c *compiled) fromPreviousObject(obj, previous *yaml.RNode) (r Result, done
 	}
 	return Result{Object: out, Status: Updated}, true, nil
 }
+
+// HasRules tells whether an encrypted object was encrypted with the recipients and
+// selectors of rules, which needs no key: it reads the object's sops metadata only.
+func HasRules(obj *yaml.RNode, rules Rules) (bool, error) {
+	c, err := compile(rules)
+	if err != nil {
+		return false, err
+	}
+	tree, err := encryptedTree(obj)
+	if err != nil {
+		return false, err
+	}
+	return c.sameSettings(tree.Metadata), nil
+}
