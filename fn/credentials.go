@@ -11,8 +11,9 @@ import (
 
 // Resolve reads every credential of the spec's registries and returns the auths they
 // make, keyed as they will be written. It reports every source that cannot be read and
-// every auths key that two registries would give different credentials.
-func Resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver) (dockercfg.Auths, Problems) {
+// every auths key that two registries would give different credentials. With keysOnly, a
+// user name or password that cannot be read becomes a placeholder instead.
+func Resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) (dockercfg.Auths, Problems) {
 	var p Problems
 	auths := dockercfg.Auths{}
 	owner := map[string]string{} // auths key → field that wrote it
@@ -44,22 +45,24 @@ func Resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver) (dockercfg.Auths, 
 		}
 		user := reg.Username
 		ok := true
-		if reg.UsernameFrom != nil {
-			v, err := r.Value(*reg.UsernameFrom)
-			if err != nil {
-				p.add(f+".usernameFrom", err.Error())
-				ok = false
+		value := func(field string, src *v1alpha1.Source) string {
+			v, err := r.Value(*src)
+			switch {
+			case err == nil:
+				return v
+			case keysOnly:
+				return "unread"
 			}
-			user = v
+			p.add(field, err.Error())
+			ok = false
+			return ""
+		}
+		if reg.UsernameFrom != nil {
+			user = value(f+".usernameFrom", reg.UsernameFrom)
 		}
 		var pass string
 		if reg.PasswordFrom != nil {
-			v, err := r.Value(*reg.PasswordFrom)
-			if err != nil {
-				p.add(f+".passwordFrom", err.Error())
-				ok = false
-			}
-			pass = v
+			pass = value(f+".passwordFrom", reg.PasswordFrom)
 		}
 		if !ok {
 			continue

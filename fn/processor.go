@@ -28,6 +28,9 @@ type Options struct {
 	OutputDir string
 	// Plaintext skips encryption whatever the spec says (for comparisons in memory).
 	Plaintext bool
+	// KeysOnly replaces the passwords that cannot be read with a placeholder: for the pull
+	// check, which needs the registry keys only. Its Secrets must never be written.
+	KeysOnly bool
 	// Stats, when set, receives what happened to the generated Secrets.
 	Stats *Stats
 }
@@ -58,10 +61,10 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	if problems.HasErrors() {
 		return nil, problems.Results(src)
 	}
-	auths, p := Resolve(pa, &opts.Resolver)
+	auths, p := Resolve(pa, &opts.Resolver, opts.KeysOnly)
 	problems = append(problems, p...)
 	var global dockercfg.Auths
-	if pa.Spec.GlobalPullSecret != nil {
+	if pa.Spec.GlobalPullSecret != nil && !opts.KeysOnly {
 		global, p = GlobalPullSecret(pa, &opts.Resolver, auths)
 		problems = append(problems, p...)
 	}

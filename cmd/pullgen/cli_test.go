@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -228,5 +229,40 @@ func TestDiff(t *testing.T) {
 	mustRun(t, dir, nil, pullgen(), "generate", "--quiet", "spec/pullaccess.yaml")
 	if r := run(t, dir, nil, "", pullgen(), "diff"); r.code != 0 {
 		t.Errorf("after generate: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestCheckBuildsPullAccess checks a kustomization whose PullAccess transformers add the
+// pull secrets: pullgen builds it itself, needs no credential for it, and finds both what
+// the links give and what the pod-level secret breaks.
+func TestCheckBuildsPullAccess(t *testing.T) {
+	r := run(t, repoRoot, noKeyEnv(t), "", pullgen(), "check", "--format", "json", "examples/link-vs-workloads")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (an error finding)\n%s", r.code, r.stderr)
+	}
+	var report struct {
+		Images []struct {
+			Name, Image, Severity string
+			Credentials           []struct{ Secret, Registry string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &report); err != nil {
+		t.Fatalf("parsing the report: %v", err)
+	}
+	got := map[string]string{}
+	for _, im := range report.Images {
+		creds := ""
+		for _, c := range im.Credentials {
+			creds += c.Secret + "@" + c.Registry + " "
+		}
+		got[im.Image] = strings.TrimSpace(im.Severity + " " + creds)
+	}
+	want := map[string]string{
+		"registry.acme.example/web:2.1":                                   "info acme-registry@registry.acme.example",
+		"registry.partner.example/report:3":                               "info partner-registry@registry.partner.example",
+		"image-registry.openshift-image-registry.svc:5000/team-a/fetch:1": "error",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("images = %v\nwant %v", got, want)
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-
-	"pullgen.dev/pullgen/internal/pullcheck"
 )
 
 // Exit codes.
@@ -85,7 +83,7 @@ func Main(args []string, std IO) int {
 	case "render":
 		return runRender(args[1:], std)
 	case "check":
-		return pullcheck.Main(args[1:], std.Stdin, std.Stdout, std.Stderr)
+		return runCheck(args[1:], std)
 	case "schema":
 		return runSchema(args[1:], std)
 	case "version", "--version":

@@ -132,17 +132,29 @@ func loadDir(dir string) ([]Object, error) {
 // BuildKustomization runs kustomize build on dir in process, with plugins disabled and
 // kustomize's root-only load restrictions. The objects' file is dir.
 func BuildKustomization(dir string) ([]Object, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	data, err := Build(dir)
 	if err != nil {
 		return nil, fmt.Errorf("building kustomization %s: %w", dir, err)
 	}
-	nodes := rm.ToRNodeSlice()
-	out := make([]Object, 0, len(nodes))
-	for _, n := range nodes {
-		out = append(out, Object{Node: n, File: dir})
+	objs, err := ParseManifests(data, dir)
+	if err != nil {
+		return nil, fmt.Errorf("building kustomization %s: %w", dir, err)
 	}
-	return out, nil
+	for i := range objs {
+		objs[i].Lines = false // lines of the build, not of a file
+	}
+	return objs, nil
+}
+
+// Build builds a kustomization directory into a YAML stream. By default it is kustomize
+// with plugins disabled; the command line sets pullgen's own in-process build, which also
+// runs the PullAccess generators and transformers.
+var Build = func(dir string) ([]byte, error) {
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		return nil, err
+	}
+	return m.AsYaml()
 }
 
 // ParseManifests parses a YAML or JSON stream of Kubernetes objects, expanding kind List,

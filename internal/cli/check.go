@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+
+	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/render"
+)
+
+// runCheck is `pullgen check`. Kustomizations are built with pullgen's own in-process
+// build, so that their PullAccess generators and transformers count, for their registry
+// keys only: the check needs no credential.
+func runCheck(args []string, std IO) int {
+	pullcheck.Build = func(dir string) ([]byte, error) {
+		return render.Render(render.Options{
+			Dir:       dir,
+			Root:      checkRoot(dir),
+			LookupEnv: os.LookupEnv,
+			Trusted:   true,
+			KeysOnly:  true,
+		})
+	}
+	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr)
+}
+
+// checkRoot is the directory a kustomization may load from: the enclosing git work tree,
+// else the working directory when it holds dir, else dir.
+func checkRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if cwd, err := os.Getwd(); err == nil && within(cwd, abs) {
+		return cwd
+	}
+	return abs
+}
+
+// within tells whether path is root or below it.
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (len(rel) < 3 || rel[:3] != ".."+string(filepath.Separator))
+}
