@@ -139,6 +139,14 @@ func TestStableCiphertext(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stderr, "2 re-encrypted") || !strings.Contains(r.stderr, "info: re-encrypted") {
 		t.Errorf("without the key: exit %d\n%s", r.code, r.stderr)
 	}
+	// A re-encryption with unchanged plaintext is no drift; a changed password is.
+	if r := run(t, dir, env, "", pullgen(), "diff"); r.code != 0 {
+		t.Errorf("diff after re-encryption: exit %d\n%s", r.code, r.stdout)
+	}
+	writeFile(t, filepath.Join(dir, "quay.txt"), "quay-changed\n")
+	if r := run(t, dir, env, "", pullgen(), "diff"); r.code != 1 || !strings.Contains(r.stdout, "credentials changed: quay.io/acme") {
+		t.Errorf("diff after a password change: exit %d\n%s", r.code, r.stdout)
+	}
 }
 
 // differingLines names the YAML keys of the lines that differ between two files.
