@@ -11,6 +11,7 @@ import (
 
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/parallel"
 	"pullgen.dev/pullgen/internal/sopsx"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
@@ -56,33 +57,50 @@ func encryptSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, earlier map[stri
 		}
 		specRules = &r
 	}
-	result := make([]*yaml.RNode, len(out))
+	// Find each Secret's rules, then encrypt them on every core (each has its own data key).
+	result := append([]*yaml.RNode(nil), out...)
+	rules := make([]*sopsx.Rules, len(out))
 	for i, obj := range out {
-		result[i] = obj
 		if obj.GetKind() != "Secret" || !manifest.IsGeneratedBy(obj, pa.Metadata.Name) {
 			continue
 		}
-		rules := specRules
-		if rules == nil {
-			path := filepath.Join(outputDir, manifest.FileName(obj))
-			r, _, found, err := sopsx.FindRules(path)
-			if err != nil {
-				p.addf("spec.sops", "reading the .sops.yaml that applies to %s: %v", path, err)
-				continue
-			}
-			if !found {
-				p.addf("spec.sops", "no encryption keys for Secret %s/%s: add spec.sops (for example age: [age1...]) or a .sops.yaml creation rule whose path_regex matches %s; "+
-					"or set spec.output.encrypt: false for render-time use only", obj.GetNamespace(), obj.GetName(), path)
-				continue
-			}
-			rules = &r
+		if rules[i] = specRules; rules[i] != nil {
+			continue
 		}
-		// kustomize prints objects with their keys sorted; encrypting them in that order keeps
-		// the MAC (which follows key order) valid in what kustomize build prints.
+		path := filepath.Join(outputDir, manifest.FileName(obj))
+		r, _, found, err := sopsx.FindRules(path)
+		switch {
+		case err != nil:
+			p.addf("spec.sops", "reading the .sops.yaml that applies to %s: %v", path, err)
+		case !found:
+			p.addf("spec.sops", "no encryption keys for Secret %s/%s: add spec.sops (for example age: [age1...]) or a .sops.yaml creation rule whose path_regex matches %s; "+
+				"or set spec.output.encrypt: false for render-time use only", obj.GetNamespace(), obj.GetName(), path)
+		default:
+			rules[i] = &r
+		}
+	}
+	if p.HasErrors() {
+		return nil, p
+	}
+	results := make([]sopsx.Result, len(out))
+	errs := make([]error, len(out))
+	parallel.Each(len(out), func(i int) {
+		if rules[i] == nil {
+			return
+		}
+		// kustomize prints objects with their keys sorted; encrypting them in that order
+		// keeps the MAC (which follows key order) valid in what kustomize build prints.
+		obj := out[i].Copy()
 		sortKeys(obj.YNode())
-		res, err := sopsx.EncryptResult(obj, *rules, earlier[objectKey(obj)])
-		if err != nil {
-			p = append(p, objectProblem(obj, "data", "encrypting: "+err.Error()))
+		results[i], errs[i] = sopsx.EncryptResult(obj, *rules[i], earlier[objectKey(obj)])
+	})
+	for i, res := range results {
+		if rules[i] == nil {
+			continue
+		}
+		obj := out[i]
+		if errs[i] != nil {
+			p = append(p, objectProblem(obj, "data", "encrypting: "+errs[i].Error()))
 			continue
 		}
 		result[i] = res.Object

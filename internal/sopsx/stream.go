@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/parallel"
 )
 
 // DecryptStream decrypts every document of a YAML stream that carries its own top-level
@@ -15,28 +17,22 @@ import (
 // error names the document (its position, kind and name).
 func DecryptStream(data []byte) ([]byte, error) {
 	docs := splitDocuments(data)
+	texts := make([]string, len(docs))
+	errs := make([]error, len(docs))
+	// Documents decrypt independently: on every core, in order.
+	parallel.Each(len(docs), func(i int) { texts[i], errs[i] = decryptDocument(i, docs[i]) })
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	var out bytes.Buffer
 	n := 0
 	for i, doc := range docs {
 		if isBlank(doc) {
 			continue
 		}
-		text := doc
-		if mayBeEncrypted(doc) {
-			rn, err := yaml.Parse(doc)
-			if err != nil {
-				return nil, fmt.Errorf("decrypting document %d of the stream: it does not parse as YAML", i+1)
-			}
-			if IsEncrypted(rn) {
-				plain, err := Decrypt(rn)
-				if err != nil {
-					return nil, fmt.Errorf("document %d of the stream: %w", i+1, err)
-				}
-				if text, err = plain.String(); err != nil {
-					return nil, fmt.Errorf("document %d of the stream: writing the plaintext failed", i+1)
-				}
-			}
-		}
+		text := texts[i]
 		if n > 0 {
 			out.WriteString("---\n")
 		}
@@ -47,6 +43,30 @@ func DecryptStream(data []byte) ([]byte, error) {
 		n++
 	}
 	return out.Bytes(), nil
+}
+
+// decryptDocument returns the plaintext of document i of a stream, or the document
+// itself when it carries no sops block.
+func decryptDocument(i int, doc string) (string, error) {
+	if isBlank(doc) || !mayBeEncrypted(doc) {
+		return doc, nil
+	}
+	rn, err := yaml.Parse(doc)
+	if err != nil {
+		return "", fmt.Errorf("decrypting document %d of the stream: it does not parse as YAML", i+1)
+	}
+	if !IsEncrypted(rn) {
+		return doc, nil
+	}
+	plain, err := Decrypt(rn)
+	if err != nil {
+		return "", fmt.Errorf("document %d of the stream: %w", i+1, err)
+	}
+	text, err := plain.String()
+	if err != nil {
+		return "", fmt.Errorf("document %d of the stream: writing the plaintext failed", i+1)
+	}
+	return text, nil
 }
 
 // splitDocuments cuts a YAML stream at its document markers: a line `---` (optionally
