@@ -63,8 +63,8 @@ func Main(args []string, std IO) int {
 		std.Getenv = os.Getenv
 	}
 	if os.Getenv("GOGC") == "" {
-		// pullgen runs for a moment: collect garbage half as often, for a little more memory.
-		debug.SetGCPercent(200)
+		// pullgen runs for a moment: collect garbage less often, for a little more memory.
+		debug.SetGCPercent(150)
 	}
 	if len(args) == 0 {
 		if std.StdinIsTerminal {
