@@ -155,3 +155,49 @@ func TestRenderSandbox(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderRefusesRepositoryChosenKeyServices: a Secret whose sops metadata names a Vault
+// address is not decrypted through it unless the operator allowed that host, so that a
+// repository cannot send the sidecar's Vault token where it likes.
+func TestRenderRefusesRepositoryChosenKeyServices(t *testing.T) {
+	_, rcpt := ageKey(t)
+	src := t.TempDir()
+	writeFile(t, filepath.Join(src, "pa.yaml"), encryptedSpec(rcpt))
+	writePasswords(t, src, "")
+	mustRun(t, src, noKeyEnv(t), pullgen(), "generate", "--quiet", "pa.yaml")
+	good := snapshot(t, filepath.Join(src, "out"))
+	vault := func(address string) string {
+		return "  hc_vault:\n  - vault_address: " + address + "\n    engine_path: transit\n    key_name: pullgen\n" +
+			"    created_at: \"2026-01-01T00:00:00Z\"\n    enc: vault:v1:AAAA\n"
+	}
+	for _, c := range []struct {
+		name, address string
+		args          []string
+		want, not     string
+	}{
+		{"not allowed", "https://vault.attacker.example", nil, "--allow-key-host", "vault.attacker.example:"},
+		{"allowed loopback", "https://127.0.0.1:1", []string{"--allow-key-host", "127.0.0.1"}, "no key to decrypt", "--allow-key-host"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range good {
+				if strings.HasPrefix(name, "secret-") {
+					// The age recipients give way to a Vault key at the repository's address.
+					i, j := strings.Index(content, "\n  age:\n"), strings.Index(content, "\n  lastmodified:")
+					content = content[:i+1] + vault(c.address) + content[j+1:]
+				}
+				writeFile(t, filepath.Join(dir, name), content)
+			}
+			r := run(t, dir, append(noKeyEnv(t), "VAULT_TOKEN=s.render-test-token"), "", pullgen(), append([]string{"render"}, c.args...)...)
+			if r.code != 2 || r.stdout != "" {
+				t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+			}
+			if !strings.Contains(r.stderr, c.want) || (c.not != "" && strings.Contains(r.stderr, c.not)) {
+				t.Errorf("stderr %q: want %q, not %q", r.stderr, c.want, c.not)
+			}
+			if strings.Contains(r.stderr, "render-test-token") {
+				t.Errorf("the Vault token appears in stderr")
+			}
+		})
+	}
+}

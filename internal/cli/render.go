@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,8 +27,9 @@ func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 func runRender(args []string, std IO) int {
 	fs := flag.NewFlagSet("pullgen render", flag.ContinueOnError)
 	fs.SetOutput(std.Stderr)
-	var allowEnv stringsFlag
+	var allowEnv, allowKeyHosts stringsFlag
 	fs.Var(&allowEnv, "allow-env", "let env: sources read variable `NAME` besides ARGOCD_ENV_* (repeatable)")
+	fs.Var(&allowKeyHosts, "allow-key-host", "let decryption use Vault and Azure Key Vault keys at `HOST` (repeatable)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -50,6 +53,7 @@ func runRender(args []string, std IO) int {
 	if overlay := params.overlay; overlay != "" {
 		dir = filepath.Join(dir, overlay)
 	}
+	sopsx.AllowKeys(keysAllowedInRender(allowKeyHosts))
 	out, err := render.Render(render.Options{
 		Dir:        dir,
 		Root:       root,
@@ -64,6 +68,22 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
+}
+
+// keysAllowedInRender accepts age, PGP, AWS KMS and GCP KMS keys, whose key services are
+// fixed, and Vault and Azure Key Vault keys only at the hosts the operator named: their
+// address comes from the repository, which would otherwise choose where credentials go.
+func keysAllowedInRender(hosts []string) func(sopsx.Recipient) bool {
+	return func(r sopsx.Recipient) bool {
+		switch r.Type {
+		case sopsx.KeyHCVaultTransit, sopsx.KeyAzureKeyVault:
+			u, err := url.Parse(r.Key)
+			return err == nil && u.Hostname() != "" && slices.Contains(hosts, u.Hostname())
+		case sopsx.KeyHuaweiKMS:
+			return false
+		}
+		return true
+	}
 }
 
 // repositoryRoot is the working directory less ARGOCD_APP_SOURCE_PATH when Argo CD sets

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	fage "filippo.io/age"
 	"github.com/getsops/sops/v3"
@@ -66,6 +67,20 @@ func dataKey(m *sops.Metadata) ([]byte, error) {
 	return key, nil
 }
 
+// keyAllowed limits the keys decryption may use; nil allows every key.
+var keyAllowed atomic.Pointer[func(Recipient) bool]
+
+// AllowKeys limits, for the whole process, the keys that decryption may use to those that
+// allow accepts. pullgen render calls it before decrypting anything, so that an untrusted
+// repository cannot make it send a Vault token or Azure credentials to an address written
+// in a file's sops metadata.
+func AllowKeys(allow func(Recipient) bool) {
+	keyAllowed.Store(&allow)
+}
+
+// errKeyRefused is the failure of a key that AllowKeys refuses.
+var errKeyRefused = errors.New("refused: this key's address is not one the operator allowed")
+
 type keyFailure struct {
 	key keys.MasterKey
 	err error
@@ -84,8 +99,15 @@ func decryptGroup(group sops.KeyGroup) ([]byte, []keyFailure) {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return rank(group[idx[a]]) < rank(group[idx[b]]) })
 	var fails []keyFailure
+	allow := keyAllowed.Load()
 	for _, i := range idx {
 		k := group[i]
+		if allow != nil {
+			if r, err := recipientOf(k); err != nil || !(*allow)(r) {
+				fails = append(fails, keyFailure{key: k, err: errKeyRefused})
+				continue
+			}
+		}
 		svcKey := keyservice.KeyFromMasterKey(k)
 		rsp, err := localKeys.Decrypt(context.Background(), &keyservice.DecryptRequest{
 			Key:        &svcKey,
@@ -111,6 +133,10 @@ func keyError(fails []keyFailure, need, got int) error {
 	for _, f := range fails {
 		typ := f.key.TypeToIdentifier()
 		recipients = append(recipients, typ+" "+shortKey(f.key.ToString()))
+		if errors.Is(f.err, errKeyRefused) {
+			types = append(types, "refused")
+			continue
+		}
 		types = append(types, typ)
 		if typ == age.KeyTypeIdentifier {
 			var nomatch *fage.NoIdentityMatchError
@@ -134,6 +160,8 @@ func keyError(fails []keyFailure, need, got int) error {
 			hints = append(hints, "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE) to the age identity of a recipient")
 		case pgp.KeyTypeIdentifier:
 			hints = append(hints, "import the secret key of a PGP recipient into gpg (GNUPGHOME)")
+		case "refused":
+			hints = append(hints, "allow the address of a Vault or Azure Key Vault key with --allow-key-host (render contacts no other key service)")
 		default:
 			hints = append(hints, "provide credentials for "+typ)
 		}
