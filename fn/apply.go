@@ -10,15 +10,9 @@ import (
 
 	"pullgen.dev/pullgen/internal/dockercfg"
 	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/pullcheck"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
-
-// internalRegistryHosts are the host names of the OpenShift internal registry as pods
-// reference it.
-var internalRegistryHosts = []string{
-	"image-registry.openshift-image-registry.svc:5000/",
-	"image-registry.openshift-image-registry.svc/",
-}
 
 // Apply builds the objects of a validated PullAccess with resolved auths over the input
 // items, which hold no earlier output of the same PullAccess (see splitEarlier):
@@ -209,12 +203,10 @@ func inheritanceWarning(podSpec, sa *yaml.RNode, secretName string) string {
 			if img == nil {
 				continue
 			}
-			for _, h := range internalRegistryHosts {
-				if strings.HasPrefix(yaml.GetValue(img.Value), h) {
-					return fmt.Sprintf("adding %s as a pod-level pull secret stops the pod from inheriting ServiceAccount %s's pull secrets, "+
-						"among them OpenShift's %s-dockercfg-* secret for the internal registry that image %s needs; "+
-						"link the Secret to the ServiceAccount instead (spec.serviceAccounts)", secretName, sa0, sa0, yaml.GetValue(img.Value))
-				}
+			if image := yaml.GetValue(img.Value); pullcheck.IsInternalRegistryImage(image) {
+				return fmt.Sprintf("adding %s as a pod-level pull secret stops the pod from inheriting ServiceAccount %s's pull secrets, "+
+					"among them OpenShift's %s-dockercfg-* secret for the internal registry that image %s needs; "+
+					"link the Secret to the ServiceAccount instead (spec.serviceAccounts)", secretName, sa0, sa0, image)
 			}
 		}
 	}

@@ -26,15 +26,6 @@ type Stats struct {
 	Plaintext int
 }
 
-// Add adds o's counts to s.
-func (s *Stats) Add(o Stats) {
-	s.New += o.New
-	s.Unchanged += o.Unchanged
-	s.Updated += o.Updated
-	s.Reencrypted += o.Reencrypted
-	s.Plaintext += o.Plaintext
-}
-
 // String says it in a few words.
 func (s Stats) String() string {
 	if s.Plaintext > 0 && s.New+s.Unchanged+s.Updated+s.Reencrypted == 0 {

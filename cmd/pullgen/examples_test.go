@@ -16,14 +16,8 @@ import (
 // rewrites expected.yaml.
 func TestExamples(t *testing.T) {
 	kustomize := tool(t, "kustomize")
-	dirs, _ := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "kustomization.yaml"))
-	ran := 0
-	for _, k := range dirs {
-		dir := filepath.Dir(k)
-		if !holdsPullAccess(t, dir) {
-			continue
-		}
-		ran++
+	dirs := pullAccessExamples(t)
+	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			r := run(t, dir, exampleEnv(t, dir), "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", ".")
 			if r.code != 0 {
@@ -54,8 +48,8 @@ func TestExamples(t *testing.T) {
 			}
 		})
 	}
-	if ran < 7 {
-		t.Errorf("ran %d examples, want at least 7", ran)
+	if len(dirs) < 7 {
+		t.Errorf("ran %d examples, want at least 7", len(dirs))
 	}
 }
 
@@ -98,6 +92,18 @@ func decryptDemo(t *testing.T, stream string) string {
 		t.Fatalf("decrypting with the DEMO key: %v", err)
 	}
 	return string(out)
+}
+
+// pullAccessExamples are the example kustomizations that hold a PullAccess.
+func pullAccessExamples(t *testing.T) []string {
+	kustomizations, _ := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "kustomization.yaml"))
+	var dirs []string
+	for _, k := range kustomizations {
+		if dir := filepath.Dir(k); holdsPullAccess(t, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
 }
 
 // holdsPullAccess tells whether a directory has a PullAccess file.

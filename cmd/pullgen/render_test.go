@@ -12,12 +12,7 @@ import (
 // same resources as kustomize build with pullgen as the exec function.
 func TestRenderEqualsKustomizeBuild(t *testing.T) {
 	kustomize := tool(t, "kustomize")
-	dirs, _ := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "kustomization.yaml"))
-	for _, k := range dirs {
-		dir := filepath.Dir(k)
-		if !holdsPullAccess(t, dir) {
-			continue
-		}
+	for _, dir := range pullAccessExamples(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			args := []string{"render"}
 			for _, e := range readmeEnv(t, dir) {

@@ -39,14 +39,8 @@ func checkRoot(dir string) string {
 			break
 		}
 	}
-	if cwd, err := os.Getwd(); err == nil && within(cwd, abs) {
+	if cwd, err := os.Getwd(); err == nil && render.Within(cwd, abs) {
 		return cwd
 	}
 	return abs
-}
-
-// within tells whether path is root or below it.
-func within(root, path string) bool {
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (len(rel) < 3 || rel[:3] != ".."+string(filepath.Separator))
 }

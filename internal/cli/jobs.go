@@ -81,7 +81,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 	ok := true
 	earlier := map[string][]*yaml.RNode{}
 	for _, j := range jobs {
-		if _, read := earlier[j.dir]; !read {
+		if _, read := earlier[j.dir]; !read && !plaintext { // plaintext runs keep no ciphertext
 			earlier[j.dir] = readEarlier(j.dir)
 		}
 		// The earlier output of this PullAccess keeps the ciphertext of unchanged values.

@@ -48,16 +48,6 @@ func parseConfig(data []byte) (*configFile, error) {
 	return &cfg, nil
 }
 
-// hasCredential reports whether the entry carries a username or password of its own
-// (docker writes {} entries for registries whose credentials live in a store).
-func (a authEntry) hasCredential() bool {
-	return a.Auth != "" || a.Username != "" || a.Password != ""
-}
-
-func (a authEntry) hasToken() bool {
-	return a.IdentityToken != "" || a.RegistryToken != ""
-}
-
 // errIdentityToken is the refusal of a credential that is only an identity token.
 var errIdentityToken = errors.New("an identity token cannot be used by the kubelet (it ignores identitytoken); " +
 	"use a username with a password or an access token instead")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"pullgen.dev/pullgen/internal/dockercfg"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -120,8 +121,8 @@ func (c *configFile) wanted(filter []string) ([]string, error) {
 			}
 		case c.CredsStore != "":
 			k := f
-			if IsDockerHub(f) {
-				k = DockerHubKey
+			if dockercfg.IsDockerHub(f) {
+				k = dockercfg.DockerHubKey
 			}
 			out[k] = true
 		default:

@@ -94,22 +94,33 @@ func ParseDockerConfigJSON(data []byte) (Auths, error) {
 	return doc.Auths, nil
 }
 
-// dockerHubHosts are the host names kubectl users write for Docker Hub.
+// dockerHubHosts are the host names that all mean Docker Hub.
 var dockerHubHosts = map[string]bool{
 	"docker.io":            true,
 	"index.docker.io":      true,
 	"registry-1.docker.io": true,
 }
 
+// IsDockerHub tells whether an auths key is a spelling of Docker Hub: docker.io,
+// index.docker.io or registry-1.docker.io, with or without an http(s) scheme, a trailing
+// slash or a /v1/ or /v2/ path; the host in any case.
+func IsDockerHub(key string) bool {
+	s := strings.TrimSpace(key)
+	lower := strings.ToLower(s)
+	for _, scheme := range []string{"https://", "http://"} {
+		lower = strings.TrimPrefix(lower, scheme)
+	}
+	lower = strings.TrimSuffix(lower, "/")
+	lower = strings.TrimSuffix(lower, "/v1")
+	lower = strings.TrimSuffix(lower, "/v2")
+	return dockerHubHosts[lower]
+}
+
 // NormalizeKey returns the auths key for a registry server as written in a spec: Docker Hub
-// (docker.io, index.docker.io, registry-1.docker.io, with or without scheme and /v1/) becomes
-// https://index.docker.io/v1/ as kubectl writes it; any other key is kept as written.
+// (see IsDockerHub) becomes https://index.docker.io/v1/ as kubectl writes it; any other key
+// is kept as written.
 func NormalizeKey(server string) string {
-	s := strings.TrimPrefix(strings.TrimPrefix(server, "https://"), "http://")
-	s = strings.TrimSuffix(s, "/")
-	s = strings.TrimSuffix(s, "/v1")
-	s = strings.TrimSuffix(s, "/v2")
-	if dockerHubHosts[s] {
+	if IsDockerHub(server) {
 		return DockerHubKey
 	}
 	return server

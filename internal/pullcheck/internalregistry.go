@@ -32,6 +32,13 @@ func internalRegistryNamespace(repo string) string {
 	return ns
 }
 
+// IsInternalRegistryImage tells whether an image reference points into the OpenShift
+// internal registry.
+func IsInternalRegistryImage(image string) bool {
+	host, _, ok := strings.Cut(image, "/")
+	return ok && internalRegistryHosts[host]
+}
+
 // pullerBinding is a binding to system:image-puller.
 type pullerBinding struct {
 	kind, namespace, name string

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -256,14 +255,4 @@ func appendObject(out []Object, n *yaml.Node, file string) []Object {
 		return out
 	}
 	return append(out, Object{Node: yaml.NewRNode(n), File: file, Lines: true})
-}
-
-// sortedKeys returns the keys of a map, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

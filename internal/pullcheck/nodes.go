@@ -68,19 +68,6 @@ func items(n *yaml.Node) []*yaml.Node {
 	return n.Content
 }
 
-// stringMap returns the scalar entries of a mapping node with their value nodes.
-func stringMap(n *yaml.Node) map[string]*yaml.Node {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	m := make(map[string]*yaml.Node, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		m[n.Content[i].Value] = deref(n.Content[i+1])
-	}
-	return m
-}
-
 // meta is the identity of an object.
 type meta struct {
 	apiVersion, kind, namespace, name string

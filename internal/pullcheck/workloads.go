@@ -11,9 +11,6 @@ import (
 // containerLists are the pod spec fields that hold containers, in the order they are read.
 var containerLists = []string{"initContainers", "containers", "ephemeralContainers"}
 
-// PodBearingKinds returns the kinds the check reads pod specs from.
-func PodBearingKinds() []string { return manifest.PodBearingKinds() }
-
 // podSpec returns the pod spec of a pod-bearing object and its field path, or nil.
 func podSpec(n *yaml.Node, m meta) (*yaml.Node, string) {
 	p := manifest.PodSpecPathOf(m.apiVersion, m.kind)

@@ -63,7 +63,7 @@ func loadRepo(root string, keyFiles []string) (*repo, error) {
 				if err != nil {
 					return nil // a dangling link: as good as absent
 				}
-				if !within(r.root, resolved) {
+				if !Within(r.root, resolved) {
 					r.escapes[target] = resolved
 					return nil
 				}
@@ -111,10 +111,10 @@ var errOutside = errors.New("outside the repository root")
 // the decryption key.
 func (r *repo) readFile(path string) ([]byte, error) {
 	path = filepath.Clean(path)
-	if !within(r.root, path) {
+	if !Within(r.root, path) {
 		return nil, fmt.Errorf("%w (render reads only the repository)", errOutside)
 	}
-	for p := path; within(r.root, p); p = filepath.Dir(p) {
+	for p := path; Within(r.root, p); p = filepath.Dir(p) {
 		if target, ok := r.escapes[p]; ok {
 			return nil, fmt.Errorf("%w: %s is a link to %s", errOutside, r.rel(p), target)
 		}
@@ -136,8 +136,8 @@ func (r *repo) rel(p string) string {
 	return p
 }
 
-// within tells whether path is root or below it.
-func within(root, path string) bool {
+// Within tells whether path is root or below it.
+func Within(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }

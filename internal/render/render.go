@@ -68,7 +68,7 @@ func Render(o Options) ([]byte, error) {
 			return nil, fmt.Errorf("resolving %s: %w", o.Root, err)
 		}
 	}
-	if !within(root, dir) {
+	if !Within(root, dir) {
 		return nil, fmt.Errorf("%s is outside the repository root %s", dir, root)
 	}
 	repo, err := loadRepo(root, o.KeyFiles)
@@ -242,7 +242,7 @@ func (r *renderer) prepareEntry(dir, where, e string) error {
 		return fmt.Errorf("%s: %s is a remote base; render loads nothing from the network", where, e)
 	}
 	p := filepath.Join(dir, e)
-	if !within(r.repo.root, p) {
+	if !Within(r.repo.root, p) {
 		return fmt.Errorf("%s: %s is outside the repository root", where, e)
 	}
 	if target, ok := r.repo.escapes[p]; ok {

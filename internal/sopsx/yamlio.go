@@ -5,7 +5,6 @@ import (
 
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/config"
-	"github.com/getsops/sops/v3/stores"
 	sopsyaml "github.com/getsops/sops/v3/stores/yaml"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -109,6 +108,3 @@ func emitObject(text []byte) (*yaml.RNode, error) {
 	}
 	return rn, nil
 }
-
-// hasSopsKey tells whether a branch has a top-level sops key.
-func hasSopsKey(b sops.TreeBranch) bool { return stores.HasSopsTopLevelKey(b) }
