@@ -49,6 +49,7 @@ Usage:
                                  write one file per resource and a kustomization.yaml
   pullgen install [DIR]          install as a kustomize legacy plugin
   pullgen render [DIR]           Argo CD plugin: build DIR in process, decrypt, print
+  pullgen discover [DIR]         Argo CD plugin: exit 0 when DIR holds a PullAccess
   pullgen check [PATH...|-]      predict image pull failures (exit 1 on errors)
   pullgen diff [PATH...]         compare committed output with its specs (exit 1 on drift)
   pullgen schema                 print the JSON Schema of PullAccess
@@ -82,6 +83,8 @@ func Main(args []string, std IO) int {
 		return runDiff(args[1:], std)
 	case "render":
 		return runRender(args[1:], std)
+	case "discover":
+		return runDiscover(args[1:], std)
 	case "check":
 		return runCheck(args[1:], std)
 	case "schema":

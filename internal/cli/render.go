@@ -86,20 +86,13 @@ func keysAllowedInRender(hosts []string) func(sopsx.Recipient) bool {
 	}
 }
 
-// repositoryRoot is the working directory less ARGOCD_APP_SOURCE_PATH when Argo CD sets
-// it (the app's path inside the repository), else the directory rendered.
+// repositoryRoot is the top of the files Argo CD sent when it sets ARGOCD_APP_SOURCE_PATH
+// (see trimAppPath), else the directory rendered.
 func repositoryRoot(cwd, dir, sourcePath string) string {
-	sp := filepath.Clean(strings.Trim(sourcePath, "/"))
-	if sourcePath == "" || sp == "." {
-		if sourcePath != "" {
-			return cwd
-		}
+	if sourcePath == "" {
 		return dir
 	}
-	if strings.HasSuffix(cwd, string(filepath.Separator)+sp) {
-		return strings.TrimSuffix(cwd, string(filepath.Separator)+sp)
-	}
-	return dir
+	return trimAppPath(cwd, sourcePath)
 }
 
 // keyFiles are the age key files sops would read: never readable as credentials.

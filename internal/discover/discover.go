@@ -1,0 +1,343 @@
+// Package discover is `pullgen discover`, the discovery command of the Argo CD config
+// management plugin: it tells whether an application directory holds a PullAccess, by
+// content, whatever the files are called.
+//
+// The repository is untrusted, so discovery reads only regular files under the repository
+// root (symbolic links are followed only while they stay inside it), opens no FIFO or
+// device, never follows a remote reference, runs no program, uses no network and stops at
+// fixed bounds on the number of entries, the size of a file, the bytes read and the depth.
+// It reads nothing but the files it examines, so that the process can be confined to the
+// root before Find is called.
+package discover
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/api/konfig"
+)
+
+// The PullAccess discovery looks for.
+const (
+	APIVersion = "pullgen.dev/v1alpha1"
+	Kind       = "PullAccess"
+)
+
+// Default bounds: far above any application directory, far below what could hurt the
+// sidecar.
+const (
+	DefaultMaxEntries   = 20000
+	DefaultMaxFileSize  = 1 << 20
+	DefaultMaxTotalSize = 64 << 20
+	DefaultMaxDepth     = 32
+)
+
+// ErrLimit is returned, wrapped, when discovery stopped at one of its bounds before
+// finding a PullAccess.
+var ErrLimit = errors.New("discovery stopped at its bound")
+
+// Options describe one discovery.
+type Options struct {
+	// Root is the repository root: nothing outside it is read.
+	Root string
+	// Dir is the application directory, at or below Root.
+	Dir string
+	// MaxEntries bounds the directory entries visited and the files examined,
+	// MaxFileSize the size of a file examined (larger files are skipped), MaxTotalSize the
+	// bytes read in all, MaxDepth the directory depth below Dir and the nesting of
+	// kustomizations. Zero means the default.
+	MaxEntries   int
+	MaxFileSize  int64
+	MaxTotalSize int64
+	MaxDepth     int
+}
+
+// Find returns the first file that holds a PullAccess: in the kustomization tree of Dir
+// (resources, bases, components, generators, transformers and validators, as far as they
+// stay inside Root), in any file under Dir, or in the kustomization trees of the
+// kustomizations under Dir. It returns "" when there is none. The path is absolute, with
+// symbolic links resolved.
+func Find(o Options) (string, error) {
+	f, err := newFinder(o)
+	if err != nil {
+		return "", err
+	}
+	if found := f.tree(f.dir, 0); found != "" {
+		return found, nil
+	}
+	if found := f.walk(); found != "" {
+		return found, nil
+	}
+	for i := 0; i < len(f.pending); i++ {
+		if found := f.tree(f.pending[i], 0); found != "" {
+			return found, nil
+		}
+	}
+	if f.stopped != "" {
+		return "", fmt.Errorf("%w: %s", ErrLimit, f.stopped)
+	}
+	return "", nil
+}
+
+type finder struct {
+	o         Options
+	root, dir string
+	entries   int
+	bytes     int64
+	// seen holds the files examined and the kustomization directories followed.
+	seen map[string]bool
+	// pending are kustomization directories found under dir, to follow after the walk.
+	pending []string
+	// stopped says which bound was reached, if any.
+	stopped string
+}
+
+func newFinder(o Options) (*finder, error) {
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = DefaultMaxEntries
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	if o.MaxTotalSize <= 0 {
+		o.MaxTotalSize = DefaultMaxTotalSize
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	root, err := filepath.EvalSymlinks(o.Root)
+	if err != nil {
+		return nil, fmt.Errorf("reading the repository root: %w", err)
+	}
+	dir, err := filepath.EvalSymlinks(o.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the application directory: %w", err)
+	}
+	if !within(root, dir) {
+		return nil, fmt.Errorf("the application directory %s is outside the repository root %s", dir, root)
+	}
+	return &finder{o: o, root: root, dir: dir, seen: map[string]bool{}}, nil
+}
+
+// budget counts one entry, and tells whether the bound still allows it.
+func (f *finder) budget() bool {
+	if f.entries >= f.o.MaxEntries {
+		f.stop(fmt.Sprintf("%d entries visited", f.o.MaxEntries))
+		return false
+	}
+	f.entries++
+	return true
+}
+
+func (f *finder) stop(why string) {
+	if f.stopped == "" {
+		f.stopped = why
+	}
+}
+
+// walk examines every file under dir, in lexical order, skipping .git, and records the
+// kustomization directories it passes.
+func (f *finder) walk() string {
+	var found string
+	_ = filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable: as good as absent
+		}
+		if !f.budget() {
+			return filepath.SkipAll
+		}
+		if d.IsDir() {
+			if p != f.dir && d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			if depth(f.dir, p) > f.o.MaxDepth {
+				f.stop(fmt.Sprintf("directories deeper than %d", f.o.MaxDepth))
+				return filepath.SkipDir
+			}
+			if p != f.dir && kustomizationIn(p) != "" {
+				f.pending = append(f.pending, p)
+			}
+			return nil
+		}
+		// A link is followed to a file inside the root, never to a directory (no cycles).
+		if found = f.examine(p); found != "" {
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// tree follows the kustomization in dir: the files it names are examined, the
+// directories it names are followed in turn.
+func (f *finder) tree(dir string, level int) string {
+	k := kustomizationIn(dir)
+	if k == "" || f.seen[dir] {
+		return ""
+	}
+	f.seen[dir] = true
+	if level > f.o.MaxDepth {
+		f.stop(fmt.Sprintf("kustomizations nested deeper than %d", f.o.MaxDepth))
+		return ""
+	}
+	if !f.budget() {
+		return ""
+	}
+	data := f.read(filepath.Join(dir, k))
+	if data == nil {
+		return ""
+	}
+	var kust struct {
+		Resources    []string `yaml:"resources"`
+		Bases        []string `yaml:"bases"`
+		Components   []string `yaml:"components"`
+		Generators   []string `yaml:"generators"`
+		Transformers []string `yaml:"transformers"`
+		Validators   []string `yaml:"validators"`
+	}
+	if yaml.Unmarshal(data, &kust) != nil {
+		return ""
+	}
+	for _, list := range [][]string{kust.Generators, kust.Transformers, kust.Validators, kust.Resources, kust.Bases, kust.Components} {
+		// A URL or a git remote names no local file: it is never fetched, and joined to
+		// dir it names nothing that exists.
+		for _, ref := range list {
+			p := ref
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(dir, p)
+			}
+			resolved, ok := f.inside(p)
+			if !ok {
+				continue
+			}
+			st, err := os.Stat(resolved)
+			if err != nil {
+				continue
+			}
+			if st.IsDir() {
+				if found := f.tree(resolved, level+1); found != "" {
+					return found
+				}
+				continue
+			}
+			if !f.budget() {
+				return ""
+			}
+			if found := f.examine(resolved); found != "" {
+				return found
+			}
+		}
+	}
+	return ""
+}
+
+// examine tells whether the file at p (a link is resolved first) holds a PullAccess, and
+// returns its resolved path if so.
+func (f *finder) examine(p string) string {
+	resolved, ok := f.inside(p)
+	if !ok || f.seen[resolved] {
+		return ""
+	}
+	f.seen[resolved] = true
+	if holdsPullAccess(f.read(resolved)) {
+		return resolved
+	}
+	return ""
+}
+
+// inside resolves the links of p and tells whether the result is under the root.
+func (f *finder) inside(p string) (string, bool) {
+	resolved, err := filepath.EvalSymlinks(p)
+	if err != nil || !within(f.root, resolved) {
+		return "", false
+	}
+	return resolved, true
+}
+
+// read returns the content of the regular file at p (links already resolved), or nil
+// when it is not a regular file, is larger than the bound, or the bytes read in all
+// would pass theirs.
+func (f *finder) read(p string) []byte {
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() || st.Size() > f.o.MaxFileSize {
+		return nil
+	}
+	if f.bytes+st.Size() > f.o.MaxTotalSize {
+		f.stop(fmt.Sprintf("%d bytes read", f.o.MaxTotalSize))
+		return nil
+	}
+	file, err := openRegular(p)
+	if err != nil {
+		return nil
+	}
+	defer file.Close()
+	// The file read is the one examined: a regular file, the same as before.
+	if fst, err := file.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(file, f.o.MaxFileSize+1))
+	f.bytes += int64(len(data))
+	if err != nil || int64(len(data)) > f.o.MaxFileSize {
+		return nil
+	}
+	return data
+}
+
+// holdsPullAccess tells whether a YAML (or JSON) stream has a document of apiVersion
+// pullgen.dev/v1alpha1 and kind PullAccess at its top level. Other fields are not
+// decoded, so that aliases elsewhere are never expanded.
+func holdsPullAccess(data []byte) bool {
+	if !bytes.Contains(data, []byte(Kind)) || !bytes.Contains(data, []byte(APIVersion)) {
+		return false
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc struct {
+			APIVersion string `yaml:"apiVersion"`
+			Kind       string `yaml:"kind"`
+		}
+		err := dec.Decode(&doc)
+		if err == io.EOF {
+			return false
+		}
+		var typeErr *yaml.TypeError
+		if err != nil && !errors.As(err, &typeErr) {
+			return false // not YAML from here on
+		}
+		if err == nil && doc.APIVersion == APIVersion && doc.Kind == Kind {
+			return true
+		}
+	}
+}
+
+// kustomizationIn returns the name of the kustomization file in dir, or "".
+func kustomizationIn(dir string) string {
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
+			return name
+		}
+	}
+	return ""
+}
+
+// within tells whether path is root or below it.
+func within(root, path string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// depth is the number of directories from dir down to p.
+func depth(dir, p string) int {
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == "." {
+		return 0
+	}
+	return strings.Count(rel, string(filepath.Separator)) + 1
+}
