@@ -1,0 +1,193 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// argoWorkDir is the name of the directory argocd-cmp-server unpacks each request into:
+// <tmp>/_cmp_server/<random UUID>.
+const argoWorkDir = "_cmp_server/5d0c8a4e-2f61-4b7e-9c3a-8e1f0b7d6a42"
+
+// argoSend lays out the files of repo the way argocd-cmp-server receives them for an
+// Application at appPath: the repo server sends the whole repository or, with
+// --plugin-use-manifest-generate-paths and the argocd.argoproj.io/manifest-generate-paths
+// annotation (paths relative to appPath, or to the repository when they start with "/"),
+// only the deepest directory that holds appPath and every annotated path. The files land
+// without their modes in a fresh work directory; the plugin runs in the app's directory
+// there. argoSend returns that directory.
+func argoSend(t *testing.T, repo, appPath string, annotation ...string) string {
+	t.Helper()
+	sent := appPath
+	for _, a := range annotation {
+		p := filepath.Join(appPath, a)
+		if strings.HasPrefix(a, "/") {
+			p = filepath.Clean(a[1:])
+		}
+		sent = commonDir(sent, p)
+	}
+	if len(annotation) == 0 {
+		sent = "."
+	}
+	work := filepath.Join(t.TempDir(), argoWorkDir)
+	if err := os.MkdirAll(filepath.Dir(work), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(copyDir(t, filepath.Join(repo, sent)), work); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(sent, appPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(work, rel)
+}
+
+// commonDir is the deepest directory holding the relative paths a and b.
+func commonDir(a, b string) string {
+	as, bs := strings.Split(filepath.Clean(a), "/"), strings.Split(filepath.Clean(b), "/")
+	n := 0
+	for n < len(as) && n < len(bs) && as[n] == bs[n] && as[n] != ".." {
+		n++
+	}
+	if n == 0 {
+		return "."
+	}
+	return filepath.Join(as[:n]...)
+}
+
+// argoEnv is what the repo server sends the plugin for an Application at appPath,
+// besides its plugin.env and parameters.
+func argoEnv(appPath string, more ...string) []string {
+	return append([]string{
+		"ARGOCD_APP_NAME=pull-access", "ARGOCD_APP_NAMESPACE=argocd", "ARGOCD_APP_PROJECT_NAME=default",
+		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567", "ARGOCD_APP_REVISION_SHORT=0123456",
+		"ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/pull-access.git",
+		"ARGOCD_APP_SOURCE_PATH=" + appPath, "ARGOCD_APP_SOURCE_TARGET_REVISION=main",
+		"KUBE_VERSION=1.33.0", "KUBE_API_VERSIONS=v1,apps/v1,rbac.authorization.k8s.io/v1",
+	}, more...)
+}
+
+// TestDiscoverEveryExample runs pullgen discover in every example, each under its own app
+// path in a copy of the repository as Argo CD sends it: an example that holds a PullAccess
+// (whatever its file names) is discovered, exit 0 and the file on stdout; one that holds
+// none is not, exit 1 and nothing on stdout. Every discovered example with a
+// kustomization then renders there as its expected.yaml says.
+func TestDiscoverEveryExample(t *testing.T) {
+	dirs, _ := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "README.md"))
+	// The repository Argo CD checks out: the examples, without the build's bin/.
+	repo := t.TempDir()
+	if err := os.Rename(copyDir(t, filepath.Join(repoRoot, "examples")), filepath.Join(repo, "examples")); err != nil {
+		t.Fatal(err)
+	}
+	discovered := 0
+	for _, readme := range dirs {
+		dir := filepath.Dir(readme)
+		appPath := filepath.Join("examples", filepath.Base(dir))
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			cwd := argoSend(t, repo, appPath)
+			r := run(t, cwd, argoEnv(appPath), "", pullgen(), "discover")
+			if !holdsPullAccess(t, dir) {
+				if r.code != 1 || r.stdout != "" {
+					t.Errorf("discovered an example without a PullAccess: exit %d, stdout %q", r.code, r.stdout)
+				}
+				return
+			}
+			discovered++
+			if r.code != 0 || r.stdout == "" {
+				t.Fatalf("not discovered: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(cwd, strings.TrimSpace(r.stdout)))
+			if err != nil || !strings.Contains(string(b), "kind: PullAccess") {
+				t.Errorf("discover names %q, which holds no PullAccess (%v)", r.stdout, err)
+			}
+			want, err := os.ReadFile(filepath.Join(dir, "expected.yaml"))
+			if err != nil {
+				return // a check example: nothing to render
+			}
+			args := []string{"render"}
+			for _, e := range readmeEnv(t, dir) {
+				name, _, _ := strings.Cut(e, "=")
+				args = append(args, "--allow-env", name)
+			}
+			got := mustRun(t, cwd, append(argoEnv(appPath), exampleEnv(t, dir)...), pullgen(), args...)
+			if g, w := semantic(t, parseObjects(t, got)), semantic(t, parseObjects(t, string(want))); !reflect.DeepEqual(g, w) {
+				t.Errorf("render under the app path:\n%s\nwant (expected.yaml):\n%s", got, want)
+			}
+		})
+	}
+	if discovered < 8 {
+		t.Errorf("%d examples discovered, want every example with a PullAccess", discovered)
+	}
+}
+
+// TestRenderManifestGeneratePaths renders an overlay over ../../base when the repo server
+// sends only the paths of the manifest-generate-paths annotation: the root render gets is
+// then the app's parent, not the repository, and the base is still inside it. What Argo
+// CD did not send stays out of reach, even when it is on the disk next to the copy.
+func TestRenderManifestGeneratePaths(t *testing.T) {
+	repo := t.TempDir()
+	spec := strings.Replace(strings.Replace(pullAccess, "%s\n", "", 1), "{file: token.txt}", "{env: ARGOCD_ENV_REGISTRY_TOKEN}", 1)
+	files := map[string]string{
+		"apps/acme/base/pullaccess.yaml":             spec,
+		"apps/acme/base/kustomization.yaml":          "generators: [pullaccess.yaml]\n",
+		"apps/acme/overlays/prod/kustomization.yaml": "resources: [../../base]\nnamePrefix: prod-\n",
+		"apps/acme/overlays/leak/kustomization.yaml": "resources: [../../base, ../../../../stolen]\n",
+		"apps/other/secret.yaml":                     "apiVersion: v1\nkind: Secret\nmetadata: {name: other-tenant}\nstringData: {token: outside-secret-value}\n",
+	}
+	for name, content := range files {
+		writeFile(t, filepath.Join(repo, name), content)
+	}
+	env := func(appPath string) []string {
+		return argoEnv(appPath, "ARGOCD_ENV_REGISTRY_TOKEN="+testToken)
+	}
+
+	t.Run("overlay and base sent", func(t *testing.T) {
+		app := "apps/acme/overlays/prod"
+		cwd := argoSend(t, repo, app, ".", "../../base")
+		if _, err := os.Stat(filepath.Join(cwd, "..", "..", "base", "pullaccess.yaml")); err != nil {
+			t.Fatalf("the layout lacks the base: %v", err)
+		}
+		if r := run(t, cwd, env(app), "", pullgen(), "discover"); r.code != 0 || strings.TrimSpace(r.stdout) != filepath.Join("..", "..", "base", "pullaccess.yaml") {
+			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		got := ids(parseObjects(t, mustRun(t, cwd, env(app), pullgen(), "render")))
+		for _, want := range []string{"Secret team-a/prod-acme", "Secret team-b/prod-acme"} {
+			if !contains(got, want) {
+				t.Errorf("render lacks %s: %v", want, got)
+			}
+		}
+	})
+
+	t.Run("overlay alone sent", func(t *testing.T) {
+		app := "apps/acme/overlays/prod"
+		cwd := argoSend(t, repo, app, ".")
+		if r := run(t, cwd, env(app), "", pullgen(), "discover"); r.code != 1 || r.stdout != "" {
+			t.Errorf("discover without the base: exit %d, stdout %q", r.code, r.stdout)
+		}
+		// The base is not there: render refuses to look for it above the root.
+		r := run(t, cwd, env(app), "", pullgen(), "render")
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
+			t.Errorf("render without the base: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("a path outside what was sent", func(t *testing.T) {
+		app := "apps/acme/overlays/leak"
+		cwd := argoSend(t, repo, app, ".", "../../base")
+		// Next to the work directory, on the sidecar's disk: another request's files.
+		stolen := filepath.Join(cwd, "..", "..", "..", "..", "stolen")
+		writeFile(t, filepath.Join(stolen, "kustomization.yaml"), "resources: [secret.yaml]\n")
+		writeFile(t, filepath.Join(stolen, "secret.yaml"), files["apps/other/secret.yaml"])
+		r := run(t, cwd, env(app), "", pullgen(), "render")
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
+			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, "outside-secret-value") {
+			t.Error("a file outside what Argo CD sent reached the output")
+		}
+	})
+}
