@@ -161,9 +161,15 @@ func buildKit(t *testing.T, block, file, component, namespace string, files map[
 	return kit, build(t, dir)
 }
 
-// upstreamObjects reads an upstream install file into its objects, by kind/name.
+var upstreamParsed sync.Map // file -> map[string]*yaml.RNode
+
+// upstreamObjects reads an upstream install file into its objects, by kind/name, once.
+// The callers only read them.
 func upstreamObjects(t *testing.T, file string) map[string]*yaml.RNode {
 	t.Helper()
+	if objs, ok := upstreamParsed.Load(file); ok {
+		return objs.(map[string]*yaml.RNode)
+	}
 	data, err := os.ReadFile(filepath.Join(upstreamArgoCD(t), file))
 	if err != nil {
 		t.Fatal(err)
@@ -176,6 +182,7 @@ func upstreamObjects(t *testing.T, file string) map[string]*yaml.RNode {
 	for _, n := range nodes {
 		objs[n.GetKind()+"/"+n.GetName()] = n
 	}
+	upstreamParsed.Store(file, objs)
 	return objs
 }
 
