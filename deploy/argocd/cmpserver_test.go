@@ -166,12 +166,7 @@ func sidecarEnv(t *testing.T, c container, secrets map[string]string) []string {
 // a copy of examples/docker-config whose files are not named after PullAccess.
 func TestGenerateLikeArgoCD(t *testing.T) {
 	p := readPlugin(t)
-	var app struct {
-		APIVersion string     `json:"apiVersion"`
-		Kind       string     `json:"kind"`
-		Metadata   objectMeta `json:"metadata"`
-		Spec       appSpec    `json:"spec"`
-	}
+	var app application
 	unmarshalStrict(t, "application.yaml", &app)
 	src := app.Spec.Source
 	repo := t.TempDir()
@@ -301,12 +296,7 @@ func TestEnvCredentialsExample(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var app struct {
-		APIVersion string     `json:"apiVersion"`
-		Kind       string     `json:"kind"`
-		Metadata   objectMeta `json:"metadata"`
-		Spec       appSpec    `json:"spec"`
-	}
+	var app application
 	if err := sigsyaml.UnmarshalStrict([]byte(readmeBlock(t, "env example: application")), &app); err != nil {
 		t.Fatalf("README.md's Application: %v", err)
 	}

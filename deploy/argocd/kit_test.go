@@ -599,6 +599,14 @@ type appSpec struct {
 	} `json:"ignoreDifferences"`
 }
 
+// application is an Argo CD Application, strictly.
+type application struct {
+	APIVersion string     `json:"apiVersion"`
+	Kind       string     `json:"kind"`
+	Metadata   objectMeta `json:"metadata"`
+	Spec       appSpec    `json:"spec"`
+}
+
 type objectMeta struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
@@ -658,12 +666,7 @@ func checkAppSpec(t *testing.T, where string, s appSpec) (env map[string]string,
 }
 
 func TestApplication(t *testing.T) {
-	var app struct {
-		APIVersion string     `json:"apiVersion"`
-		Kind       string     `json:"kind"`
-		Metadata   objectMeta `json:"metadata"`
-		Spec       appSpec    `json:"spec"`
-	}
+	var app application
 	unmarshalStrict(t, "application.yaml", &app)
 	if app.APIVersion != "argoproj.io/v1alpha1" || app.Metadata.Namespace != "argocd" {
 		t.Errorf("apiVersion %s namespace %s", app.APIVersion, app.Metadata.Namespace)
