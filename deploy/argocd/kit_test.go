@@ -918,8 +918,3 @@ func copyDir(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
-}
