@@ -73,7 +73,7 @@ func upstreamArgoCD(t *testing.T) string {
 
 // unreachable matches the errors of a proxy that cannot be reached (no network, no DNS, a
 // firewall), as opposed to a module or version that does not exist.
-var unreachable = regexp.MustCompile(`dial tcp|no such host|connection refused|i/o timeout|network is unreachable|TLS handshake timeout|server misbehaving|temporary failure in name resolution`)
+var unreachable = regexp.MustCompile(`dial tcp|no such host|connection refused|i/o timeout|network is unreachable|TLS handshake timeout|server misbehaving|temporary failure in name resolution|module lookup disabled`)
 
 type downloadError struct{ mod, msg string }
 
