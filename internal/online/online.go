@@ -161,6 +161,16 @@ func Verify(ctx context.Context, probes []Probe, o Options) []Result {
 		}
 		j.out = append(j.out, i)
 	}
+	// Ping every registry at once first, so that no worker waits for a ping later.
+	var pings sync.WaitGroup
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if ref, err := v.parse(j.probe.Image); err == nil && !seen[ref.Context().RegistryStr()] {
+			seen[ref.Context().RegistryStr()] = true
+			pings.Go(func() { v.registry(ctx, ref.Context().Registry) })
+		}
+	}
+	pings.Wait()
 	results := make([]Result, len(probes))
 	work := make(chan *job)
 	var wg sync.WaitGroup

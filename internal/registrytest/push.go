@@ -138,6 +138,9 @@ func NewFront(tb testing.TB, target string, delay time.Duration) *Front {
 	tb.Helper()
 	f := &Front{}
 	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: target})
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64 // keep the connections to the registry open
+	proxy.Transport = t
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests++
