@@ -1,10 +1,12 @@
 package online
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ type verifier struct {
 
 	mu      sync.Mutex
 	secrets map[string]bool
+	sorted  []string // secrets, the longest first
 	pings   map[string]*pingEntry
 	auths   map[authKey]*authEntry
 	heads   map[headKey]*headEntry
@@ -60,14 +63,20 @@ func (v *verifier) addSecret(user, pass string) {
 	}
 }
 
-// scrub removes every known credential value from a reason.
+// scrub removes every known credential value from a reason, the longest first.
 func (v *verifier) scrub(s string) string {
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	for secret := range v.secrets {
-		if secret != "" && strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
+	if len(v.sorted) != len(v.secrets) {
+		v.sorted = make([]string, 0, len(v.secrets)) // a new slice: others may be reading the old one
+		for secret := range v.secrets {
+			v.sorted = append(v.sorted, secret)
 		}
+		slices.SortFunc(v.sorted, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	}
+	secrets := v.sorted
+	v.mu.Unlock()
+	for _, secret := range secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
 	}
 	return s
 }
@@ -115,13 +124,23 @@ type headEntry struct {
 	result Attempt
 }
 
-// probe verifies one image.
+// probe verifies one image; no reason leaves it with a credential's value.
 func (v *verifier) probe(ctx context.Context, p Probe) Result {
+	res := v.check(ctx, p)
+	res.Reason = v.scrub(res.Reason)
+	for i := range res.Attempts {
+		res.Attempts[i].Reason = v.scrub(res.Attempts[i].Reason)
+	}
+	return res
+}
+
+// check verifies one image.
+func (v *verifier) check(ctx context.Context, p Probe) Result {
 	res := Result{Reference: p.Image, Used: -1}
 	ref, err := v.parse(p.Image)
 	if err != nil {
 		res.Outcome = RegistryError
-		res.Reason = "the image name does not parse: " + v.scrub(firstLine(err.Error()))
+		res.Reason = "the image name does not parse: " + firstLine(err.Error())
 		return res
 	}
 	res.Reference = ref.Name()

