@@ -124,6 +124,19 @@ type headEntry struct {
 	result Attempt
 }
 
+// cached returns the entry of k in one of the verifier's caches, adding it when new; the
+// entry's sync.Once then does its work once.
+func cached[K comparable, E any](v *verifier, m map[K]*E, k K) *E {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e := m[k]
+	if e == nil {
+		e = new(E)
+		m[k] = e
+	}
+	return e
+}
+
 // probe verifies one image; no reason leaves it with a credential's value.
 func (v *verifier) probe(ctx context.Context, p Probe) Result {
 	res := v.check(ctx, p)
@@ -226,14 +239,11 @@ func (v *verifier) insecure(host string) bool {
 
 // registry pings a registry once.
 func (v *verifier) registry(ctx context.Context, reg name.Registry) *pingEntry {
-	v.mu.Lock()
-	e := v.pings[reg.RegistryStr()]
-	if e == nil {
-		e = &pingEntry{reg: reg}
-		v.pings[reg.RegistryStr()] = e
-	}
-	v.mu.Unlock()
-	e.once.Do(func() { v.ping(ctx, e) })
+	e := cached(v, v.pings, reg.RegistryStr())
+	e.once.Do(func() {
+		e.reg = reg
+		v.ping(ctx, e)
+	})
 	return e
 }
 
@@ -321,47 +331,30 @@ func (v *verifier) attempt(ctx context.Context, reg *pingEntry, ref name.Referen
 // authenticate makes the transport of one authKey once: for a Bearer challenge, it asks
 // the realm for a token with scope repository:<path>:pull.
 func (v *verifier) authenticate(ctx context.Context, reg *pingEntry, k authKey, repo name.Repository, auth, realmAuth authn.Authenticator) *authEntry {
-	v.mu.Lock()
-	e := v.auths[k]
-	if e == nil {
-		e = &authEntry{}
-		v.auths[k] = e
-	}
-	v.mu.Unlock()
+	e := cached(v, v.auths, k)
 	e.once.Do(func() {
 		if reg.realm == nil {
 			e.rt, _ = transport.FromToken(reg.reg, auth, reg.chain, reg.challenge, nil)
 			return
 		}
 		tok, err := transport.Exchange(ctx, reg.reg, realmAuth, reg.chain, []string{repo.Scope(transport.PullScope)}, reg.challenge)
+		if err == nil {
+			if tok.Token == "" {
+				tok.Token = tok.AccessToken
+			}
+			e.rt, err = transport.FromToken(reg.reg, realmAuth, reg.chain, reg.challenge, tok)
+		}
 		if err != nil {
 			a := v.failure(err, stepToken, reg.reg.RegistryStr(), repo.RepositoryStr(), k.anonymous)
 			e.failure = &a
-			return
 		}
-		if tok.Token == "" {
-			tok.Token = tok.AccessToken
-		}
-		rt, err := transport.FromToken(reg.reg, realmAuth, reg.chain, reg.challenge, tok)
-		if err != nil {
-			a := v.failure(err, stepToken, reg.reg.RegistryStr(), repo.RepositoryStr(), k.anonymous)
-			e.failure = &a
-			return
-		}
-		e.rt = rt
 	})
 	return e
 }
 
 // head asks for a manifest once per credential and reference.
 func (v *verifier) head(ctx context.Context, k headKey, rt http.RoundTripper, ref name.Reference, anonymous bool) Attempt {
-	v.mu.Lock()
-	e := v.heads[k]
-	if e == nil {
-		e = &headEntry{}
-		v.heads[k] = e
-	}
-	v.mu.Unlock()
+	e := cached(v, v.heads, k)
 	e.once.Do(func() {
 		_, err := remote.Head(ref, remote.WithTransport(rt), remote.WithContext(ctx))
 		if err != nil {
