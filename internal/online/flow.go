@@ -19,9 +19,8 @@ import (
 
 // verifier holds one run's transports and caches.
 type verifier struct {
-	o           Options
-	concurrency int
-	base        http.RoundTripper
+	o    Options
+	base http.RoundTripper
 
 	mu      sync.Mutex
 	secrets map[string]bool
@@ -34,13 +33,12 @@ type verifier struct {
 func newVerifier(o Options, probes []Probe) *verifier {
 	o = normalizeOptions(o)
 	v := &verifier{
-		o:           o,
-		concurrency: o.Concurrency,
-		base:        &limiter{inner: o.Transport, slots: make(chan struct{}, o.Concurrency), timeout: o.Timeout},
-		secrets:     map[string]bool{},
-		pings:       map[string]*pingEntry{},
-		auths:       map[authKey]*authEntry{},
-		heads:       map[headKey]*headEntry{},
+		o:       o,
+		base:    &limiter{inner: o.Transport, slots: make(chan struct{}, o.Concurrency), timeout: o.Timeout},
+		secrets: map[string]bool{},
+		pings:   map[string]*pingEntry{},
+		auths:   map[authKey]*authEntry{},
+		heads:   map[headKey]*headEntry{},
 	}
 	for _, p := range probes {
 		for _, c := range p.Credentials {

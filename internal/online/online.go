@@ -140,74 +140,39 @@ const (
 	DefaultTimeout     = 10 * time.Second
 )
 
-// Verify checks every probe and returns one result per probe, in order. Identical probes
-// are checked once; each registry is pinged once, each (registry, credential, repository)
-// authenticates once and each (credential, reference) is asked once.
+// Verify checks every probe and returns one result per probe, in order. Each registry is
+// pinged once, each (registry, credential, repository) authenticates once and each
+// (credential, reference) is asked once, however many probes share them.
 func Verify(ctx context.Context, probes []Probe, o Options) []Result {
 	v := newVerifier(o, probes)
-	type job struct {
-		probe Probe
-		out   []int
-	}
-	var jobs []*job
-	byKey := map[string]*job{}
-	for i, p := range probes {
-		k := probeKey(p)
-		j := byKey[k]
-		if j == nil {
-			j = &job{probe: p}
-			byKey[k] = j
-			jobs = append(jobs, j)
-		}
-		j.out = append(j.out, i)
-	}
 	// Ping every registry at once first, so that no worker waits for a ping later.
 	var pings sync.WaitGroup
 	seen := map[string]bool{}
-	for _, j := range jobs {
-		if ref, err := v.parse(j.probe.Image); err == nil && !seen[ref.Context().RegistryStr()] {
+	for _, p := range probes {
+		if ref, err := v.parse(p.Image); err == nil && !seen[ref.Context().RegistryStr()] {
 			seen[ref.Context().RegistryStr()] = true
 			pings.Go(func() { v.registry(ctx, ref.Context().Registry) })
 		}
 	}
 	pings.Wait()
 	results := make([]Result, len(probes))
-	work := make(chan *job)
+	work := make(chan int)
 	var wg sync.WaitGroup
-	// Workers wait on shared pings and tokens without holding a request slot: twice as
+	// Workers wait on shared tokens and HEADs without holding a request slot: twice as
 	// many workers as slots keeps the slots busy.
-	workers := min(len(jobs), 2*v.concurrency)
-	for range workers {
+	for range min(len(probes), 2*v.o.Concurrency) {
 		wg.Go(func() {
-			for j := range work {
-				r := v.probe(ctx, j.probe)
-				for _, i := range j.out {
-					results[i] = r
-					results[i].Attempts = append([]Attempt(nil), r.Attempts...)
-				}
+			for i := range work {
+				results[i] = v.probe(ctx, probes[i])
 			}
 		})
 	}
-	for _, j := range jobs {
-		work <- j
+	for i := range probes {
+		work <- i
 	}
 	close(work)
 	wg.Wait()
 	return results
-}
-
-// probeKey identifies a probe by its image and credentials (values included: kept in
-// memory only).
-func probeKey(p Probe) string {
-	var b []byte
-	b = append(b, p.Image...)
-	for _, c := range p.Credentials {
-		for _, s := range []string{c.Label, c.Username, c.Password, c.Unavailable} {
-			b = append(b, 0)
-			b = append(b, s...)
-		}
-	}
-	return string(b)
 }
 
 // normalizeOptions fills in the defaults.
