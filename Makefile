@@ -6,6 +6,7 @@ export PATH := $(BIN):$(PATH)
 
 KUSTOMIZE_VERSION := v5.8.1
 SOPS_VERSION      := v3.13.3
+REGISTRY_VERSION  := v3.1.2
 
 .PHONY: all build demo test bench lint schema tools clean
 
@@ -17,13 +18,17 @@ $(BIN)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $@ ./cmd/pullgen
 
 ## tools: the real tools the tests drive, built into ./bin (ignored by git)
-tools: $(BIN)/kustomize $(BIN)/sops
+tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 $(BIN)/sops:
 	GOBIN=$(BIN) $(GO) install github.com/getsops/sops/v3/cmd/sops@$(SOPS_VERSION)
+
+# distribution's registry: the real registry the tests of pullgen check --online run on loopback
+$(BIN)/registry:
+	GOBIN=$(BIN) $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)
 
 ## demo: run pullgen on a bundled example with its DEMO token and DEMO age key
 DEMO_ENV := ACME_REGISTRY_TOKEN=demo-token-not-a-real-secret SOPS_AGE_KEY_FILE=$(CURDIR)/examples/DEMO-age-key.txt

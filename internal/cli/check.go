@@ -10,17 +10,21 @@ import (
 
 // runCheck is `pullgen check`. Kustomizations are built with pullgen's own in-process
 // build, so that their PullAccess generators and transformers count, for their registry
-// keys only: the check needs no credential.
+// keys only: the check needs no credential, except with --online.
 func runCheck(args []string, std IO) int {
-	pullcheck.Build = func(dir string) ([]byte, error) {
-		return render.Render(render.Options{
-			Dir:       dir,
-			Root:      checkRoot(dir),
-			LookupEnv: os.LookupEnv,
-			Trusted:   true,
-			KeysOnly:  true,
-		})
+	build := func(keysOnly bool) func(string) ([]byte, error) {
+		return func(dir string) ([]byte, error) {
+			return render.Render(render.Options{
+				Dir:       dir,
+				Root:      checkRoot(dir),
+				LookupEnv: os.LookupEnv,
+				Trusted:   true,
+				KeysOnly:  keysOnly,
+			})
+		}
 	}
+	pullcheck.Build = build(true)
+	pullcheck.BuildWithCredentials = build(false)
 	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr)
 }
 

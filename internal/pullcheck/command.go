@@ -31,7 +31,8 @@ func (s *stringList) Set(v string) error {
 }
 
 // Main runs `pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS]
-// [PATH…|-]`; args are the arguments after "check". It reads stdin when there is no path
+// [--online [--concurrency N] [--timeout D] [--insecure-registry HOST]...] [PATH…|-]`; args
+// are the arguments after "check". It reads stdin when there is no path
 // or the path "-". It returns 0 without error findings, 1 with error findings and 2 on usage
 // or input errors (reported on stderr, one line, naming the file).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -41,8 +42,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	namespace := fs.String("namespace", DefaultNamespace, "namespace of objects that name none")
 	var private stringList
 	fs.Var(&private, "private", "treat registry `REG` (an auths key: host[:port][/path], globs allowed) as private; repeatable")
+	onl := addOnlineFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS] [PATH...|-]")
+		fmt.Fprintln(fs.Output(), "usage: pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS]\n"+
+			"                     [--online [--concurrency N] [--timeout D] [--insecure-registry HOST]...] [PATH...|-]")
 		fmt.Fprintln(fs.Output(), "Predicts image pull failures in manifests, directories, kustomizations or stdin.")
 		fs.PrintDefaults()
 	}
@@ -62,16 +65,21 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pullgen check: --namespace must not be empty")
 		return ExitUsage
 	}
+	if err := onl.check(fs); err != nil {
+		fmt.Fprintf(stderr, "pullgen check: %v\n", err)
+		return ExitUsage
+	}
 	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{StdinPath}
 	}
-	objs, err := Load(paths, stdin)
+	objs, err := onl.load(paths, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage
 	}
-	findings := Analyze(objs, Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt})
+	opts := Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt}
+	findings := onl.verify(objs, Analyze(objs, opts), opts)
 	if err := Write(stdout, *format, findings); err != nil {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage

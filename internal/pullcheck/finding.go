@@ -54,6 +54,9 @@ type Finding struct {
 	Rule string `json:"rule"`
 	// Message says what happens, naming Secrets and registry keys, never credentials.
 	Message string `json:"message"`
+	// Online is set on the findings of `pullgen check --online` (rules online-*): what the
+	// registry said of the image.
+	Online *OnlineCheck `json:"online,omitempty"`
 }
 
 // IsImage reports whether the finding is about a container image.
@@ -104,11 +107,12 @@ type Summary struct {
 	Infos    int `json:"infos"`
 }
 
-// Summarize counts findings by severity and the image findings.
+// Summarize counts findings by severity and the image findings (an image verified online
+// counts once).
 func Summarize(findings []Finding) Summary {
 	var s Summary
 	for i := range findings {
-		if findings[i].IsImage() {
+		if findings[i].IsImage() && findings[i].Online == nil {
 			s.Images++
 		}
 		switch findings[i].Severity {

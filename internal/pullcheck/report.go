@@ -238,9 +238,16 @@ func sarifURI(file string) string {
 // WriteSARIF prints a SARIF 2.1.0 log with one result per finding; the region is the
 // field's line (1 when unknown, as code-scanning tools require one).
 func WriteSARIF(w io.Writer, findings []Finding) error {
-	driver := sarifDriver{Name: "pullgen", InformationURI: "https://pullgen.dev", Rules: make([]sarifRule, len(Rules))}
+	rules := Rules
+	for i := range findings {
+		if findings[i].Online != nil {
+			rules = append(append([]RuleInfo(nil), Rules...), OnlineRules...)
+			break
+		}
+	}
+	driver := sarifDriver{Name: "pullgen", InformationURI: "https://pullgen.dev", Rules: make([]sarifRule, len(rules))}
 	ruleIndex := map[string]int{}
-	for i, r := range Rules {
+	for i, r := range rules {
 		driver.Rules[i].ID = r.ID
 		driver.Rules[i].ShortDescription.Text = r.Description
 		driver.Rules[i].DefaultConfiguration.Level = sarifLevel(r.Severity)

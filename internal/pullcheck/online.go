@@ -1,0 +1,379 @@
+package pullcheck
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/online"
+)
+
+// Rules of `pullgen check --online`: one finding per image, next to the image's offline
+// finding.
+const (
+	RuleOnlineVerified      = "online-verified"
+	RuleOnlineDenied        = "online-denied"
+	RuleOnlineNotFound      = "online-not-found"
+	RuleOnlineAnonymous     = "online-anonymous-pull"
+	RuleOnlineUnverified    = "online-unverified"
+	RuleOnlineUnreachable   = "online-unreachable"
+	RuleOnlineRegistryError = "online-registry-error"
+	RuleOnlineSkipped       = "online-skipped"
+)
+
+// OnlineRules lists the rules of --online; reports list them only when --online ran.
+var OnlineRules = []RuleInfo{
+	{RuleOnlineDenied, SeverityError, "The registry or its auth server refuses every credential the kubelet would send (401/403): wrong, revoked or expired, without pull access to the repository, or, for an anonymous pull, a registry that requires a credential."},
+	{RuleOnlineNotFound, SeverityError, "The registry has no such repository, tag or digest (404)."},
+	{RuleOnlineAnonymous, SeverityWarning, "The registry serves the image to anyone although the pod pulls it with a credential: the credential is not checked."},
+	{RuleOnlineUnverified, SeverityWarning, "A credential the kubelet would try could not be tried (an encrypted Secret without its key), and none that could be tried worked."},
+	{RuleOnlineUnreachable, SeverityWarning, "The registry or its auth server cannot be reached from here (connection, DNS, timeout, TLS, plain HTTP refused)."},
+	{RuleOnlineRegistryError, SeverityWarning, "The registry answered, but not as the registry API says (5xx, 429, a bad challenge or realm)."},
+	{RuleOnlineVerified, SeverityInfo, "The registry served the image's manifest with the credential the kubelet would use first successfully (or without one, for an anonymous pull)."},
+	{RuleOnlineSkipped, SeverityInfo, "The image is not verified online: the OpenShift internal registry is reachable only inside the cluster."},
+}
+
+// OnlineCheck is, on a finding of --online, what the registry said.
+type OnlineCheck struct {
+	// Reference is the reference asked for: registry/repository:tag or @digest.
+	Reference string `json:"reference"`
+	// VerifiedWith is the credential that worked, absent when none did or the pull is
+	// anonymous.
+	VerifiedWith *Credential `json:"verifiedWith,omitempty"`
+	// AnonymousWorks reports that the registry serves the image without a credential.
+	AnonymousWorks bool `json:"anonymousWorks,omitempty"`
+	// Attempts are the credentials tried, in the kubelet's order, up to the first that worked.
+	Attempts []OnlineAttempt `json:"attempts"`
+}
+
+// OnlineAttempt is one credential tried.
+type OnlineAttempt struct {
+	// Credential is absent for an anonymous attempt.
+	Credential *Credential `json:"credential,omitempty"`
+	// AuthServer is the host of the token realm when the registry delegates authentication.
+	AuthServer string `json:"authServer,omitempty"`
+	// AuthServerCredential is the Secret's entry sent to that auth server, when it is not
+	// Credential.
+	AuthServerCredential *Credential `json:"authServerCredential,omitempty"`
+	// Outcome is verified, not-found, unverified, denied, registry-error or unreachable.
+	Outcome string `json:"outcome"`
+	// Status is the HTTP status that decided, absent when none did.
+	Status int `json:"status,omitempty"`
+	// Reason says what happened, never with a credential.
+	Reason string `json:"reason"`
+}
+
+// BuildWithCredentials, when set, builds kustomizations for --online in place of Build:
+// with the credentials of their PullAccess resources, not placeholders.
+var BuildWithCredentials func(dir string) ([]byte, error)
+
+// VerifyOnline verifies the credentials of every image finding against its registry and
+// returns findings with one online finding added per image, sorted. Credentials come from
+// the Secrets in objs (decrypted with opts.Decrypt); objs and findings are not modified.
+func VerifyOnline(ctx context.Context, objs []Object, findings []Finding, opts Options, o online.Options) []Finding {
+	values := newSecretValues(objs, opts)
+	var probes []online.Probe
+	var of []Finding // the online finding of each probe, filled below
+	out := append([]Finding(nil), findings...)
+	for i := range findings {
+		f := findings[i]
+		if !f.IsImage() || f.Online != nil {
+			continue
+		}
+		if repo, err := NormalizeImage(f.Image); err == nil && internalRegistryNamespace(repo) != "" {
+			f.Severity, f.Rule = SeverityInfo, RuleOnlineSkipped
+			f.Message = "online: not verified: the OpenShift internal registry is reachable only inside the cluster"
+			f.Online = &OnlineCheck{Reference: f.Image, Attempts: []OnlineAttempt{}}
+			out = append(out, f)
+			continue
+		}
+		if len(f.Credentials) == 0 && f.Rule != RuleAnonymousPull || f.Severity == SeverityError {
+			continue // nothing to verify, or the offline check already says the pull fails
+		}
+		p := online.Probe{Image: f.Image}
+		for _, c := range f.Credentials {
+			p.Credentials = append(p.Credentials, values.credential(f.Namespace, c))
+		}
+		probes = append(probes, p)
+		of = append(of, f)
+	}
+	for i, r := range online.Verify(ctx, probes, o) {
+		out = append(out, onlineFinding(of[i], r, values.labels))
+	}
+	SortFindings(out)
+	return out
+}
+
+// onlineFinding turns a result into the image's online finding; labels are the Secret
+// entries by their label.
+func onlineFinding(f Finding, r online.Result, labels map[string]Credential) Finding {
+	oc := &OnlineCheck{Reference: r.Reference, AnonymousWorks: r.AnonymousWorks, Attempts: make([]OnlineAttempt, 0, len(r.Attempts))}
+	var parts []string
+	for _, a := range r.Attempts {
+		oa := OnlineAttempt{AuthServer: a.AuthServer, Outcome: string(a.Outcome), Status: a.Status, Reason: a.Reason}
+		who := "without a credential"
+		if a.Credential >= 0 {
+			c := f.Credentials[a.Credential]
+			oa.Credential = &c
+			who = describeCreds([]Credential{c})
+		}
+		if c, ok := labels[a.AuthServerLabel]; ok {
+			oa.AuthServerCredential = &c
+		}
+		oc.Attempts = append(oc.Attempts, oa)
+		parts = append(parts, who+": "+a.Reason)
+	}
+	f.Online = oc
+	anonymous := len(f.Credentials) == 0
+	switch {
+	case r.Outcome == online.Verified && !anonymous:
+		c := f.Credentials[r.Used]
+		oc.VerifiedWith = &c
+		f.Severity, f.Rule = SeverityInfo, RuleOnlineVerified
+		f.Message = "online: registry " + r.Registry + " served " + r.Reference + " with " + describeCreds([]Credential{c})
+		if a := r.Attempts[len(r.Attempts)-1]; a.AuthServer != "" {
+			f.Message += " (token from the auth server " + a.AuthServer + ")"
+		}
+		if len(parts) > 1 {
+			f.Message += "; tried before it: " + strings.Join(parts[:len(parts)-1], "; ")
+		}
+		if r.AnonymousWorks {
+			f.Severity, f.Rule = SeverityWarning, RuleOnlineAnonymous
+			f.Message = "online: registry " + r.Registry + " asks for no authentication: anyone can pull " + r.Reference +
+				", and the credential " + describeCreds([]Credential{c}) + " is not checked"
+		}
+	case r.Outcome == online.Verified:
+		f.Severity, f.Rule = SeverityInfo, RuleOnlineVerified
+		f.Message = "online: registry " + r.Registry + " serves " + r.Reference + " without a credential"
+	case r.Reason != "":
+		f.Severity, f.Rule = severityOf(r.Outcome)
+		f.Message = "online: " + r.Reason + ": " + r.Reference + " is not verified"
+	default:
+		f.Severity, f.Rule = severityOf(r.Outcome)
+		f.Message = "online: " + strings.Join(parts, "; ")
+		switch {
+		case r.Outcome == online.Denied && r.AnonymousWorks:
+			f.Message += ": the registry serves " + r.Reference + " without a credential, but the kubelet does not fall back to an anonymous pull: the pull fails"
+		case r.Outcome == online.Denied && anonymous:
+			f.Message += ": no pull secret of the pod matches " + r.Registry + ": the pull fails"
+		case r.Outcome == online.Denied || r.Outcome == online.NotFound:
+			f.Message += ": the pull fails"
+		}
+	}
+	return f
+}
+
+// severityOf maps a failing outcome to its severity and rule.
+func severityOf(o online.Outcome) (Severity, string) {
+	switch o {
+	case online.Denied:
+		return SeverityError, RuleOnlineDenied
+	case online.NotFound:
+		return SeverityError, RuleOnlineNotFound
+	case online.Unreachable:
+		return SeverityWarning, RuleOnlineUnreachable
+	case online.RegistryError:
+		return SeverityWarning, RuleOnlineRegistryError
+	default:
+		return SeverityWarning, RuleOnlineUnverified
+	}
+}
+
+// secretValues reads the credentials of the input's Secrets, each Secret once.
+type secretValues struct {
+	nodes map[nsName]*yaml.Node
+	opts  Options
+	read  map[nsName]*secretAuths
+	// labels are the entries read, by the label they are given.
+	labels map[string]Credential
+}
+
+// secretAuths are a Secret's auths entries with their values, or why they are unknown.
+type secretAuths struct {
+	name        string
+	entries     map[string]online.AuthEntry
+	keyring     Keyring
+	unavailable string
+}
+
+func newSecretValues(objs []Object, opts Options) *secretValues {
+	sv := &secretValues{nodes: map[nsName]*yaml.Node{}, opts: opts, read: map[nsName]*secretAuths{}, labels: map[string]Credential{}}
+	for i := range objs {
+		if objs[i].Node == nil {
+			continue
+		}
+		n := objs[i].Node.YNode()
+		if m := readMeta(n); m.kind == "Secret" && group(m.apiVersion) == "" {
+			ns := m.namespace
+			if ns == "" {
+				ns = opts.namespace()
+			}
+			sv.nodes[nsName{ns, m.name}] = n
+		}
+	}
+	return sv
+}
+
+// credential returns the values of one credential of the offline check.
+func (sv *secretValues) credential(ns string, c Credential) online.Credential {
+	out := online.Credential{Label: describeCreds([]Credential{c})}
+	s := sv.secret(ns, c.Secret)
+	e, ok := s.entries[c.Registry]
+	switch {
+	case s.unavailable != "":
+		out.Unavailable = s.unavailable
+		return out
+	case !ok:
+		out.Unavailable = fmt.Sprintf("Secret %s has no readable entry %q", c.Secret, c.Registry)
+		return out
+	}
+	out.Username, out.Password = e.Username, e.Password
+	out.AuthServer = func(realm string) (online.AuthEntry, bool) {
+		for _, m := range s.keyring.Lookup(realm) {
+			if e, ok := s.entries[m.Registry]; ok {
+				return e, true
+			}
+		}
+		return online.AuthEntry{}, false
+	}
+	return out
+}
+
+// secret reads a Secret's entries once, decrypting it when it is encrypted.
+func (sv *secretValues) secret(ns, name string) *secretAuths {
+	k := nsName{ns, name}
+	if s := sv.read[k]; s != nil {
+		return s
+	}
+	s := &secretAuths{name: name, entries: map[string]online.AuthEntry{}}
+	sv.read[k] = s
+	n := sv.nodes[k]
+	switch {
+	case n == nil:
+		s.unavailable = "Secret " + name + " is not in the input"
+		return s
+	case field(n, "sops") != nil && sv.opts.Decrypt == nil:
+		s.unavailable = "Secret " + name + " is SOPS-encrypted and no key is at hand: its credential is not tried"
+		return s
+	case field(n, "sops") != nil:
+		plain, err := sv.opts.Decrypt(yaml.NewRNode(n))
+		if err != nil || plain == nil {
+			s.unavailable = fmt.Sprintf("Secret %s is SOPS-encrypted and could not be decrypted with the keys at hand (%s): its credential is not tried", name, oneLine(fmt.Sprint(err)))
+			return s
+		}
+		n = plain.YNode()
+	}
+	raw, wrapped := secretConfig(n)
+	var auths map[string]json.RawMessage
+	if wrapped {
+		var cfg dockerConfigJSON
+		if json.Unmarshal(raw, &cfg) == nil {
+			auths = cfg.Auths
+		}
+	} else {
+		_ = json.Unmarshal(raw, &auths)
+	}
+	for key, rawEntry := range auths {
+		var e dockerConfigEntry
+		if json.Unmarshal(rawEntry, &e) != nil {
+			continue
+		}
+		user, pass := e.Username, e.Password
+		if e.Auth != "" {
+			// As the kubelet decodes it: auth wins over username and password.
+			decoded, err := base64.StdEncoding.DecodeString(e.Auth)
+			if err != nil {
+				decoded, err = base64.RawStdEncoding.DecodeString(e.Auth)
+			}
+			if err != nil {
+				continue
+			}
+			user, pass, _ = strings.Cut(string(decoded), ":")
+		}
+		c := Credential{Secret: name, Registry: key}
+		label := describeCreds([]Credential{c})
+		sv.labels[label] = c
+		s.entries[key] = online.AuthEntry{Label: label, Username: user, Password: pass}
+		s.keyring.Add(name, []string{key})
+	}
+	return s
+}
+
+// secretConfig returns the docker config of a plain image pull Secret and whether it is a
+// .dockerconfigjson ({"auths":…}) rather than a .dockercfg; stringData wins over data.
+func secretConfig(n *yaml.Node) ([]byte, bool) {
+	key := DockercfgKey
+	if scalar(field(n, "type")) == SecretTypeDockerConfigJSON {
+		key = DockerConfigJSONKey
+	}
+	if v := field(field(n, "stringData"), key); v != nil {
+		return []byte(scalar(v)), key == DockerConfigJSONKey
+	}
+	b, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(scalar(field(field(n, "data"), key))))
+	return b, key == DockerConfigJSONKey
+}
+
+// onlineFlags are the flags of `pullgen check --online`.
+type onlineFlags struct {
+	on          *bool
+	concurrency *int
+	timeout     *time.Duration
+	insecure    stringList
+}
+
+// addOnlineFlags declares --online and its settings.
+func addOnlineFlags(fs *flag.FlagSet) *onlineFlags {
+	f := &onlineFlags{
+		on:          fs.Bool("online", false, "also verify the credentials against the registries (network access; never on by default)"),
+		concurrency: fs.Int("concurrency", online.DefaultConcurrency, "with --online: the most requests in flight at once"),
+		timeout:     fs.Duration("timeout", online.DefaultTimeout, "with --online: the time limit of each request"),
+	}
+	fs.Var(&f.insecure, "insecure-registry", "with --online: reach registry `HOST` (host[:port]) over plain HTTP; repeatable")
+	return f
+}
+
+// check refuses settings without --online and values out of range.
+func (f *onlineFlags) check(fs *flag.FlagSet) error {
+	var stray []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "concurrency", "timeout", "insecure-registry":
+			stray = append(stray, "--"+fl.Name)
+		}
+	})
+	switch {
+	case !*f.on && len(stray) > 0:
+		return fmt.Errorf("%s only applies with --online", strings.Join(stray, ", "))
+	case *f.concurrency < 1:
+		return fmt.Errorf("--concurrency must be at least 1, not %d", *f.concurrency)
+	case *f.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive, not %s", *f.timeout)
+	}
+	return nil
+}
+
+// load reads the input; for --online, kustomizations are built with their credentials.
+func (f *onlineFlags) load(paths []string, stdin io.Reader) ([]Object, error) {
+	if *f.on && BuildWithCredentials != nil {
+		offline := Build
+		Build = BuildWithCredentials
+		defer func() { Build = offline }()
+	}
+	return Load(paths, stdin)
+}
+
+// verify runs the online verification when --online is given.
+func (f *onlineFlags) verify(objs []Object, findings []Finding, opts Options) []Finding {
+	if !*f.on {
+		return findings
+	}
+	return VerifyOnline(context.Background(), objs, findings, opts,
+		online.Options{Concurrency: *f.concurrency, Timeout: *f.timeout, Insecure: f.insecure})
+}

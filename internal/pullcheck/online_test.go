@@ -1,0 +1,237 @@
+package pullcheck
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pullgen.dev/pullgen/internal/registrytest"
+)
+
+var (
+	onlinePusher = registrytest.User{Name: "pusher", Password: "Push-b71e3c0a"}
+	onlineRobot  = registrytest.User{Name: "robot", Password: "Robot-4d9a2f68"}
+	onlineWrong  = registrytest.User{Name: "robot", Password: "Wrong-0c6e1b93"}
+)
+
+// onlineSecret is a kubernetes.io/dockerconfigjson Secret of team-a with one entry per key.
+func onlineSecret(name string, entries map[string]registrytest.User) string {
+	auths := map[string]map[string]string{}
+	for key, u := range entries {
+		auths[key] = map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(u.Name + ":" + u.Password))}
+	}
+	b, _ := json.Marshal(map[string]any{"auths": auths})
+	return fmt.Sprintf("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: team-a}\ntype: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: %s\n",
+		name, base64.StdEncoding.EncodeToString(b))
+}
+
+// onlineDeployment is a Deployment of team-a with one container per image and pull secrets.
+func onlineDeployment(name string, secrets []string, images ...string) string {
+	spec := containers(images...)
+	if len(secrets) > 0 {
+		spec = pullSecrets(secrets...) + spec
+	}
+	return deployment("team-a", name, spec)
+}
+
+// onlineFindings runs Main with --online over manifests and returns the exit code, the
+// online findings by object name and container, and the output.
+func onlineFindings(t *testing.T, manifests []string, args ...string) (int, map[string]Finding, string) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "manifests.yaml")
+	if err := os.WriteFile(file, []byte(strings.Join(manifests, "---\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runMain(t, "", append(append([]string{"--online", "--format", "json"}, args...), file)...)
+	noOnlineLeak(t, out+errOut)
+	var rep JSONReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d, stderr %s, output %s: %v", code, errOut, out, err)
+	}
+	got := map[string]Finding{}
+	for _, f := range rep.Images {
+		if f.Online != nil {
+			got[f.Name+"/"+f.Container] = f
+		}
+	}
+	return code, got, out
+}
+
+// noOnlineLeak fails when a text shows a test password or its base64.
+func noOnlineLeak(t *testing.T, text string) {
+	t.Helper()
+	for _, u := range []registrytest.User{onlinePusher, onlineRobot, onlineWrong} {
+		for _, needle := range []string{u.Password, base64.StdEncoding.EncodeToString([]byte(u.Name + ":" + u.Password))} {
+			if strings.Contains(text, needle) {
+				t.Errorf("the output shows a credential of %s", u.Name)
+			}
+		}
+	}
+}
+
+func TestOnline(t *testing.T) {
+	reg := registrytest.StartHtpasswd(t, onlinePusher, onlineRobot)
+	digest := registrytest.Push(t, reg.Host+"/team/app:1", onlinePusher, nil)
+	h := reg.Host
+	manifests := []string{
+		onlineSecret("good", map[string]registrytest.User{h: onlineRobot}),
+		onlineSecret("bad", map[string]registrytest.User{h: onlineWrong}),
+		onlineSecret("stale", map[string]registrytest.User{h + "/team": onlineWrong}),
+		onlineDeployment("right", []string{"good"}, h+"/team/app:1", h+"/team/app@"+digest),
+		onlineDeployment("wrong", []string{"bad"}, h+"/team/app:1"),
+		onlineDeployment("missing", []string{"good"}, h+"/team/app:2"),
+		onlineDeployment("anonymous", nil, h+"/team/app:1"),
+		// The kubelet tries h/team (the longer key, in reverse lexical order) first.
+		onlineDeployment("two", []string{"good", "stale"}, h+"/team/app:1"),
+		onlineDeployment("internal", nil, "image-registry.openshift-image-registry.svc:5000/team-a/app:1"),
+	}
+	code, got, out := onlineFindings(t, manifests, "--insecure-registry", h)
+	if code != ExitFindings {
+		t.Errorf("exit %d, want %d", code, ExitFindings)
+	}
+	tests := []struct {
+		key      string
+		rule     string
+		severity Severity
+		verified *Credential
+		words    []string
+	}{
+		{"right/c0", RuleOnlineVerified, SeverityInfo, &Credential{"good", h}, []string{"served " + h + "/team/app:1 with good (" + h + ")"}},
+		{"right/c1", RuleOnlineVerified, SeverityInfo, &Credential{"good", h}, []string{"team/app@" + digest}},
+		{"wrong/c0", RuleOnlineDenied, SeverityError, nil, []string{"bad (" + h + "): registry " + h + " refused the credential", "401", "the pull fails"}},
+		{"missing/c0", RuleOnlineNotFound, SeverityError, nil, []string{"no manifest team/app:2", "404", "the pull fails"}},
+		{"anonymous/c0", RuleOnlineDenied, SeverityError, nil, []string{"without a credential: registry " + h + " requires a credential", "no pull secret of the pod matches"}},
+		{"two/c0", RuleOnlineVerified, SeverityInfo, &Credential{"good", h}, []string{"tried before it: stale (" + h + "/team): registry " + h + " refused the credential"}},
+		{"internal/c0", RuleOnlineSkipped, SeverityInfo, nil, []string{"reachable only inside the cluster"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			f, ok := got[tt.key]
+			if !ok {
+				t.Fatalf("no online finding for %s in\n%s", tt.key, out)
+			}
+			if f.Rule != tt.rule || f.Severity != tt.severity {
+				t.Errorf("%s %s, want %s %s: %s", f.Severity, f.Rule, tt.severity, tt.rule, f.Message)
+			}
+			if (f.Online.VerifiedWith == nil) != (tt.verified == nil) || tt.verified != nil && *f.Online.VerifiedWith != *tt.verified {
+				t.Errorf("verified with %+v, want %+v", f.Online.VerifiedWith, tt.verified)
+			}
+			for _, w := range tt.words {
+				if !strings.Contains(f.Message, w) {
+					t.Errorf("message %q does not say %q", f.Message, w)
+				}
+			}
+		})
+	}
+	if a := got["two/c0"].Online.Attempts; len(a) != 2 || a[0].Credential.Secret != "stale" || a[0].Outcome != "denied" || a[0].Status != 401 || a[1].Credential.Secret != "good" {
+		t.Errorf("attempts of two/c0: %+v", a)
+	}
+	// Every image counts once in the summary, and the offline findings are still there.
+	var rep JSONReport
+	_ = json.Unmarshal([]byte(out), &rep)
+	if rep.Summary.Images != 7 {
+		t.Errorf("summary counts %d images, want 7", rep.Summary.Images)
+	}
+	if n := len(rep.Images); n != 14 {
+		t.Errorf("%d image entries, want 14 (offline and online for each image)", n)
+	}
+
+	t.Run("text and SARIF", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "m.yaml")
+		_ = os.WriteFile(file, []byte(strings.Join(manifests, "---\n")), 0o600)
+		_, text, _ := runMain(t, "", "--online", "--insecure-registry", h, file)
+		noOnlineLeak(t, text)
+		if !strings.Contains(text, "online: without a credential: registry "+h+" requires a credential") || !strings.Contains(text, "7 images checked: 3 errors") {
+			t.Errorf("text report:\n%s", text)
+		}
+		_, sarif, _ := runMain(t, "", "--online", "--insecure-registry", h, "--format", "sarif", file)
+		noOnlineLeak(t, sarif)
+		var log sarifLog
+		if err := json.Unmarshal([]byte(sarif), &log); err != nil {
+			t.Fatal(err)
+		}
+		rules := map[string]bool{}
+		for _, r := range log.Runs[0].Tool.Driver.Rules {
+			rules[r.ID] = true
+		}
+		levels := map[string]string{}
+		for _, r := range log.Runs[0].Results {
+			if !rules[r.RuleID] {
+				t.Errorf("result of undeclared rule %s", r.RuleID)
+			}
+			levels[r.RuleID] = r.Level
+		}
+		if levels[RuleOnlineDenied] != "error" || levels[RuleOnlineNotFound] != "error" || levels[RuleOnlineVerified] != "note" {
+			t.Errorf("SARIF levels %v", levels)
+		}
+	})
+
+	t.Run("without --online nothing changes", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "m.yaml")
+		_ = os.WriteFile(file, []byte(strings.Join(manifests, "---\n")), 0o600)
+		_, out, _ := runMain(t, "", "--format", "json", file)
+		if strings.Contains(out, `"online"`) {
+			t.Errorf("offline JSON has online entries:\n%s", out)
+		}
+		_, sarif, _ := runMain(t, "", "--format", "sarif", file)
+		var log sarifLog
+		_ = json.Unmarshal([]byte(sarif), &log)
+		if n := len(log.Runs[0].Tool.Driver.Rules); n != len(Rules) {
+			t.Errorf("offline SARIF declares %d rules, want %d", n, len(Rules))
+		}
+	})
+}
+
+func TestOnlineUnreachableAndPlainHTTP(t *testing.T) {
+	reg := registrytest.StartHtpasswd(t, onlinePusher, onlineRobot)
+	down := registrytest.StartHtpasswd(t, onlineRobot)
+	down.Stop()
+	manifests := []string{
+		onlineSecret("good", map[string]registrytest.User{reg.Host: onlineRobot, down.Host: onlineRobot}),
+		onlineDeployment("web", []string{"good"}, reg.Host+"/team/app:1", down.Host+"/team/app:1"),
+	}
+	// Without --insecure-registry, the plain-HTTP registry is refused; the stopped one is down.
+	code, got, out := onlineFindings(t, manifests, "--insecure-registry", down.Host)
+	if code != ExitOK {
+		t.Errorf("exit %d, want 0 (unreachable registries are warnings)", code)
+	}
+	for key, words := range map[string][]string{
+		"web/c0": {"registry " + reg.Host + " is unreachable", "--insecure-registry " + reg.Host},
+		"web/c1": {"registry " + down.Host + " is unreachable: connection refused"},
+	} {
+		f := got[key]
+		if f.Rule != RuleOnlineUnreachable || f.Severity != SeverityWarning {
+			t.Errorf("%s: %s %s: %s\n%s", key, f.Severity, f.Rule, f.Message, out)
+		}
+		for _, w := range words {
+			if !strings.Contains(f.Message, w) {
+				t.Errorf("%s: message %q does not say %q", key, f.Message, w)
+			}
+		}
+	}
+}
+
+func TestOnlineFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--concurrency", "4", "-"}, "--concurrency only applies with --online"},
+		{[]string{"--insecure-registry", "h:5000", "--timeout", "1s", "-"}, "--insecure-registry, --timeout only applies with --online"},
+		{[]string{"--online", "--concurrency", "0", "-"}, "--concurrency must be at least 1"},
+		{[]string{"--online", "--timeout", "0s", "-"}, "--timeout must be positive"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runMain(t, "", tt.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
