@@ -158,6 +158,7 @@ func (r *renderer) prepare(dir string) error {
 	}
 	changed := false
 	var generators []string
+	emitted := map[string]string{} // ServiceAccount namespace/name → the PullAccess generator that emits it
 	for _, e := range k.Generators {
 		configs, err := r.configs(dir, where, "generators", e)
 		if err != nil {
@@ -171,6 +172,9 @@ func (r *renderer) prepare(dir string) error {
 		for _, c := range configs {
 			objs, err := r.runPullAccess(dir, c, nil)
 			if err != nil {
+				return err
+			}
+			if err := sameServiceAccount(where, emitted, c.GetName(), objs); err != nil {
 				return err
 			}
 			name, err := r.writeObjects(dir, objs)
@@ -232,6 +236,25 @@ func (r *renderer) prepare(dir string) error {
 	k.Transformers = transformers
 	if changed {
 		return r.writeKustomization(kfile, &k)
+	}
+	return nil
+}
+
+// sameServiceAccount refuses two PullAccess generators that emit the same ServiceAccount:
+// kustomize cannot merge two generated objects of one id, and one ServiceAccount must carry
+// the entries of both.
+func sameServiceAccount(where string, emitted map[string]string, pullAccess string, objs []*yaml.RNode) error {
+	for _, o := range objs {
+		if o.GetKind() != "ServiceAccount" {
+			continue
+		}
+		id := o.GetNamespace() + "/" + o.GetName()
+		if other, ok := emitted[id]; ok {
+			return fmt.Errorf("%s: generators: PullAccess %s and PullAccess %s both emit ServiceAccount %s, which kustomize cannot merge: "+
+				"list them under transformers: instead (each adds its entries to the ServiceAccount the one before emitted), or link the ServiceAccount from one PullAccess",
+				where, other, pullAccess, id)
+		}
+		emitted[id] = pullAccess
 	}
 	return nil
 }
