@@ -15,8 +15,25 @@ import (
 // other PullAccesses alone.
 const AnnotationLinks = "pullgen.dev/links"
 
-// Links maps a PullAccess name to the entries it links.
+// Links maps a PullAccess name to the entries it links: its keep entries, then its Secret.
 type Links map[string][]string
+
+// Kept is the set of entries that some PullAccess keeps (live-only pull secrets, which no
+// manifest holds), not its own Secret.
+func (l Links) Kept() map[string]bool {
+	out := map[string]bool{}
+	for _, entries := range l {
+		for _, e := range entries[:max(len(entries)-1, 0)] {
+			out[e] = true
+		}
+	}
+	for _, entries := range l {
+		if len(entries) > 0 {
+			delete(out, entries[len(entries)-1]) // another PullAccess's own Secret
+		}
+	}
+	return out
+}
 
 // String encodes links as the annotation holds them (keys sorted).
 func (l Links) String() string {
