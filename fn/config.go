@@ -72,7 +72,11 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) b
 			return true
 		}
 		if n.Kind != yaml.MappingNode {
-			wrong("an object")
+			if t.Implements(shorthandType) {
+				wrong("a name or an object")
+			} else {
+				wrong("an object")
+			}
 			return false
 		}
 		fields := jsonFields(t)

@@ -131,7 +131,7 @@ func validateLinks(p *Problems, links []v1alpha1.ServiceAccountLink, secretName 
 	for i, sa := range links {
 		f := fmt.Sprintf("spec.serviceAccounts[%d]", i)
 		name(p, f+sa.NameField(), sa.Name, true)
-		if seen[sa.Name] {
+		if seen[sa.Name] && sa.Name != "" {
 			p.addf(f+sa.NameField(), "%q is listed twice", sa.Name)
 		}
 		seen[sa.Name] = true

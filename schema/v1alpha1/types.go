@@ -169,6 +169,9 @@ func (l ServiceAccountLink) NameField() string {
 
 // UnmarshalJSON reads a ServiceAccountLink from its name or from an object.
 func (l *ServiceAccountLink) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // as encoding/json leaves a value it reads null into
+	}
 	var name string
 	if err := json.Unmarshal(b, &name); err == nil {
 		*l = ServiceAccountLink{Name: name, byName: true}
