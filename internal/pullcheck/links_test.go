@@ -22,7 +22,9 @@ imagePullSecrets:
 `
 
 func TestUnusedServiceAccountLinks(t *testing.T) {
-	withSA := func(sa string) string { return strings.Replace(sa, "    spec:\n", "    spec:\n      serviceAccountName: builder\n", 1) }
+	withSA := func(sa string) string {
+		return strings.Replace(sa, "    spec:\n", "    spec:\n      serviceAccountName: builder\n", 1)
+	}
 	tests := []struct {
 		name    string
 		in      string
