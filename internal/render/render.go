@@ -202,17 +202,22 @@ func (r *renderer) prepare(dir string) error {
 		// Build what comes before this transformer, run it, and go on from its output.
 		before := k
 		before.Transformers = transformers[:i]
+		if i == 0 {
+			before.Transformers = nil
+		}
 		before.Validators = nil
-		if err := r.writeKustomization(kfile, &before); err != nil {
-			return err
-		}
-		built, err := r.build(dir)
-		if err != nil {
-			return err
-		}
-		items, err := (&kio.ByteReader{Reader: bytes.NewReader(built), OmitReaderAnnotations: true}).Read()
-		if err != nil {
-			return fmt.Errorf("%s: reading the build: %w", where, err)
+		var items []*yaml.RNode
+		if before.CheckEmpty() == nil { // else nothing comes before: a transformer that only adds
+			if err := r.writeKustomization(kfile, &before); err != nil {
+				return err
+			}
+			built, err := r.build(dir)
+			if err != nil {
+				return err
+			}
+			if items, err = (&kio.ByteReader{Reader: bytes.NewReader(built), OmitReaderAnnotations: true}).Read(); err != nil {
+				return fmt.Errorf("%s: reading the build: %w", where, err)
+			}
 		}
 		for _, c := range configs {
 			if items, err = r.runPullAccess(dir, c, items); err != nil {
