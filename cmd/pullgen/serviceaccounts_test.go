@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -216,5 +217,98 @@ func TestServiceAccountGeneratorsCollide(t *testing.T) {
 	want := "generators: PullAccess a and PullAccess b both emit ServiceAccount team-a/default, which kustomize cannot merge: list them under transformers:"
 	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, want) {
 		t.Errorf("render: exit %d, stdout %q, stderr %q; want exit 2 and %q", r.code, r.stdout, r.stderr, want)
+	}
+}
+
+// liveDump is what `kubectl get serviceaccounts -A -o yaml` prints for a cluster where
+// team-a/default has OpenShift's managed entry (named by its annotation), an older one, and
+// links made by hand; team-a/builder runs on an OpenShift without the annotation.
+const liveDump = `apiVersion: v1
+items:
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata:
+    annotations:
+      openshift.io/internal-registry-pull-secret-ref: default-dockercfg-x7k2q
+    name: default
+    namespace: team-a
+    resourceVersion: "4012"
+    uid: 0d1c8a55-8f4e-4a57-9a43-5b0a3a1f6d21
+  imagePullSecrets:
+  - name: default-dockercfg-x7k2q
+  - name: by-hand
+  - name: a-pull
+  - name: default-dockercfg-b4d7z
+  - name: other-pull
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata:
+    name: builder
+    namespace: team-a
+  imagePullSecrets:
+  - name: builder-dockercfg-9fj2s
+  - name: builder-dockercfg-notes
+- apiVersion: v1
+  kind: ServiceAccount
+  metadata:
+    name: default
+    namespace: team-b
+  imagePullSecrets:
+  - name: elsewhere
+kind: List
+metadata:
+  resourceVersion: ""
+`
+
+// TestDiffLive compares what the PullAccesses would apply with a live dump: the entries
+// applying would remove are listed, one line per ServiceAccount, but not OpenShift's
+// managed one nor kept ones; exit 1 while any would go, 0 once they are kept.
+func TestDiffLive(t *testing.T) {
+	dir := t.TempDir()
+	specs := filepath.Join(dir, "specs")
+	writeUnion(t, specs, false, "a.yaml", "b.yaml")
+	// b links builder too, and no output directory: render-time specs count as well.
+	b := strings.Replace(strings.Replace(unionSpecs["b.yaml"], "%s\n", "", 1), "keep: [other-pull]}]", "keep: [other-pull]}, builder]", 1)
+	writeFile(t, filepath.Join(specs, "b.yaml"), strings.Replace(b, "output: {encrypt: false, dir: generated}", "output: {encrypt: false}", 1))
+	// No token at hand: the live check needs none.
+	os.Remove(filepath.Join(specs, "token.txt"))
+	writeFile(t, filepath.Join(dir, "live.yaml"), liveDump)
+	want := []string{
+		"ServiceAccount team-a/builder: applying removes builder-dockercfg-notes (linked by PullAccess b); list them in keep of spec.serviceAccounts to keep them",
+		"ServiceAccount team-a/default: applying removes by-hand, default-dockercfg-b4d7z (linked by PullAccesses a, b); list them in keep of spec.serviceAccounts to keep them",
+	}
+	for _, c := range []struct {
+		name, live, stdin string
+	}{
+		{"a List", "live.yaml", ""},
+		{"a stream on stdin", "-", strings.ReplaceAll(strings.Replace(strings.Replace(liveDump, "apiVersion: v1\nitems:\n", "", 1), "kind: List\nmetadata:\n  resourceVersion: \"\"\n", "", 1), "- apiVersion: v1\n  kind", "---\n  apiVersion: v1\n  kind")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, dir, nil, c.stdin, pullgen(), "diff", "--live", c.live, "specs")
+			got := strings.Split(strings.TrimSpace(r.stdout), "\n")
+			sort.Strings(got)
+			if r.code != 1 || !reflect.DeepEqual(got, want) {
+				t.Errorf("exit %d, want 1; stdout:\n%s\nwant:\n%s\nstderr: %s", r.code, r.stdout, strings.Join(want, "\n"), r.stderr)
+			}
+			if !strings.Contains(r.stderr, "2 ServiceAccounts compared with "+c.live+"; 2 ServiceAccounts would lose entries") {
+				t.Errorf("summary: %s", r.stderr)
+			}
+		})
+	}
+	// Keeping them (and dropping the stale OpenShift entry on purpose: not kept) leaves one.
+	writeFile(t, filepath.Join(specs, "a.yaml"), strings.Replace(strings.Replace(unionSpecs["a.yaml"], "%s\n", "", 1), "serviceAccounts: [default]", "serviceAccounts: [{name: default, keep: [by-hand]}, {name: builder, keep: [builder-dockercfg-notes]}]", 1))
+	r := run(t, dir, nil, "", pullgen(), "diff", "--live", "live.yaml", "specs")
+	if r.code != 1 || strings.TrimSpace(r.stdout) != "ServiceAccount team-a/default: applying removes default-dockercfg-b4d7z (linked by PullAccesses a, b); list them in keep of spec.serviceAccounts to keep them" {
+		t.Errorf("with keep: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Nothing to lose: exit 0.
+	writeFile(t, filepath.Join(dir, "calm.yaml"), "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: team-a}\nimagePullSecrets: [{name: a-pull}, {name: default-dockercfg-x7k2q}]\n")
+	if r := run(t, dir, nil, "", pullgen(), "diff", "--live", "calm.yaml", "specs"); r.code != 0 || r.stdout != "" {
+		t.Errorf("nothing to remove: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A file without ServiceAccounts is an input error.
+	writeFile(t, filepath.Join(dir, "empty.yaml"), "apiVersion: v1\nkind: List\nitems: []\n")
+	if r := run(t, dir, nil, "", pullgen(), "diff", "--live", "empty.yaml", "specs"); r.code != 2 || !strings.Contains(r.stderr, "empty.yaml: no ServiceAccount") {
+		t.Errorf("empty dump: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -19,6 +19,8 @@ type job struct {
 	file string
 	node *yaml.RNode
 	dir  string
+	// keysOnly runs without the passwords (fn.Options.KeysOnly): its Secrets are never written.
+	keysOnly bool
 }
 
 // findJobs reads the PullAccesses of spec files. The output directory is outDir when
@@ -117,6 +119,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			File:      j.file,
 			OutputDir: j.dir,
 			Plaintext: plaintext,
+			KeysOnly:  j.keysOnly,
 			Stats:     &o.stats,
 			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true},
 		}
