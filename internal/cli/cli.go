@@ -51,6 +51,8 @@ Usage:
   pullgen render [DIR]           Argo CD plugin: build DIR in process, decrypt, print
   pullgen check [PATH...|-]      predict image pull failures (exit 1 on errors)
   pullgen diff [PATH...]         compare committed output with its specs (exit 1 on drift)
+  pullgen diff --live FILE [PATH...]
+                                 live ServiceAccount entries applying would remove (exit 1 if any)
   pullgen schema                 print the JSON Schema of PullAccess
   pullgen version                print the version
 
