@@ -49,7 +49,7 @@ func (a *analyzer) unusedLinks() {
 		if _, seen := ownOnly[key]; !seen {
 			ownOnly[key] = true
 		}
-		ownOnly[key] = ownOnly[key] && len(pullSecretRefs(w.spec, w.prefix)) > 0
+		ownOnly[key] = ownOnly[key] && len(items(field(w.spec, "imagePullSecrets"))) > 0
 		pods[key] = append(pods[key], w)
 	}
 	for key, all := range ownOnly {
