@@ -121,10 +121,6 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 	return p
 }
 
-// openShiftDockercfg matches the names of OpenShift's managed pull secrets,
-// <sa>-dockercfg-<5 characters of Kubernetes' name generator>.
-var openShiftDockercfg = regexp.MustCompile(`-dockercfg-[b-df-hj-np-tv-xz24-9]{5}$`)
-
 // validateLinks checks spec.serviceAccounts: names, keep entries, no duplicates.
 func validateLinks(p *Problems, links []v1alpha1.ServiceAccountLink, secretName string) {
 	seen := map[string]bool{}
@@ -144,7 +140,7 @@ func validateLinks(p *Problems, links []v1alpha1.ServiceAccountLink, secretName 
 				p.addf(fk, "%q is the Secret this PullAccess links: keep lists the other entries to keep", k)
 			case kept[k]:
 				p.addf(fk, "%q is listed twice", k)
-			case openShiftDockercfg.MatchString(k):
+			case manifest.IsOpenShiftDockercfg("", k):
 				*p = append(*p, Problem{Severity: framework.Warning, Field: fk, Message: fmt.Sprintf(
 					"%q looks like OpenShift's managed pull secret, whose name differs in every cluster and which OpenShift adds back itself: "+
 						"keeping it in git is not needed, and it defeats Argo CD's ignoreDifferences recipe for these entries", k)})

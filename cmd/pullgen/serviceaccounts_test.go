@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Three PullAccesses that link ServiceAccount team-a/default, each with its own Secret; b
@@ -273,6 +274,11 @@ func TestDiffLive(t *testing.T) {
 	// No token at hand: the live check needs none.
 	os.Remove(filepath.Join(specs, "token.txt"))
 	writeFile(t, filepath.Join(dir, "live.yaml"), liveDump)
+	asJSON, err := sigsyaml.YAMLToJSON([]byte(liveDump))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "live.json"), string(asJSON))
 	want := []string{
 		"ServiceAccount team-a/builder: applying removes builder-dockercfg-notes (linked by PullAccess b); list them in keep of spec.serviceAccounts to keep them",
 		"ServiceAccount team-a/default: applying removes by-hand, default-dockercfg-b4d7z (linked by PullAccesses a, b); list them in keep of spec.serviceAccounts to keep them",
@@ -281,6 +287,7 @@ func TestDiffLive(t *testing.T) {
 		name, live, stdin string
 	}{
 		{"a List", "live.yaml", ""},
+		{"kubectl -o json", "live.json", ""},
 		{"a stream on stdin", "-", strings.ReplaceAll(strings.Replace(strings.Replace(liveDump, "apiVersion: v1\nitems:\n", "", 1), "kind: List\nmetadata:\n  resourceVersion: \"\"\n", "", 1), "- apiVersion: v1\n  kind", "---\n  apiVersion: v1\n  kind")},
 	} {
 		t.Run(c.name, func(t *testing.T) {

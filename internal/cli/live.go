@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -14,15 +13,6 @@ import (
 
 	"pullgen.dev/pullgen/internal/manifest"
 )
-
-// AnnotationInternalRegistrySecret is where OpenShift (4.16 and later) names the managed
-// pull secret of a ServiceAccount, the <sa>-dockercfg-* entry it adds back after every
-// apply that drops it.
-const AnnotationInternalRegistrySecret = "openshift.io/internal-registry-pull-secret-ref"
-
-// generatedSuffix is the suffix Kubernetes' name generator gives OpenShift's dockercfg
-// Secrets: five characters without vowels and look-alike digits.
-const generatedSuffix = `-dockercfg-[bcdfghjklmnpqrstvwxz2456789]{5}$`
 
 // runDiffLive is `pullgen diff [PATH...] --live FILE`: for every ServiceAccount the
 // PullAccesses under the paths produce together, it tells which entries of the live object (from a
@@ -84,14 +74,13 @@ func runDiffLive(specs []string, file string, quiet bool, std IO) int {
 // (OpenShift before 4.16, which also re-adds it) every <sa>-dockercfg-xxxxx entry.
 func removedEntries(sa, live *yaml.RNode) []string {
 	want := manifest.PullSecretNames(sa)
-	managed := live.GetAnnotations()[AnnotationInternalRegistrySecret]
-	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(live.GetName()) + generatedSuffix)
+	managed := live.GetAnnotations()[manifest.AnnotationInternalRegistrySecret]
 	var gone []string
 	for _, e := range manifest.PullSecretNames(live) {
 		switch {
 		case slices.Contains(want, e), slices.Contains(gone, e):
 		case managed != "" && e == managed:
-		case managed == "" && pattern.MatchString(e):
+		case managed == "" && manifest.IsOpenShiftDockercfg(live.GetName(), e):
 		default:
 			gone = append(gone, e)
 		}
@@ -109,7 +98,7 @@ func linkedBy(sa *yaml.RNode) string {
 }
 
 // readLive reads the ServiceAccounts of a dump (- for r), by namespace/name: a YAML or JSON
-// stream whose documents are ServiceAccounts or Lists of them.
+// stream of ServiceAccounts and Lists of them (kio unwraps Lists).
 func readLive(file string, r io.Reader) (map[string]*yaml.RNode, error) {
 	var data []byte
 	var err error
@@ -126,36 +115,13 @@ func readLive(file string, r io.Reader) (map[string]*yaml.RNode, error) {
 		return nil, fmt.Errorf("%s: parsing YAML: %w", file, err)
 	}
 	out := map[string]*yaml.RNode{}
-	var add func(n *yaml.RNode) error
-	add = func(n *yaml.RNode) error {
-		if strings.HasSuffix(n.GetKind(), "List") {
-			items, err := n.Pipe(yaml.Lookup("items"))
-			if err != nil || items == nil {
-				return err
-			}
-			elems, err := items.Elements()
-			if err != nil {
-				return err
-			}
-			for _, e := range elems {
-				if err := add(e); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
+	for _, n := range nodes {
 		if manifest.IsServiceAccount(n) {
 			ns := n.GetNamespace()
 			if ns == "" {
 				ns = "default"
 			}
 			out[ns+"/"+n.GetName()] = n
-		}
-		return nil
-	}
-	for _, n := range nodes {
-		if err := add(n); err != nil {
-			return nil, fmt.Errorf("%s: reading %s items: %w", file, n.GetKind(), err)
 		}
 	}
 	if len(out) == 0 {

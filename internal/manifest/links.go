@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -14,6 +15,23 @@ import (
 // transformers) then replaces its own entries and leaves those of the input and of the
 // other PullAccesses alone.
 const AnnotationLinks = "pullgen.dev/links"
+
+// AnnotationInternalRegistrySecret is where OpenShift (4.16 and later) names the managed
+// pull secret of a ServiceAccount, the <sa>-dockercfg-* entry it adds back after every
+// apply that dropped it.
+const AnnotationInternalRegistrySecret = "openshift.io/internal-registry-pull-secret-ref"
+
+// openShiftDockercfg matches the names of OpenShift's managed pull secrets: the
+// ServiceAccount's name, "-dockercfg-" and five characters of Kubernetes' name generator
+// (no vowels, no look-alike digits).
+var openShiftDockercfg = regexp.MustCompile(`^(.+)-dockercfg-[bcdfghjklmnpqrstvwxz2456789]{5}$`)
+
+// IsOpenShiftDockercfg tells whether name has the shape of OpenShift's managed pull secret
+// of ServiceAccount sa, or of any ServiceAccount when sa is "".
+func IsOpenShiftDockercfg(sa, name string) bool {
+	m := openShiftDockercfg.FindStringSubmatch(name)
+	return m != nil && (sa == "" || m[1] == sa)
+}
 
 // Links maps a PullAccess name to the entries it links: its keep entries, then its Secret.
 type Links map[string][]string
