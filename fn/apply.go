@@ -21,7 +21,7 @@ import (
 // spec has none.
 func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode) ([]*yaml.RNode, Problems) {
 	var p Problems
-	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels, Annotations: pa.Spec.Secret.Annotations}
+	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels, Annotations: pa.Spec.Secret.Annotations, SyncWave: pa.SyncWaveValue()}
 	var generated []*yaml.RNode
 
 	secretName := pa.SecretName()
@@ -37,21 +37,13 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 
 	serviceAccounts := map[string]*yaml.RNode{}
 	for _, it := range kept {
-		if it.GetKind() == "ServiceAccount" {
+		if manifest.IsServiceAccount(it) {
 			serviceAccounts[namespaceOf(it)+"/"+it.GetName()] = it
 		}
 	}
-	for _, ns := range pa.Spec.Namespaces {
-		for _, sa := range pa.Spec.ServiceAccounts {
-			if in, ok := serviceAccounts[ns+"/"+sa]; ok {
-				if _, err := appendPullSecret(in, nil, secretName); err != nil {
-					p = append(p, objectProblem(in, "imagePullSecrets", err.Error()))
-				}
-				continue
-			}
-			generated = append(generated, owner.ServiceAccount(sa, ns, secretName))
-		}
-	}
+	kept, linked, lp := linkServiceAccounts(pa, owner, kept, secretName)
+	p = append(p, lp...)
+	generated = append(generated, linked...)
 
 	if pa.Spec.Workloads != nil {
 		p = append(p, linkWorkloads(pa, kept, serviceAccounts, secretName)...)
@@ -71,7 +63,7 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 	}
 
 	if global != nil {
-		g := manifest.Owner{Name: pa.Metadata.Name}
+		g := manifest.Owner{Name: pa.Metadata.Name, SyncWave: pa.SyncWaveValue()}
 		generated = append(generated, g.Secret(manifest.GlobalPullSecretName, manifest.GlobalPullSecretNS,
 			v1alpha1.SecretTypeDockerConfigJSON, ".dockerconfigjson", global.DockerConfigJSON(), global.Keys()))
 	}
@@ -82,11 +74,12 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 
 // splitEarlier separates the earlier output of a PullAccess (a second kpt render, or
 // generate over its own directory), which is generated anew, from the other items; the
-// earlier objects are keyed by kind/namespace/name, for stable ciphertext.
+// earlier objects are keyed by kind/namespace/name, for stable ciphertext. ServiceAccounts
+// stay: other PullAccesses and the input may have entries there too (linkServiceAccounts).
 func splitEarlier(name string, items []*yaml.RNode) (kept []*yaml.RNode, earlier map[string]*yaml.RNode) {
 	earlier = map[string]*yaml.RNode{}
 	for _, it := range items {
-		if manifest.IsGeneratedBy(it, name) {
+		if manifest.IsGeneratedBy(it, name) && !manifest.IsServiceAccount(it) {
 			earlier[objectKey(it)] = it
 			continue
 		}

@@ -40,6 +40,9 @@ func Decode(node *yaml.RNode) (*v1alpha1.PullAccess, Problems) {
 	return pa, problems
 }
 
+// shorthandType is the interface of API types that may be written as one string.
+var shorthandType = reflect.TypeOf((*v1alpha1.Shorthand)(nil)).Elem()
+
 // hints explain fields that users write by mistake.
 var hints = map[string]string{
 	"password": "a password never appears literally in a spec: use passwordFrom (env or file)",
@@ -64,8 +67,16 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, problems *Problems) b
 	}
 	switch t.Kind() {
 	case reflect.Struct:
+		if n.Kind == yaml.ScalarNode && t.Implements(shorthandType) {
+			n.Tag = "!!str" // the name alone
+			return true
+		}
 		if n.Kind != yaml.MappingNode {
-			wrong("an object")
+			if t.Implements(shorthandType) {
+				wrong("a name or an object")
+			} else {
+				wrong("an object")
+			}
 			return false
 		}
 		fields := jsonFields(t)

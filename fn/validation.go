@@ -3,7 +3,10 @@ package fn
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
@@ -51,14 +54,11 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 	for i, r := range s.Registries {
 		registry(&p, fmt.Sprintf("spec.registries[%d]", i), r)
 	}
-	seen := map[string]bool{}
-	for i, sa := range s.ServiceAccounts {
-		f := fmt.Sprintf("spec.serviceAccounts[%d]", i)
-		name(&p, f, sa, false)
-		if seen[sa] {
-			p.addf(f, "%q is listed twice", sa)
+	validateLinks(&p, s.ServiceAccounts, pa.SecretName())
+	if s.SyncWave != nil && *s.SyncWave != "" {
+		if _, err := strconv.Atoi(*s.SyncWave); err != nil {
+			p.addf("spec.syncWave", "%q is not an integer: Argo CD sync waves are integers such as \"-1\" (\"\" sets none)", *s.SyncWave)
 		}
-		seen[sa] = true
 	}
 	if w := s.Workloads; w != nil {
 		for i, k := range w.Kinds {
@@ -119,6 +119,35 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 		}
 	}
 	return p
+}
+
+// validateLinks checks spec.serviceAccounts: names, keep entries, no duplicates.
+func validateLinks(p *Problems, links []v1alpha1.ServiceAccountLink, secretName string) {
+	seen := map[string]bool{}
+	for i, sa := range links {
+		f := fmt.Sprintf("spec.serviceAccounts[%d]", i)
+		name(p, f+sa.NameField(), sa.Name, true)
+		if seen[sa.Name] && sa.Name != "" {
+			p.addf(f+sa.NameField(), "%q is listed twice", sa.Name)
+		}
+		seen[sa.Name] = true
+		kept := map[string]bool{}
+		for j, k := range sa.Keep {
+			fk := fmt.Sprintf("%s.keep[%d]", f, j)
+			name(p, fk, k, true)
+			switch {
+			case k == secretName:
+				p.addf(fk, "%q is the Secret this PullAccess links: keep lists the other entries to keep", k)
+			case kept[k]:
+				p.addf(fk, "%q is listed twice", k)
+			case manifest.IsOpenShiftDockercfg("", k):
+				*p = append(*p, Problem{Severity: framework.Warning, Field: fk, Message: fmt.Sprintf(
+					"%q looks like OpenShift's managed pull secret, whose name differs in every cluster and which OpenShift adds back itself: "+
+						"keeping it in git is not needed, and it defeats Argo CD's ignoreDifferences recipe for these entries", k)})
+			}
+			kept[k] = true
+		}
+	}
 }
 
 func registry(p *Problems, f string, r v1alpha1.Registry) {

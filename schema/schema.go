@@ -37,6 +37,7 @@ func JSON() ([]byte, error) {
 		CommentMap:     comments,
 	}
 	s := r.Reflect(&v1alpha1.PullAccess{})
+	allowShorthands(s, reflect.TypeOf(v1alpha1.PullAccess{}), map[reflect.Type]bool{})
 	s.ID = ID
 	s.Title = "PullAccess " + v1alpha1.APIVersion
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -44,6 +45,36 @@ func JSON() ([]byte, error) {
 		return nil, fmt.Errorf("encoding the JSON Schema: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// shorthandType is the interface of API types that may be written as one string.
+var shorthandType = reflect.TypeOf((*v1alpha1.Shorthand)(nil)).Elem()
+
+// allowShorthands lets every definition of a type reachable from t that implements
+// v1alpha1.Shorthand be written as a string too: oneOf the string and the object.
+func allowShorthands(s *jsonschema.Schema, t reflect.Type, seen map[reflect.Type]bool) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return
+	}
+	seen[t] = true
+	if def, ok := s.Definitions[t.Name()]; ok && t.Implements(shorthandType) {
+		field := reflect.Zero(t).Interface().(v1alpha1.Shorthand).ShorthandField()
+		object := *def
+		object.Description = ""
+		s.Definitions[t.Name()] = &jsonschema.Schema{
+			Description: def.Description,
+			OneOf: []*jsonschema.Schema{
+				{Type: "string", Description: "The " + field + " alone."},
+				&object,
+			},
+		}
+	}
+	for i := 0; i < t.NumField(); i++ {
+		allowShorthands(s, t.Field(i).Type, seen)
+	}
 }
 
 // typeComments maps "pkg.Type" and "pkg.Type.Field" to the doc comments of Go source src.

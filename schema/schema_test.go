@@ -68,3 +68,37 @@ func TestSchemaDescribesTheAPI(t *testing.T) {
 		t.Errorf("a literal password field must not exist")
 	}
 }
+
+// TestSchemaServiceAccountLink checks that spec.serviceAccounts items may be a name or an
+// object with name and keep, and that spec.syncWave is a string.
+func TestSchemaServiceAccountLink(t *testing.T) {
+	b, err := JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Defs map[string]struct {
+			OneOf []struct {
+				Type       string                     `json:"type"`
+				Required   []string                   `json:"required"`
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"oneOf"`
+			Properties map[string]struct {
+				Type string `json:"type"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	link := s.Defs["ServiceAccountLink"].OneOf
+	if len(link) != 2 || link[0].Type != "string" || link[1].Type != "object" {
+		t.Fatalf("ServiceAccountLink oneOf = %+v, want a string and an object", link)
+	}
+	if _, ok := link[1].Properties["keep"]; !ok || len(link[1].Required) != 1 || link[1].Required[0] != "name" {
+		t.Errorf("the object form: %+v, want name (required) and keep", link[1])
+	}
+	if typ := s.Defs["Spec"].Properties["syncWave"].Type; typ != "string" {
+		t.Errorf("spec.syncWave type %q, want string", typ)
+	}
+}

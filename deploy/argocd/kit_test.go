@@ -61,6 +61,9 @@ func TestEveryFileParses(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		if d.IsDir() && path == "health" {
+			return filepath.SkipDir // tested by health_test.go
+		}
 		if d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
 			return nil
 		}

@@ -45,13 +45,15 @@ const usage = `pullgen: image pull Secrets, ServiceAccount links and image-pulle
 Usage:
   pullgen                        KRM function: ResourceList on stdin, ResourceList on stdout
   pullgen CONFIG                 kustomize legacy exec plugin (resources on stdin)
-  pullgen generate SPEC... [-o DIR]
+  pullgen generate SPEC|DIR... [-o DIR]
                                  write one file per resource and a kustomization.yaml
   pullgen install [DIR]          install as a kustomize legacy plugin
   pullgen render [DIR]           Argo CD plugin: build DIR in process, decrypt, print
   pullgen discover [DIR]         Argo CD plugin: exit 0 when DIR holds a PullAccess
   pullgen check [PATH...|-]      predict image pull failures (exit 1 on errors)
   pullgen diff [PATH...]         compare committed output with its specs (exit 1 on drift)
+  pullgen diff --live FILE [PATH...]
+                                 live ServiceAccount entries applying would remove (exit 1 if any)
   pullgen schema                 print the JSON Schema of PullAccess
   pullgen version                print the version
 

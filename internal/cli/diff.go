@@ -18,13 +18,15 @@ import (
 	"pullgen.dev/pullgen/internal/sopsx"
 )
 
-// runDiff is `pullgen diff [PATH...] [--quiet]`: it regenerates every PullAccess found
-// under the paths in memory and compares the result with its committed output directory.
+// runDiff is `pullgen diff [PATH...] [--quiet] [--live FILE]`: it regenerates every
+// PullAccess found under the paths in memory and compares the result with its committed
+// output directory (with --live, its ServiceAccounts with the cluster's: runDiffLive).
 // Exit 0 in step, 1 on drift, 2 on errors.
 func runDiff(args []string, std IO) int {
 	fset := flag.NewFlagSet("pullgen diff", flag.ContinueOnError)
 	fset.SetOutput(std.Stderr)
 	quiet := fset.Bool("quiet", false, "print no summary on stderr")
+	live := fset.String("live", "", "compare the ServiceAccounts with a live dump (`FILE`, - for stdin) instead of the committed output")
 	paths, err := parseInterspersed(fset, args)
 	if err != nil {
 		return ExitUsage
@@ -35,6 +37,9 @@ func runDiff(args []string, std IO) int {
 	specs, err := findSpecs(paths)
 	if err != nil {
 		return fail(std, "diff: %v", err)
+	}
+	if *live != "" {
+		return runDiffLive(specs, *live, *quiet, std)
 	}
 	jobs, ok := findJobs(specs, "", std, false)
 	outputs, ok2 := runJobs(jobs, std, true)

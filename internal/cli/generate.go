@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,7 +30,11 @@ func runGenerate(args []string, std IO) int {
 		return ExitUsage
 	}
 	if len(specs) == 0 {
-		return fail(std, "generate: give at least one PullAccess file")
+		return fail(std, "generate: give at least one PullAccess file or directory")
+	}
+	specs, err = expandDirs(specs)
+	if err != nil {
+		return fail(std, "generate: %v", err)
 	}
 	jobs, ok := findJobs(specs, *outDir, std, true)
 	outputs, ok2 := runJobs(jobs, std, false)
@@ -65,6 +70,29 @@ func runGenerate(args []string, std IO) int {
 	return ExitOK
 }
 
+// expandDirs replaces each directory among paths by the files under it that hold a
+// PullAccess; files stay as they are. A file named twice counts once.
+func expandDirs(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			out = append(out, filepath.Clean(p)) // a file, or an error readPullAccesses reports
+			continue
+		}
+		found, err := findSpecs([]string{p})
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no PullAccess in any YAML file under it", p)
+		}
+		out = append(out, found...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // readPullAccesses reads the PullAccess documents of a spec file.
 func readPullAccesses(file string) ([]*yaml.RNode, error) {
 	data, err := os.ReadFile(file)
@@ -91,11 +119,15 @@ func readPullAccesses(file string) ([]*yaml.RNode, error) {
 // <kind>-<namespace>-<name>.yaml in lower case, and a kustomization.yaml listing them.
 func Files(objs []*yaml.RNode) (map[string][]byte, error) {
 	files := map[string][]byte{}
+	owners := map[string]string{}
 	for _, o := range objs {
 		name := manifest.FileName(o)
+		owner := o.GetAnnotations()[manifest.AnnotationPullAccess]
 		if _, dup := files[name]; dup {
-			return nil, fmt.Errorf("two generated objects would both be written to %s: give the PullAccesses distinct Secret names", name)
+			return nil, fmt.Errorf("PullAccess %s and PullAccess %s both generate %s %s/%s (%s): give them distinct names (spec.secret.name, metadata.name) or output directories",
+				owners[name], owner, o.GetKind(), o.GetNamespace(), o.GetName(), name)
 		}
+		owners[name] = owner
 		s, err := o.String()
 		if err != nil {
 			return nil, fmt.Errorf("encoding %s: %w", name, err)

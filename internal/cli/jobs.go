@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,6 +19,8 @@ type job struct {
 	file string
 	node *yaml.RNode
 	dir  string
+	// keysOnly runs without the passwords (fn.Options.KeysOnly): its Secrets are never written.
+	keysOnly bool
 }
 
 // findJobs reads the PullAccesses of spec files. The output directory is outDir when
@@ -75,22 +78,38 @@ func readEarlier(dir string) []*yaml.RNode {
 }
 
 // runJobs runs every job and groups the objects by output directory, sorted by directory.
+// The jobs of one directory run in the order of their PullAccess names (so that the result
+// does not depend on the order of the arguments), each over the ServiceAccounts the ones
+// before it produced: a ServiceAccount that several link is one object with every entry.
 // Results are printed; ok is false when any is an error.
 func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
+	jobs = slices.Clone(jobs)
+	sort.SliceStable(jobs, func(a, b int) bool {
+		ja, jb := jobs[a], jobs[b]
+		if ja.dir != jb.dir {
+			return ja.dir < jb.dir
+		}
+		if ja.node.GetName() != jb.node.GetName() {
+			return ja.node.GetName() < jb.node.GetName()
+		}
+		return ja.file < jb.file
+	})
 	byDir := map[string]*output{}
+	serviceAccounts := map[string][]*yaml.RNode{}
 	ok := true
 	earlier := map[string][]*yaml.RNode{}
 	for _, j := range jobs {
 		if _, read := earlier[j.dir]; !read && !plaintext { // plaintext runs keep no ciphertext
 			earlier[j.dir] = readEarlier(j.dir)
 		}
-		// The earlier output of this PullAccess keeps the ciphertext of unchanged values.
+		// The earlier Secrets of this PullAccess keep the ciphertext of unchanged values.
 		var items []*yaml.RNode
 		for _, o := range earlier[j.dir] {
-			if manifest.IsGeneratedBy(o, j.node.GetName()) {
+			if o.GetKind() == "Secret" && manifest.IsGeneratedBy(o, j.node.GetName()) {
 				items = append(items, o)
 			}
 		}
+		items = append(items, serviceAccounts[j.dir]...)
 		o := byDir[j.dir]
 		if o == nil {
 			o = &output{dir: j.dir, namespaces: map[string]bool{}, registries: map[string]bool{}}
@@ -100,6 +119,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			File:      j.file,
 			OutputDir: j.dir,
 			Plaintext: plaintext,
+			KeysOnly:  j.keysOnly,
 			Stats:     &o.stats,
 			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true},
 		}
@@ -109,8 +129,13 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			ok = false
 			continue
 		}
-		o.objects = append(o.objects, out...)
+		serviceAccounts[j.dir] = nil
 		for _, obj := range out {
+			if manifest.IsServiceAccount(obj) {
+				serviceAccounts[j.dir] = append(serviceAccounts[j.dir], obj)
+				continue
+			}
+			o.objects = append(o.objects, obj)
 			if obj.GetKind() == "Secret" {
 				o.namespaces[obj.GetNamespace()] = true
 				for _, k := range strings.Split(obj.GetAnnotations()[manifest.AnnotationRegistries], ",") {
@@ -122,7 +147,8 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 		}
 	}
 	var outs []*output
-	for _, o := range byDir {
+	for dir, o := range byDir {
+		o.objects = append(o.objects, serviceAccounts[dir]...)
 		outs = append(outs, o)
 	}
 	sort.Slice(outs, func(i, j int) bool { return outs[i].dir < outs[j].dir })

@@ -23,6 +23,9 @@ const (
 	// AnnotationRegistries lists, comma-separated, the auths keys of a generated Secret:
 	// keys only, never credentials, so that the pull check works on encrypted Secrets.
 	AnnotationRegistries = "pullgen.dev/registries"
+	// AnnotationSyncWave orders Argo CD's sync: generated Secrets and ServiceAccounts are
+	// applied, and healthy, before the workloads of wave 0.
+	AnnotationSyncWave = "argocd.argoproj.io/sync-wave"
 )
 
 // Image puller role and the OpenShift global pull secret.
@@ -40,6 +43,8 @@ type Owner struct {
 	Name string
 	// Labels and Annotations from spec.secret, for Secrets only.
 	Labels, Annotations map[string]string
+	// SyncWave is the Argo CD sync wave of Secrets and ServiceAccounts; "" for none.
+	SyncWave string
 }
 
 // meta builds the metadata of a generated object: the given labels and annotations plus
@@ -72,6 +77,9 @@ func (o Owner) Secret(name, ns, typ, dataKey string, payload []byte, registries 
 	keys := append([]string(nil), registries...)
 	sort.Strings(keys)
 	ann := map[string]string{AnnotationRegistries: strings.Join(keys, ",")}
+	if o.SyncWave != "" {
+		ann[AnnotationSyncWave] = o.SyncWave
+	}
 	for k, v := range o.Annotations {
 		ann[k] = v
 	}
@@ -80,13 +88,18 @@ func (o Owner) Secret(name, ns, typ, dataKey string, payload []byte, registries 
 		"data", mapping(dataKey, str(base64.StdEncoding.EncodeToString(payload))))
 }
 
-// ServiceAccount builds a ServiceAccount that carries just the given pull secrets.
+// ServiceAccount builds a ServiceAccount that carries just the given pull secrets, all of
+// them linked by this PullAccess (AnnotationLinks).
 func (o Owner) ServiceAccount(name, ns string, secrets ...string) *yaml.RNode {
 	list := &yaml.Node{Kind: yaml.SequenceNode}
 	for _, s := range secrets {
 		list.Content = append(list.Content, mapping("name", str(s)))
 	}
-	return object("v1", "ServiceAccount", o.meta(name, ns, nil, nil), "imagePullSecrets", list)
+	ann := map[string]string{AnnotationLinks: Links{o.Name: secrets}.String()}
+	if o.SyncWave != "" {
+		ann[AnnotationSyncWave] = o.SyncWave
+	}
+	return object("v1", "ServiceAccount", o.meta(name, ns, nil, ann), "imagePullSecrets", list)
 }
 
 // Subject is a RoleBinding subject.

@@ -27,6 +27,7 @@ func Analyze(objs []Object, opts Options) []Finding {
 	for i := range a.ix.workloads {
 		a.workload(&a.ix.workloads[i])
 	}
+	a.unusedLinks()
 	SortFindings(a.findings)
 	return a.findings
 }
@@ -126,6 +127,8 @@ func (a *analyzer) keyring(ns string, refs []pullSecretRef) *podKeyring {
 		switch {
 		case s == nil && isOpenShiftDockercfg(r.name):
 			pk.dockercfg = true
+		case s == nil && r.kept:
+			pk.unknown = append(pk.unknown, fmt.Sprintf("the registry keys of Secret %s are unknown: a PullAccess keeps it as a live-only entry", r.name))
 		case s == nil:
 			pk.notes = append(pk.notes, fmt.Sprintf("Secret %s is missing", r.name))
 		case s.err != nil:
@@ -174,7 +177,7 @@ func (a *analyzer) workload(w *workload) {
 		if !sa.reported {
 			sa.reported = true
 			for _, r := range sa.pullSecrets {
-				if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) {
+				if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) && !r.kept {
 					a.objectFinding(sa.ref, r.field, sa.ref.line(r.node), RuleMissingSecret, SeverityError,
 						fmt.Sprintf("pull secret %s of ServiceAccount %s is not in namespace %s: its pods pull without it", r.name, saName, ref.ns))
 				}

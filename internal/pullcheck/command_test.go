@@ -37,6 +37,7 @@ func TestExamples(t *testing.T) {
 		{"check-internal-registry-secret-lost", 1, RuleInternalSecretLost, SeverityError, c0},
 		{"check-internal-registry-pull", 0, RuleInternalRegistryPull, SeverityInfo, c0},
 		{"check-invalid-image", 1, RuleInvalidImage, SeverityError, "spec.jobTemplate.spec.template.spec.containers[0].image"},
+		{"check-unused-service-account-link", 0, RuleUnusedLink, SeverityWarning, "imagePullSecrets[0].name"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

@@ -93,6 +93,7 @@ var Rules = []RuleInfo{
 	{RuleInternalSecretLost, SeverityError, "The pod's own imagePullSecrets replace its ServiceAccount's, so it loses the internal-registry <sa>-dockercfg-* secret, and none of its secrets matches the internal registry."},
 	{RuleInvalidImage, SeverityError, "The image name cannot be parsed (InvalidImageName)."},
 	{RuleUnknownServiceAccount, SeverityWarning, "The pod's ServiceAccount is not in the input, so its pull secrets are unknown."},
+	unusedLinkRule,
 	{RuleUnknownSecretKeys, SeverityWarning, "A pull secret is encrypted and carries no pullgen.dev/registries annotation, so its registry keys are unknown."},
 	{RuleAuthenticatedPull, SeverityInfo, "The kubelet pulls the image with the listed credentials, in that order."},
 	{RuleAnonymousPull, SeverityInfo, "No pull secret matches the image and its registry is not declared private: an anonymous pull."},

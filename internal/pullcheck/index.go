@@ -44,6 +44,8 @@ type pullSecretRef struct {
 	name  string
 	field string
 	node  *yaml.Node
+	// kept is set on a ServiceAccount's entry that a PullAccess keeps: a live-only Secret.
+	kept bool
 }
 
 // saEntry is a ServiceAccount of the input.
@@ -98,7 +100,9 @@ func buildIndex(objs []Object, opts Options) *index {
 		case m.kind == "Secret" && group(m.apiVersion) == "":
 			ix.secrets[nsName{ns, m.name}] = &secretEntry{node: n}
 		case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
-			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: pullSecretRefs(n, "")}
+			refs := pullSecretRefs(n, "")
+			markKept(n, refs)
+			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: refs}
 		case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
 			ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
 		case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":

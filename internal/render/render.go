@@ -158,6 +158,7 @@ func (r *renderer) prepare(dir string) error {
 	}
 	changed := false
 	var generators []string
+	emitted := map[string]string{} // ServiceAccount namespace/name → the PullAccess generator that emits it
 	for _, e := range k.Generators {
 		configs, err := r.configs(dir, where, "generators", e)
 		if err != nil {
@@ -171,6 +172,9 @@ func (r *renderer) prepare(dir string) error {
 		for _, c := range configs {
 			objs, err := r.runPullAccess(dir, c, nil)
 			if err != nil {
+				return err
+			}
+			if err := sameServiceAccount(where, emitted, c.GetName(), objs); err != nil {
 				return err
 			}
 			name, err := r.writeObjects(dir, objs)
@@ -198,17 +202,22 @@ func (r *renderer) prepare(dir string) error {
 		// Build what comes before this transformer, run it, and go on from its output.
 		before := k
 		before.Transformers = transformers[:i]
+		if i == 0 {
+			before.Transformers = nil
+		}
 		before.Validators = nil
-		if err := r.writeKustomization(kfile, &before); err != nil {
-			return err
-		}
-		built, err := r.build(dir)
-		if err != nil {
-			return err
-		}
-		items, err := (&kio.ByteReader{Reader: bytes.NewReader(built), OmitReaderAnnotations: true}).Read()
-		if err != nil {
-			return fmt.Errorf("%s: reading the build: %w", where, err)
+		var items []*yaml.RNode
+		if before.CheckEmpty() == nil { // else nothing comes before: a transformer that only adds
+			if err := r.writeKustomization(kfile, &before); err != nil {
+				return err
+			}
+			built, err := r.build(dir)
+			if err != nil {
+				return err
+			}
+			if items, err = (&kio.ByteReader{Reader: bytes.NewReader(built), OmitReaderAnnotations: true}).Read(); err != nil {
+				return fmt.Errorf("%s: reading the build: %w", where, err)
+			}
 		}
 		for _, c := range configs {
 			if items, err = r.runPullAccess(dir, c, items); err != nil {
@@ -232,6 +241,25 @@ func (r *renderer) prepare(dir string) error {
 	k.Transformers = transformers
 	if changed {
 		return r.writeKustomization(kfile, &k)
+	}
+	return nil
+}
+
+// sameServiceAccount refuses two PullAccess generators that emit the same ServiceAccount:
+// kustomize cannot merge two generated objects of one id, and one ServiceAccount must carry
+// the entries of both.
+func sameServiceAccount(where string, emitted map[string]string, pullAccess string, objs []*yaml.RNode) error {
+	for _, o := range objs {
+		if o.GetKind() != "ServiceAccount" {
+			continue
+		}
+		id := o.GetNamespace() + "/" + o.GetName()
+		if other, ok := emitted[id]; ok {
+			return fmt.Errorf("%s: generators: PullAccess %s and PullAccess %s both emit ServiceAccount %s, which kustomize cannot merge: "+
+				"list them under transformers: instead (each adds its entries to the ServiceAccount the one before emitted), or link the ServiceAccount from one PullAccess",
+				where, other, pullAccess, id)
+		}
+		emitted[id] = pullAccess
 	}
 	return nil
 }

@@ -3,6 +3,11 @@
 // Processing lives elsewhere (package fn and internal/...); this package only describes.
 package v1alpha1
 
+import (
+	"encoding/json"
+	"fmt"
+)
+
 // Group, Version and Kind of the resource.
 const (
 	Group      = "pullgen.dev"
@@ -60,8 +65,13 @@ type Spec struct {
 	Namespaces []string `json:"namespaces,omitempty"`
 	// Registries are the credentials written into the Secret.
 	Registries []Registry `json:"registries,omitempty"`
-	// ServiceAccounts get the Secret linked for pull in every namespace.
-	ServiceAccounts []string `json:"serviceAccounts,omitempty"`
+	// ServiceAccounts get the Secret linked for pull in every namespace: a name, or an
+	// object with the entries to keep.
+	ServiceAccounts []ServiceAccountLink `json:"serviceAccounts,omitempty"`
+	// SyncWave is the argocd.argoproj.io/sync-wave annotation of the generated Secrets and
+	// ServiceAccounts, an integer; default "-1", so that Argo CD applies them, and waits for
+	// them to be healthy, before the workloads. "" sets none.
+	SyncWave *string `json:"syncWave,omitempty"`
 	// Workloads selects the pod-bearing objects of the input that get the Secret.
 	Workloads *WorkloadSelector `json:"workloads,omitempty"`
 	// ImagePullers grant system:image-puller for cross-namespace pulls from the
@@ -123,6 +133,57 @@ type FromConfig struct {
 	// CredentialHelpers resolves credsStore and credHelpers by running
 	// docker-credential-<name> get. Default false.
 	CredentialHelpers bool `json:"credentialHelpers,omitempty"`
+}
+
+// ServiceAccountLink is a ServiceAccount that gets the Secret linked for pull
+// (oc secrets link NAME SECRET --for=pull). It may be written as its name alone.
+type ServiceAccountLink struct {
+	// Name of the ServiceAccount.
+	Name string `json:"name"`
+	// Keep are pull secrets the ServiceAccount already lists in the cluster (links made by
+	// hand or by another tool) and must keep: imagePullSecrets is replaced whole on every
+	// apply, so they are written into the list, before the Secret.
+	Keep []string `json:"keep,omitempty"`
+
+	// byName is set when the link was written as its name alone.
+	byName bool
+}
+
+// Shorthand is implemented by the API types that may also be written as one string, the
+// value of the field it names; the JSON Schema allows either form.
+type Shorthand interface {
+	ShorthandField() string
+}
+
+// ShorthandField says that a ServiceAccountLink may be written as its name.
+func (ServiceAccountLink) ShorthandField() string { return "name" }
+
+// NameField is the path of the link's name below the link's own path: "" when it was
+// written as its name alone, ".name" when written as an object.
+func (l ServiceAccountLink) NameField() string {
+	if l.byName {
+		return ""
+	}
+	return ".name"
+}
+
+// UnmarshalJSON reads a ServiceAccountLink from its name or from an object.
+func (l *ServiceAccountLink) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // as encoding/json leaves a value it reads null into
+	}
+	var name string
+	if err := json.Unmarshal(b, &name); err == nil {
+		*l = ServiceAccountLink{Name: name, byName: true}
+		return nil
+	}
+	type object ServiceAccountLink // without this method
+	var o object
+	if err := json.Unmarshal(b, &o); err != nil {
+		return fmt.Errorf("a ServiceAccount link is a name or {name, keep}: %w", err)
+	}
+	*l = ServiceAccountLink(o)
+	return nil
 }
 
 // WorkloadSelector picks the workloads of the input that get the Secret.
@@ -212,6 +273,18 @@ func (p *PullAccess) SecretType() string {
 // Encrypt tells whether Secrets are to be SOPS-encrypted.
 func (p *PullAccess) Encrypt() bool {
 	return p.Spec.Output.Encrypt == nil || *p.Spec.Output.Encrypt
+}
+
+// DefaultSyncWave is the sync wave of generated Secrets and ServiceAccounts when
+// spec.syncWave is not set.
+const DefaultSyncWave = "-1"
+
+// SyncWaveValue is spec.syncWave with its default; "" means no annotation.
+func (p *PullAccess) SyncWaveValue() string {
+	if p.Spec.SyncWave == nil {
+		return DefaultSyncWave
+	}
+	return *p.Spec.SyncWave
 }
 
 // CheckMode is spec.check with its default.

@@ -1,0 +1,263 @@
+package argocd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// healthKey is the argocd-cm key of the ServiceAccount health check. Argo CD reads
+// resource.customizations.<type>.<group>_<kind>, where a core kind has no group and
+// "_": the override key is then the kind alone, which is how Argo CD looks up the health
+// script of a core ServiceAccount (util/lua GetConfigMapKey).
+const healthKey = "resource.customizations.health.ServiceAccount"
+
+// healthStatuses are the statuses Argo CD accepts from a health script; any other becomes
+// Unknown.
+var healthStatuses = map[string]bool{"Healthy": true, "Progressing": true, "Degraded": true, "Suspended": true, "Missing": true, "Unknown": true}
+
+// runHealthLua runs a health script on obj the way Argo CD v3 runs a custom health check
+// from argocd-cm (util/lua, runLua): no standard library but package, base, table and a
+// reduced os (time and date only), a one-second deadline, the object as the global obj,
+// and the returned table's status and message.
+func runHealthLua(t *testing.T, script string, obj map[string]any) (status, message string) {
+	t.Helper()
+	l := lua.NewState(lua.Options{SkipOpenLibs: true})
+	defer l.Close()
+	safeOS := func(l *lua.LState) int {
+		l.Push(l.RegisterModule(lua.OsLibName, map[string]lua.LGFunction{
+			"time": func(l *lua.LState) int { l.Push(lua.LNumber(time.Now().Unix())); return 1 },
+			"date": func(l *lua.LState) int { l.Push(lua.LString(time.Now().Format(time.ANSIC))); return 1 },
+		}))
+		return 1
+	}
+	for _, lib := range []struct {
+		name string
+		open lua.LGFunction
+	}{{lua.LoadLibName, lua.OpenPackage}, {lua.BaseLibName, lua.OpenBase}, {lua.TabLibName, lua.OpenTable}, {lua.OsLibName, safeOS}} {
+		if err := l.CallByParam(lua.P{Fn: l.NewFunction(lib.open), NRet: 0, Protect: true}, lua.LString(lib.name)); err != nil {
+			t.Fatalf("opening %s: %v", lib.name, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	l.SetContext(ctx)
+	l.SetGlobal("obj", toLua(l, obj))
+	if err := l.DoString(script); err != nil {
+		t.Fatalf("running the health script: %v", err)
+	}
+	ret, ok := l.Get(-1).(*lua.LTable)
+	if !ok {
+		t.Fatalf("the health script returned %s, want a table", l.Get(-1).Type())
+	}
+	status, message = lua.LVAsString(ret.RawGetString("status")), lua.LVAsString(ret.RawGetString("message"))
+	if !healthStatuses[status] {
+		t.Fatalf("status %q: Argo CD would report Unknown", status)
+	}
+	return status, message
+}
+
+// toLua converts a decoded JSON value as Argo CD does: objects become tables by key,
+// arrays tables by index from 1, scalars Lua scalars, null nil.
+func toLua(l *lua.LState, v any) lua.LValue {
+	switch x := v.(type) {
+	case bool:
+		return lua.LBool(x)
+	case float64:
+		return lua.LNumber(x)
+	case string:
+		return lua.LString(x)
+	case []any:
+		t := l.CreateTable(len(x), 0)
+		for _, e := range x {
+			t.Append(toLua(l, e))
+		}
+		return t
+	case map[string]any:
+		t := l.CreateTable(0, len(x))
+		for k, e := range x {
+			t.RawSetH(lua.LString(k), toLua(l, e))
+		}
+		return t
+	}
+	return lua.LNil
+}
+
+// readObject decodes a YAML file into the form Argo CD hands to Lua.
+func readObject(t *testing.T, path string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj map[string]any
+	if err := sigsyaml.Unmarshal(data, &obj); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return obj
+}
+
+// TestServiceAccountHealth runs health/health.lua on the OpenShift-shaped ServiceAccounts
+// of health/health_test.yaml (Argo CD's layout for health checks): Progressing while the
+// managed pull secret the annotation names is missing, Healthy once it is back, and for
+// ServiceAccounts without the annotation.
+func TestServiceAccountHealth(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("health", "health.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases struct {
+		Tests []struct {
+			HealthStatus struct {
+				Status  string `json:"status"`
+				Message string `json:"message"`
+			} `json:"healthStatus"`
+			InputPath string `json:"inputPath"`
+		} `json:"tests"`
+	}
+	unmarshalStrict(t, filepath.Join("health", "health_test.yaml"), &cases)
+	inputs, _ := filepath.Glob(filepath.Join("health", "testdata", "*.yaml"))
+	if len(cases.Tests) != len(inputs) {
+		t.Errorf("%d tests for %d files in health/testdata: test each", len(cases.Tests), len(inputs))
+	}
+	statuses := map[string]bool{}
+	for _, c := range cases.Tests {
+		t.Run(c.InputPath, func(t *testing.T) {
+			status, message := runHealthLua(t, string(script), readObject(t, filepath.Join("health", c.InputPath)))
+			if status != c.HealthStatus.Status || message != c.HealthStatus.Message {
+				t.Errorf("got %s %q, want %s %q", status, message, c.HealthStatus.Status, c.HealthStatus.Message)
+			}
+			statuses[status] = true
+		})
+	}
+	if !statuses["Progressing"] || !statuses["Healthy"] {
+		t.Errorf("the tests must show both Progressing and Healthy: %v", statuses)
+	}
+	// Before and after: the same ServiceAccount turns Healthy when OpenShift appends its entry.
+	sa := readObject(t, filepath.Join("health", "testdata", "progressing-after-sync.yaml"))
+	sa["imagePullSecrets"] = append(sa["imagePullSecrets"].([]any), map[string]any{"name": "default-dockercfg-x7k2q"})
+	if status, _ := runHealthLua(t, string(script), sa); status != "Healthy" {
+		t.Errorf("after OpenShift added its entry back: %s, want Healthy", status)
+	}
+}
+
+// TestServiceAccountHealthPatch checks what the operator merges: argocd-cm-patch.yaml
+// carries health.lua byte for byte under the key Argo CD reads, and the Component applies
+// it.
+func TestServiceAccountHealthPatch(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("health", "health.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   struct{ Name string }
+		Data       map[string]string `json:"data"`
+	}
+	unmarshalStrict(t, filepath.Join("health", "argocd-cm-patch.yaml"), &cm)
+	if cm.APIVersion != "v1" || cm.Kind != "ConfigMap" || cm.Metadata.Name != "argocd-cm" || len(cm.Data) != 1 {
+		t.Errorf("the patch is %s %s %s with %d keys, want v1 ConfigMap argocd-cm with one", cm.APIVersion, cm.Kind, cm.Metadata.Name, len(cm.Data))
+	}
+	if got := cm.Data[healthKey]; got != string(script) {
+		t.Errorf("argocd-cm-patch.yaml %s differs from health.lua:\n%s", healthKey, got)
+	}
+	var k struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Patches    []struct {
+			Path string `json:"path"`
+		} `json:"patches"`
+	}
+	unmarshalStrict(t, filepath.Join("health", "kustomization.yaml"), &k)
+	if k.Kind != "Component" || len(k.Patches) != 1 || k.Patches[0].Path != "argocd-cm-patch.yaml" {
+		t.Errorf("health/kustomization.yaml: %+v, want a Component patching with argocd-cm-patch.yaml", k)
+	}
+}
+
+// TestServiceAccountHealthMergesUpstream adds the Component to the pinned Argo CD release's own
+// install.yaml (from the argo-cd module the Go module proxy serves) with the real kustomize:
+// argocd-cm gains the health check and keeps what it had; nothing else changes.
+func TestServiceAccountHealthMergesUpstream(t *testing.T) {
+	kustomize := kustomizeBinary(t)
+	install, err := os.ReadFile(filepath.Join(upstreamArgoCD(t), "manifests", "install.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"install.yaml":             string(install),
+		"kustomization.yaml":       "resources: [install.yaml]\ncomponents: [health]\n",
+		"plain/install.yaml":       string(install),
+		"plain/kustomization.yaml": "resources: [install.yaml]\n",
+	}
+	for _, f := range []string{"kustomization.yaml", "argocd-cm-patch.yaml"} {
+		b, err := os.ReadFile(filepath.Join("health", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Join("health", f)] = string(b)
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func(d string) map[string]map[string]any {
+		cmd := exec.Command(kustomize, "build", d)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kustomize build %s: %v\n%s", d, err, stderr.String())
+		}
+		objs := map[string]map[string]any{}
+		for _, doc := range strings.Split(string(out), "\n---\n") {
+			var o map[string]any
+			if err := sigsyaml.Unmarshal([]byte(doc), &o); err != nil {
+				t.Fatal(err)
+			}
+			md, _ := o["metadata"].(map[string]any)
+			objs[o["kind"].(string)+"/"+md["name"].(string)] = o
+		}
+		return objs
+	}
+	with, without := build(dir), build(filepath.Join(dir, "plain"))
+	script, _ := os.ReadFile(filepath.Join("health", "health.lua"))
+	cm := with["ConfigMap/argocd-cm"]
+	data, _ := cm["data"].(map[string]any)
+	if data[healthKey] != string(script) {
+		t.Fatalf("argocd-cm after the Component lacks %s = health.lua: %v", healthKey, cm)
+	}
+	delete(data, healthKey)
+	if len(data) == 0 {
+		delete(cm, "data")
+	}
+	if len(with) != len(without) {
+		t.Errorf("the Component changed the objects: %d, without it %d", len(with), len(without))
+	}
+	for id, o := range without {
+		if got, _ := json.Marshal(with[id]); string(got) != string(must(json.Marshal(o))) {
+			t.Errorf("%s changed beyond the health check", id)
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
