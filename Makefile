@@ -32,7 +32,7 @@ $(BIN)/registry:
 
 ## demo: run pullgen on a bundled example with its DEMO token and DEMO age key
 DEMO_ENV := ACME_REGISTRY_TOKEN=demo-token-not-a-real-secret SOPS_AGE_KEY_FILE=$(CURDIR)/examples/DEMO-age-key.txt
-demo: build tools
+demo: build $(BIN)/kustomize $(BIN)/sops
 	@echo "# pullgen generate: Secrets encrypted for the DEMO age key (examples/.sops.yaml); unchanged ciphertext is kept"
 	$(DEMO_ENV) $(BIN)/pullgen generate examples/private-registry-password/pullaccess.yaml
 	@head -14 examples/private-registry-password/generated/secret-team-a-acme-registry.yaml
