@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,12 +22,14 @@ func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 // runRender is `pullgen render [DIR] [--allow-env NAME]...`, the generate command of the
 // Argo CD plugin: the YAML stream on stdout, errors on stderr, nothing on stdout on failure.
+// It confines itself (package sandbox) before it reads the repository.
 func runRender(args []string, std IO) int {
 	fs := flag.NewFlagSet("pullgen render", flag.ContinueOnError)
 	fs.SetOutput(std.Stderr)
-	var allowEnv, allowKeyHosts stringsFlag
+	var allowEnv stringsFlag
+	var keys keyFlags
 	fs.Var(&allowEnv, "allow-env", "let env: sources read variable `NAME` besides ARGOCD_ENV_* (repeatable)")
-	fs.Var(&allowKeyHosts, "allow-key-host", "let decryption use Vault and Azure Key Vault keys at `HOST` (repeatable)")
+	keys.register(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -53,13 +53,15 @@ func runRender(args []string, std IO) int {
 	if overlay := params.overlay; overlay != "" {
 		dir = filepath.Join(dir, overlay)
 	}
-	sopsx.AllowKeys(keysAllowedInRender(allowKeyHosts))
+	if err := confine(std, root, keys); err != nil {
+		return fail(std, "render: %v", err)
+	}
 	out, err := render.Render(render.Options{
 		Dir:        dir,
 		Root:       root,
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
-		KeyFiles:   keyFiles(std.Getenv),
+		KeyFiles:   append(keyFiles(std.Getenv), keys.pgpKeyFiles...),
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 	})
@@ -68,22 +70,6 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// keysAllowedInRender accepts age, PGP, AWS KMS and GCP KMS keys, whose key services are
-// fixed, and Vault and Azure Key Vault keys only at the hosts the operator named: their
-// address comes from the repository, which would otherwise choose where credentials go.
-func keysAllowedInRender(hosts []string) func(sopsx.Recipient) bool {
-	return func(r sopsx.Recipient) bool {
-		switch r.Type {
-		case sopsx.KeyHCVaultTransit, sopsx.KeyAzureKeyVault:
-			u, err := url.Parse(r.Key)
-			return err == nil && u.Hostname() != "" && slices.Contains(hosts, u.Hostname())
-		case sopsx.KeyHuaweiKMS:
-			return false
-		}
-		return true
-	}
 }
 
 // repositoryRoot is the working directory less ARGOCD_APP_SOURCE_PATH when Argo CD sets
@@ -102,11 +88,13 @@ func repositoryRoot(cwd, dir, sourcePath string) string {
 	return dir
 }
 
-// keyFiles are the age key files sops would read: never readable as credentials.
+// keyFiles are the files of the age identities: never readable as credentials.
 func keyFiles(getenv func(string) string) []string {
 	var files []string
-	if f := getenv("SOPS_AGE_KEY_FILE"); f != "" {
-		files = append(files, f)
+	for _, v := range []string{"SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"} {
+		if f := getenv(v); f != "" {
+			files = append(files, f)
+		}
 	}
 	if x := getenv("XDG_CONFIG_HOME"); x != "" {
 		files = append(files, filepath.Join(x, "sops", "age", "keys.txt"))

@@ -2,6 +2,9 @@ package sandbox
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -110,9 +113,25 @@ func (g *Gate) configure(t *http.Transport) {
 	t.DialContext = g.DialContext
 }
 
-// Client returns an HTTP client whose every connection goes through the gate.
-func (g *Gate) Client() *http.Client {
+// Client returns an HTTP client whose every connection goes through the gate. Its TLS
+// roots are the system's and the certificates of extraRoots (PEM), for key services
+// behind a private CA (AWS_CA_BUNDLE, VAULT_CACERT).
+func (g *Gate) Client(extraRoots ...[]byte) (*http.Client, error) {
+	var tlsConfig *tls.Config
+	if len(extraRoots) > 0 {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			return nil, fmt.Errorf("loading the TLS roots: %w", err)
+		}
+		for _, pem := range extraRoots {
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, errors.New("a CA bundle holds no PEM certificate")
+			}
+		}
+		tlsConfig = &tls.Config{RootCAs: pool}
+	}
 	t := &http.Transport{
+		TLSClientConfig:       tlsConfig,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          10,
 		IdleConnTimeout:       90 * time.Second,
@@ -120,7 +139,7 @@ func (g *Gate) Client() *http.Client {
 		ExpectContinueTimeout: time.Second,
 	}
 	g.configure(t)
-	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}, nil
 }
 
 // clip quotes at most 200 bytes of what came from outside.
