@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The tests re-execute the test binary as a child that confines itself (or not) and then
@@ -29,10 +30,12 @@ type childConfig struct {
 	Targets []string // host:port of loopback servers: connect, then HTTP GET
 	Allow   []string // --allow-key-host
 	Threads int      // goroutines locked to their own threads before Confine
+	Time    bool     // only time Confine
 }
 
 // childResult is what happened: per attempt, "" for success or the error.
 type childResult struct {
+	Confine  time.Duration
 	Attempts map[string]string
 	PATH     string
 	Warning  string
@@ -98,12 +101,17 @@ func child(c childConfig) childResult {
 			res.Attempts["gate"] = err.Error()
 			return res
 		}
+		start := time.Now()
 		r, err := Confine(Policy{ReadDirs: []string{c.Root}, Gate: gate, Warn: os.Stderr})
+		res.Confine = time.Since(start)
 		if err != nil {
 			res.Attempts["confine"] = err.Error()
 			return res
 		}
 		res.Warning = r.Warning
+		if c.Time {
+			return res
+		}
 	}
 	var err error
 	switch c.Layer {
@@ -166,7 +174,7 @@ func newServer(t *testing.T) *server {
 func (s *server) hostPort() string { return strings.TrimPrefix(s.URL, "http://") }
 
 // runChild runs the child with c and returns its result and stderr.
-func runChild(t *testing.T, c childConfig, env ...string) (childResult, string) {
+func runChild(t testing.TB, c childConfig, env ...string) (childResult, string) {
 	t.Helper()
 	b, _ := json.Marshal(c)
 	cmd := exec.Command(os.Args[0])
@@ -367,4 +375,16 @@ func TestParseEndpoint(t *testing.T) {
 			t.Errorf("ParseEndpoint(%q) = %q, %v; want %q, %q", c.in, got, err, c.want, c.err)
 		}
 	}
+}
+
+// BenchmarkConfine: the time Confine takes in a process (Landlock and seccomp on every
+// thread, the gate, the environment), measured in re-executed children.
+func BenchmarkConfine(b *testing.B) {
+	c := childConfig{Confine: true, Time: true, Root: b.TempDir()}
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		r, _ := runChild(b, c)
+		total += r.Confine
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N), "confine-µs")
 }
