@@ -20,6 +20,22 @@ type stringsFlag []string
 func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
 func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
+const renderUsage = `Usage: pullgen render [DIR] [flags]
+
+Builds the kustomization in DIR (default: the working directory) in process, runs its
+PullAccess generators and transformers, decrypts what SOPS encrypted and prints one YAML
+stream: the generate command of the Argo CD plugin. The repository is untrusted: before
+reading it, render confines itself to reading beneath the repository root, running no
+program, writing nothing and connecting only to the key services --allow-key-host names
+(with Landlock and seccomp where the kernel has them; one warning line where it does not,
+or with PULLGEN_KERNEL_SANDBOX=off). It decrypts with the age identities of
+SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE or the default keys file,
+and with other key types only when --enable-key-type enables them; it ignores the AWS
+profile and role a file names and never runs gpg.
+
+Flags:
+`
+
 // runRender is `pullgen render [DIR] [--allow-env NAME]...`, the generate command of the
 // Argo CD plugin: the YAML stream on stdout, errors on stderr, nothing on stdout on failure.
 // It confines itself (package sandbox) before it reads the repository.
@@ -30,6 +46,10 @@ func runRender(args []string, std IO) int {
 	var keys keyFlags
 	fs.Var(&allowEnv, "allow-env", "let env: sources read variable `NAME` besides ARGOCD_ENV_* (repeatable)")
 	keys.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(std.Stderr, renderUsage)
+		fs.PrintDefaults()
+	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
