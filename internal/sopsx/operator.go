@@ -77,8 +77,10 @@ func (r *refusal) Error() string { return r.why }
 // decrypt recovers a data key from one master key with the operator's keys only.
 func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
 	typ := k.TypeToIdentifier()
-	if typ != KeyAge && !slices.Contains(o.Enabled, typ) {
-		return nil, &refusal{why: "key type " + typ + " is not enabled", hint: "enable " + typ + " keys with pullgen render --enable-key-type " + flagName(typ)}
+	if name, ok := flagName(typ); typ != KeyAge && !ok {
+		return nil, &refusal{why: "key type " + typ + " is not supported here", hint: "use age keys"}
+	} else if typ != KeyAge && !slices.Contains(o.Enabled, typ) {
+		return nil, &refusal{why: "key type " + typ + " is not enabled", hint: "enable " + typ + " keys with pullgen render --enable-key-type " + name}
 	}
 	switch k := k.(type) {
 	case *age.MasterKey:
@@ -122,7 +124,7 @@ func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
 		hcvault.NewHTTPClient(o.HTTPClient).ApplyToMasterKey(&c)
 		return c.Decrypt()
 	}
-	return nil, &refusal{why: "key type " + typ + " is not supported here", hint: "use age keys"}
+	return nil, fmt.Errorf("unsupported sops key type %T", k)
 }
 
 func (o *OperatorKeys) endpointRefusal(address string) error {
@@ -167,15 +169,15 @@ func (o *OperatorKeys) decryptPGP(k *pgp.MasterKey) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(md.UnverifiedBody, 1<<10))
 }
 
-// flagName is the name pullgen render's --enable-key-type takes for a key type: the
-// field of spec.sops.
-func flagName(typ string) string {
+// flagName is the name pullgen render's --enable-key-type takes for a key type (the
+// field of spec.sops), and whether it takes one.
+func flagName(typ string) (string, bool) {
 	for name, t := range KeyTypeNames {
 		if t == typ {
-			return name
+			return name, true
 		}
 	}
-	return typ
+	return "", false
 }
 
 // KeyTypeNames maps the names of the key types an operator may enable (the fields of

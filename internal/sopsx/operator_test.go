@@ -224,6 +224,15 @@ func TestOperatorKeyServiceEndpoints(t *testing.T) {
 	}
 }
 
+// TestOperatorUnsupportedKeyType: a key type render cannot enable is refused as such.
+func TestOperatorUnsupportedKeyType(t *testing.T) {
+	isolateKeys(t, "")
+	enc, _, secrets := encryptedFixture(t)
+	obj := withKeys(t, enc, "hckms:\n- key_id: tr-west-1:12345678-1234-1234-1234-123456789012\n  created_at: \"2026-01-01T00:00:00Z\"\n  enc: AAAA\n")
+	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyAWSKMS}})
+	checkDecryptFails(t, obj, ErrNoKey, "key type hckms is not supported here", secrets)
+}
+
 func TestLoadAgeIdentities(t *testing.T) {
 	a, _ := fage.GenerateX25519Identity()
 	b, _ := fage.GenerateX25519Identity()
