@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,14 +81,19 @@ type vaultServer struct {
 	tokens []string
 }
 
-func newVaultServer(t *testing.T) *vaultServer {
+func newVaultServer(t *testing.T, tls bool) *vaultServer {
 	v := &vaultServer{}
-	v.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	v.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v.mu.Lock()
 		v.tokens = append(v.tokens, r.Header.Get("X-Vault-Token"))
 		v.mu.Unlock()
 		http.Error(w, `{"errors":["no such key"]}`, http.StatusBadRequest)
 	}))
+	if tls {
+		v.StartTLS()
+	} else {
+		v.Start()
+	}
 	t.Cleanup(v.Close)
 	return v
 }
@@ -102,8 +109,13 @@ func (v *vaultServer) seen() []string {
 // a repository cannot send the sidecar's Vault token where it likes; a Vault the
 // operator did not allow never sees a connection.
 func TestRenderKeyServices(t *testing.T) {
-	allowed, other := newVaultServer(t), newVaultServer(t)
+	allowed, other, withTLS := newVaultServer(t, false), newVaultServer(t, false), newVaultServer(t, true)
 	allowedHost := strings.TrimPrefix(allowed.URL, "http://")
+	// By name (resolved from /etc/hosts inside the sandbox), and over TLS with a private CA.
+	byName := "http://localhost:" + allowedHost[strings.LastIndex(allowedHost, ":")+1:]
+	tlsHost := strings.TrimPrefix(withTLS.URL, "https://")
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	writeFile(t, caFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: withTLS.Certificate().Raw})))
 	vault := func(address string) string {
 		return "  hc_vault:\n  - vault_address: " + address + "\n    engine_path: transit\n    key_name: pullgen\n" +
 			"    created_at: \"2026-01-01T00:00:00Z\"\n    enc: vault:v1:AAAA\n"
@@ -119,6 +131,8 @@ func TestRenderKeyServices(t *testing.T) {
 		{"another endpoint allowed", other.URL, append(enable, "--allow-key-host", allowedHost), []string{"is not an endpoint the operator allowed"}},
 		{"attacker host", "https://vault.attacker.example", append(enable, "--allow-key-host", allowedHost), []string{"is not an endpoint the operator allowed"}},
 		{"allowed", allowed.URL, append(enable, "--allow-key-host", allowedHost), []string{"secret-team-", "no key to decrypt", "hc_vault " + allowed.URL}},
+		{"allowed by name", byName, append(enable, "--allow-key-host", strings.TrimPrefix(byName, "http://")), []string{"no key to decrypt"}},
+		{"allowed over TLS", withTLS.URL, append(enable, "--allow-key-host", tlsHost), []string{"no key to decrypt"}},
 		{"host without a key type", allowed.URL, []string{"--allow-key-host", allowedHost}, []string{"--allow-key-host needs a key type"}},
 		{"unknown key type", allowed.URL, []string{"--enable-key-type", "gpg"}, []string{`--enable-key-type "gpg": not a key type`}},
 		{"bad endpoint", allowed.URL, append(enable, "--allow-key-host", "user@host/path"), []string{"--allow-key-host", "not HOST[:PORT]"}},
@@ -126,7 +140,7 @@ func TestRenderKeyServices(t *testing.T) {
 		for _, mode := range kernelModes {
 			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
 				dir := rekeyed(t, vault(c.address))
-				env := append(noKeyEnv(t), append(mode.env, "VAULT_TOKEN=s.render-test-token")...)
+				env := append(noKeyEnv(t), append(mode.env, "VAULT_TOKEN=s.render-test-token", "VAULT_CACERT="+caFile)...)
 				stderr := renderFails(t, dir, env, c.args, c.want...)
 				if strings.Contains(stderr, "render-test-token") {
 					t.Errorf("the Vault token appears in stderr")
@@ -137,13 +151,11 @@ func TestRenderKeyServices(t *testing.T) {
 	if n := len(other.seen()); n != 0 {
 		t.Errorf("the Vault nobody allowed saw %d requests", n)
 	}
-	for _, tok := range allowed.seen() {
-		if tok != "s.render-test-token" {
-			t.Errorf("the allowed Vault got token %q", tok)
+	for _, v := range []*vaultServer{allowed, withTLS} {
+		// Two cases each reach it (by address and by name for the first), in both modes.
+		if seen := v.seen(); len(seen) < 2 || slices.ContainsFunc(seen, func(tok string) bool { return tok != "s.render-test-token" }) {
+			t.Errorf("the allowed Vault %s got tokens %q", v.URL, seen)
 		}
-	}
-	if len(allowed.seen()) == 0 {
-		t.Errorf("the allowed Vault was never asked: the test proves nothing")
 	}
 }
 

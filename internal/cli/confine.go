@@ -105,22 +105,43 @@ func confine(std IO, root string, k keyFlags) error {
 }
 
 // caBundles reads the private CAs the operator set for the enabled key services
-// (AWS_CA_BUNDLE, VAULT_CACERT), for the one HTTP client they all share; the AWS SDK,
-// which would refuse a client it did not build, no longer sees its variable.
+// (AWS_CA_BUNDLE; VAULT_CACERT and the files of VAULT_CAPATH), for the one HTTP client
+// they all share. The libraries no longer see these variables: the AWS SDK refuses a
+// client it did not build when AWS_CA_BUNDLE is set, and Vault's reads them (and client
+// certificates, which the shared client does not present) for a client that is replaced
+// anyway, from inside the sandbox.
 func caBundles(types []string, getenv func(string) string) ([][]byte, error) {
-	var pems [][]byte
-	for _, c := range []struct{ typ, env string }{{sopsx.KeyAWSKMS, "AWS_CA_BUNDLE"}, {sopsx.KeyHCVaultTransit, "VAULT_CACERT"}} {
-		f := getenv(c.env)
-		if f == "" || !slices.Contains(types, c.typ) {
-			continue
+	var files []string
+	if f := getenv("AWS_CA_BUNDLE"); f != "" && slices.Contains(types, sopsx.KeyAWSKMS) {
+		files = append(files, f)
+	}
+	if slices.Contains(types, sopsx.KeyHCVaultTransit) {
+		if f := getenv("VAULT_CACERT"); f != "" {
+			files = append(files, f)
 		}
+		if d := getenv("VAULT_CAPATH"); d != "" {
+			entries, err := os.ReadDir(d)
+			if err != nil {
+				return nil, fmt.Errorf("reading VAULT_CAPATH %s: %w", d, errors.Unwrap(err))
+			}
+			for _, e := range entries {
+				if e.Type().IsRegular() {
+					files = append(files, filepath.Join(d, e.Name()))
+				}
+			}
+		}
+	}
+	var pems [][]byte
+	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s %s: %w", c.env, f, errors.Unwrap(err))
+			return nil, fmt.Errorf("reading the CA bundle %s: %w", f, errors.Unwrap(err))
 		}
 		pems = append(pems, b)
 	}
-	os.Unsetenv("AWS_CA_BUNDLE")
+	for _, v := range []string{"AWS_CA_BUNDLE", "VAULT_CACERT", "VAULT_CAPATH", "VAULT_CLIENT_CERT", "VAULT_CLIENT_KEY"} {
+		os.Unsetenv(v)
+	}
 	return pems, nil
 }
 
