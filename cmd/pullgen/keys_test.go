@@ -179,7 +179,8 @@ func TestRenderAWSKMSIgnoresProfile(t *testing.T) {
 		t.Run(mode.name, func(t *testing.T) {
 			env := append(append(noKeyEnv(t), awsEnv...), mode.env...)
 			renderFails(t, dir, env, nil, "secret-team-", "key type kms is not enabled", "--enable-key-type awsKms")
-			stderr := renderFails(t, dir, env, []string{"--enable-key-type", "awsKms"}, "secret-team-", "no key to decrypt", "kms arn:aws:kms:us-east-1")
+			stderr := renderFails(t, dir, env, []string{"--enable-key-type", "awsKms"}, "secret-team-", "no key to decrypt", "kms arn:aws:kms:us-east-1",
+				"the key service kms.us-east-1.amazonaws.com:443 is not an endpoint the operator allowed", "--allow-key-host")
 			if strings.Contains(stderr, "render-test-aws-secret") {
 				t.Errorf("the AWS secret key appears in stderr")
 			}

@@ -95,13 +95,27 @@ func (g *Gate) DialContext(ctx context.Context, network, address string) (net.Co
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 	default:
-		return nil, fmt.Errorf("pullgen sandbox: %s connection to %q refused: only TCP to key services", clip(network), clip(address))
+		return nil, &RefusedError{Address: address, why: "only TCP to key services"}
 	}
 	if !g.Allows(address) {
-		return nil, fmt.Errorf("pullgen sandbox: connection to %q refused: not a key-service endpoint the operator allowed (--allow-key-host)", clip(address))
+		return nil, &RefusedError{Address: address, why: "not a key-service endpoint the operator allowed (--allow-key-host)"}
 	}
 	return g.dialer.DialContext(ctx, network, address)
 }
+
+// RefusedError is the gate's refusal of a connection.
+type RefusedError struct {
+	// Address is the host:port refused.
+	Address string
+	why     string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("pullgen sandbox: connection to %q refused: %s", clip(e.Address), e.why)
+}
+
+// RefusedEndpoint is the address refused, for errors that explain it (sopsx).
+func (e *RefusedError) RefusedEndpoint() string { return clip(e.Address) }
 
 // configure makes t go through the gate: its dialer, no proxy, no custom TLS dialer.
 func (g *Gate) configure(t *http.Transport) {

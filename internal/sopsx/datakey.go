@@ -125,6 +125,9 @@ func keyError(fails []keyFailure, need, got int) error {
 		typ := f.key.TypeToIdentifier()
 		recipients = append(recipients, typ+" "+shortKey(f.key.ToString()))
 		var r *refusal
+		if g := gateRefusal(f.err); g != nil {
+			f.err = g
+		}
 		if errors.As(f.err, &r) {
 			refused = append(refused, r.why)
 			hints = append(hints, r.hint)

@@ -106,7 +106,7 @@ func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
 		return c.Decrypt()
 	case *azkv.MasterKey:
 		if !o.Allows(k.VaultURL) {
-			return nil, o.endpointRefusal(k.VaultURL)
+			return nil, endpointRefusal(k.VaultURL)
 		}
 		cred, err := o.azureCredential()
 		if err != nil {
@@ -118,7 +118,7 @@ func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
 		return c.Decrypt()
 	case *hcvault.MasterKey:
 		if !o.Allows(k.VaultAddress) {
-			return nil, o.endpointRefusal(k.VaultAddress)
+			return nil, endpointRefusal(k.VaultAddress)
 		}
 		c := *k
 		hcvault.NewHTTPClient(o.HTTPClient).ApplyToMasterKey(&c)
@@ -127,9 +127,20 @@ func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
 	return nil, fmt.Errorf("unsupported sops key type %T", k)
 }
 
-func (o *OperatorKeys) endpointRefusal(address string) error {
+func endpointRefusal(address string) error {
 	return &refusal{why: "the key service " + shortKey(address) + " is not an endpoint the operator allowed",
 		hint: "allow the key service's endpoint with pullgen render --allow-key-host HOST[:PORT] (render contacts no other)"}
+}
+
+// gateRefusal is the refusal, by the HTTP client or dialer the operator gave, of a
+// connection a key library tried (sandbox.RefusedError): the endpoint is named so that the
+// operator can allow it.
+func gateRefusal(err error) error {
+	var refused interface{ RefusedEndpoint() string }
+	if errors.As(err, &refused) {
+		return endpointRefusal(refused.RefusedEndpoint())
+	}
+	return nil
 }
 
 // azureCredential is the Azure identity of the operator's environment: a service
