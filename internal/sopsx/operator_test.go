@@ -37,6 +37,21 @@ func ran(marker string) bool {
 	return err == nil
 }
 
+// onlySopsDefaultRuns checks that the marker program of what has not run, and then that
+// decrypting obj with the sops defaults (no operator keys) runs it, so that the check
+// can fail.
+func onlySopsDefaultRuns(t *testing.T, marker string, obj *yaml.RNode, what string) {
+	t.Helper()
+	if ran(marker) {
+		t.Fatalf("%s ran", what)
+	}
+	UseOperatorKeys(nil)
+	Decrypt(obj)
+	if !ran(marker) {
+		t.Fatalf("the sops defaults did not run %s: the test proves nothing", what)
+	}
+}
+
 // refusing is an HTTP client that sends nothing and records what it was asked.
 func refusing(asked *[]string) *http.Client {
 	return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
@@ -88,20 +103,11 @@ func TestOperatorAgeIdentities(t *testing.T) {
 	}
 	useOperatorKeys(t, &OperatorKeys{})
 	checkDecryptFails(t, enc, ErrNoKey, "SOPS_AGE_KEY_FILE", secrets)
-	if ran(marker) {
-		t.Fatalf("SOPS_AGE_KEY_CMD ran")
-	}
 	other := newAgeKey(t, t.TempDir(), "other")
 	ids, _ = LoadAgeIdentities(func(v string) string { return map[string]string{"SOPS_AGE_KEY_FILE": other.file}[v] })
 	useOperatorKeys(t, &OperatorKeys{Age: ids})
 	checkDecryptFails(t, enc, ErrWrongKey, "match none of the recipients", secrets)
-
-	// The sops default runs the command, so the test above can fail.
-	UseOperatorKeys(nil)
-	Decrypt(enc)
-	if !ran(marker) {
-		t.Fatalf("the sops default did not run SOPS_AGE_KEY_CMD: the test proves nothing")
-	}
+	onlySopsDefaultRuns(t, marker, enc, "SOPS_AGE_KEY_CMD")
 }
 
 // TestOperatorPGPInProcess: a PGP recipient is decrypted with the operator's private key
@@ -142,15 +148,7 @@ func TestOperatorPGPInProcess(t *testing.T) {
 	checkDecryptFails(t, enc, ErrNoKey, "--enable-key-type pgp", secretsOf(testPassword))
 	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyPGP}})
 	checkDecryptFails(t, enc, ErrNoKey, "--pgp-key-file", secretsOf(testPassword))
-	if ran(marker) {
-		t.Fatalf("gpg ran")
-	}
-	// The sops default runs gpg, so the test above can fail.
-	UseOperatorKeys(nil)
-	Decrypt(enc)
-	if !ran(marker) {
-		t.Fatalf("the sops default did not run gpg: the test proves nothing")
-	}
+	onlySopsDefaultRuns(t, marker, enc, "gpg")
 }
 
 // TestOperatorAWSKMS: the AWS profile a file names is ignored (its credential_process
@@ -182,18 +180,10 @@ func TestOperatorAWSKMS(t *testing.T) {
 	var asked []string
 	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyAWSKMS}, HTTPClient: refusing(&asked)})
 	checkDecryptFails(t, kmsFile, ErrNoKey, "kms arn:aws:kms:us-east-1", secrets)
-	if ran(marker) {
-		t.Fatalf("the file's aws_profile ran its credential_process")
-	}
 	if len(asked) == 0 || asked[0] != "kms.us-east-1.amazonaws.com" {
 		t.Errorf("requests through the operator's client: %v", asked)
 	}
-	// The sops default honours the profile, so the test above can fail.
-	UseOperatorKeys(nil)
-	Decrypt(kmsFile)
-	if !ran(marker) {
-		t.Fatalf("the sops default did not run the profile's credential_process: the test proves nothing")
-	}
+	onlySopsDefaultRuns(t, marker, kmsFile, "the credential_process of the file's aws_profile")
 }
 
 // TestOperatorKeyServiceEndpoints: Vault and Azure Key Vault keys are used only at
