@@ -4,10 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"pullgen.dev/pullgen/internal/sandbox"
@@ -43,12 +43,8 @@ func (k *keyFlags) enabledTypes() ([]string, error) {
 				}
 			}
 			if !ok {
-				names := make([]string, 0, len(sopsx.KeyTypeNames))
-				for n := range sopsx.KeyTypeNames {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				return nil, fmt.Errorf("--enable-key-type %q: not a key type (age is always enabled; the others are %s)", clip(name), strings.Join(names, ", "))
+				return nil, fmt.Errorf("--enable-key-type %q: not a key type (age is always enabled; the others are %s)",
+					clip(name), strings.Join(slices.Sorted(maps.Keys(sopsx.KeyTypeNames)), ", "))
 			}
 			if !slices.Contains(types, typ) {
 				types = append(types, typ)

@@ -140,10 +140,11 @@ func keyError(fails []keyFailure, need, got int) error {
 			if errors.As(f.err, &nomatch) {
 				wrongAge = true
 			}
+			msg := f.err.Error()
 			if op != nil {
 				loadErrs = append(loadErrs, op.AgeProblems...)
-			} else if msg := f.err.Error(); strings.Contains(msg, "Errors while loading age identities: ") {
-				detail := msg[strings.Index(msg, "Errors while loading age identities: ")+len("Errors while loading age identities: "):]
+			} else if i := strings.Index(msg, "Errors while loading age identities: "); i >= 0 {
+				detail := msg[i+len("Errors while loading age identities: "):]
 				if j := strings.Index(detail, ". Did not find keys"); j >= 0 {
 					detail = detail[:j]
 				}
