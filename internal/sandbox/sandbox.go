@@ -24,6 +24,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -71,7 +72,7 @@ func Confine(p Policy) (Report, error) {
 			return Report{}, fmt.Errorf("confining to %s: not a directory", d)
 		}
 	}
-	files := p.ReadFiles
+	files := slices.Clone(p.ReadFiles)
 	if len(gate.allowed) > 0 {
 		// Read now what reaching a key service needs: the TLS roots are loaded once per
 		// process; the resolver re-reads its files, so they stay readable.
@@ -87,22 +88,22 @@ func Confine(p Policy) (Report, error) {
 		return warn(p.Warn, Report{}, KernelEnv+"=off")
 	}
 	var r Report
-	var missing []string
-	abi, err := landlockRestrict(p.ReadDirs, files, gate.ports())
-	switch {
-	case err != nil:
+	var err error
+	if r.LandlockABI, err = landlockRestrict(p.ReadDirs, files, gate.ports()); err != nil {
 		return Report{}, fmt.Errorf("confining with Landlock: %w", err)
-	case abi == 0:
-		missing = append(missing, "no Landlock")
-	case abi < 4:
-		missing = append(missing, fmt.Sprintf("Landlock ABI %d has no network rules", abi))
 	}
-	r.LandlockABI = abi
-	ok, err := seccompRestrict(len(gate.allowed) == 0)
-	if err != nil {
+	noSockets := len(gate.allowed) == 0
+	if r.Seccomp, err = seccompRestrict(noSockets); err != nil {
 		return Report{}, fmt.Errorf("confining with seccomp: %w", err)
 	}
-	if r.Seccomp = ok; !ok {
+	var missing []string
+	switch {
+	case r.LandlockABI == 0:
+		missing = append(missing, "no Landlock")
+	case r.LandlockABI < 4 && !(noSockets && r.Seccomp): // seccomp then refuses every socket
+		missing = append(missing, fmt.Sprintf("Landlock ABI %d, without network rules", r.LandlockABI))
+	}
+	if !r.Seccomp {
 		missing = append(missing, "no seccomp")
 	}
 	if len(missing) > 0 {
