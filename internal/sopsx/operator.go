@@ -76,11 +76,14 @@ func (r *refusal) Error() string { return r.why }
 
 // decrypt recovers a data key from one master key with the operator's keys only.
 func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
-	typ := k.TypeToIdentifier()
-	if name, ok := flagName(typ); typ != KeyAge && !ok {
-		return nil, &refusal{why: "key type " + typ + " is not supported here", hint: "use age keys"}
-	} else if typ != KeyAge && !slices.Contains(o.Enabled, typ) {
-		return nil, &refusal{why: "key type " + typ + " is not enabled", hint: "enable " + typ + " keys with pullgen render --enable-key-type " + name}
+	if typ := k.TypeToIdentifier(); typ != KeyAge {
+		name, known := flagName(typ)
+		switch {
+		case !known:
+			return nil, &refusal{why: "key type " + typ + " is not supported here", hint: "use age keys"}
+		case !slices.Contains(o.Enabled, typ):
+			return nil, &refusal{why: "key type " + typ + " is not enabled", hint: "enable " + typ + " keys with pullgen render --enable-key-type " + name}
+		}
 	}
 	switch k := k.(type) {
 	case *age.MasterKey:
@@ -105,7 +108,7 @@ func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
 		})}.ApplyToMasterKey(&c)
 		return c.Decrypt()
 	case *azkv.MasterKey:
-		if !o.Allows(k.VaultURL) {
+		if o.Allows == nil || !o.Allows(k.VaultURL) {
 			return nil, endpointRefusal(k.VaultURL)
 		}
 		cred, err := o.azureCredential()
@@ -117,7 +120,7 @@ func (o *OperatorKeys) decrypt(k keys.MasterKey) ([]byte, error) {
 		azkv.NewClientOptions(&azkeys.ClientOptions{ClientOptions: azcore.ClientOptions{Transport: o.HTTPClient}}).ApplyToMasterKey(&c)
 		return c.Decrypt()
 	case *hcvault.MasterKey:
-		if !o.Allows(k.VaultAddress) {
+		if o.Allows == nil || !o.Allows(k.VaultAddress) {
 			return nil, endpointRefusal(k.VaultAddress)
 		}
 		c := *k
