@@ -274,19 +274,22 @@ func defaultAgeKeyFile(getenv func(string) string) string {
 }
 
 func parseAgeIdentity(s string) (fage.Identity, error) {
+	var id fage.Identity
+	var err error
 	switch {
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-PQ-1"):
-		return fage.ParseHybridIdentity(s)
+		id, err = fage.ParseHybridIdentity(s)
 	case strings.HasPrefix(s, "AGE-SECRET-KEY-1"):
-		id, err := fage.ParseX25519Identity(s)
-		if err != nil {
-			return nil, errors.New("malformed age identity")
-		}
-		return id, nil
+		id, err = fage.ParseX25519Identity(s)
 	case strings.HasPrefix(s, "AGE-PLUGIN-"):
 		return nil, errors.New("an age plugin identity runs a program: skipped")
+	default:
+		return nil, errors.New("not an age identity")
 	}
-	return nil, errors.New("not an age identity")
+	if err != nil {
+		return nil, errors.New("malformed age identity") // the library's error may quote it
+	}
+	return id, nil
 }
 
 // ReadPGPKeys reads OpenPGP private keys, armored or binary, from files. A key protected
