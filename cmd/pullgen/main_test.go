@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	build := exec.Command("go", "build", "-o", filepath.Join(binDir, "pullgen"), ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as the Dockerfile builds it (render's sandbox then confines every thread without libpsx)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building pullgen:", err)

@@ -34,8 +34,10 @@ func runDiscover(args []string, std IO) int {
 		dir, _ = filepath.Abs(pos[0])
 	}
 	root := repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH"))
-	// Everything discovery reads is under root from here on: the place to confine the
-	// process to it.
+	// Everything discovery reads is under root: confine the process to it, as render is.
+	if err := confine(std, root, keyFlags{}); err != nil {
+		return fail(std, "discover: %v", err)
+	}
 	found, err := discover.Find(discover.Options{Root: root, Dir: dir})
 	switch {
 	case errors.Is(err, discover.ErrLimit):

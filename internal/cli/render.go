@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,14 +20,36 @@ type stringsFlag []string
 func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
 func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
+const renderUsage = `Usage: pullgen render [DIR] [flags]
+
+Builds the kustomization in DIR (default: the working directory) in process, runs its
+PullAccess generators and transformers, decrypts what SOPS encrypted and prints one YAML
+stream: the generate command of the Argo CD plugin. The repository is untrusted: before
+reading it, render confines itself to reading beneath the repository root, running no
+program, writing nothing and connecting only to the key services --allow-key-host names
+(with Landlock and seccomp where the kernel has them; one warning line where it does not,
+or with PULLGEN_KERNEL_SANDBOX=off). It decrypts with the age identities of
+SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE or the default keys file,
+and with other key types only when --enable-key-type enables them; it ignores the AWS
+profile and role a file names and never runs gpg.
+
+Flags:
+`
+
 // runRender is `pullgen render [DIR] [--allow-env NAME]...`, the generate command of the
 // Argo CD plugin: the YAML stream on stdout, errors on stderr, nothing on stdout on failure.
+// It confines itself (package sandbox) before it reads the repository.
 func runRender(args []string, std IO) int {
 	fs := flag.NewFlagSet("pullgen render", flag.ContinueOnError)
 	fs.SetOutput(std.Stderr)
-	var allowEnv, allowKeyHosts stringsFlag
+	var allowEnv stringsFlag
+	var keys keyFlags
 	fs.Var(&allowEnv, "allow-env", "let env: sources read variable `NAME` besides ARGOCD_ENV_* (repeatable)")
-	fs.Var(&allowKeyHosts, "allow-key-host", "let decryption use Vault and Azure Key Vault keys at `HOST` (repeatable)")
+	keys.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(std.Stderr, renderUsage)
+		fs.PrintDefaults()
+	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -53,13 +73,15 @@ func runRender(args []string, std IO) int {
 	if overlay := params.overlay; overlay != "" {
 		dir = filepath.Join(dir, overlay)
 	}
-	sopsx.AllowKeys(keysAllowedInRender(allowKeyHosts))
+	if err := confine(std, root, keys); err != nil {
+		return fail(std, "render: %v", err)
+	}
 	out, err := render.Render(render.Options{
 		Dir:        dir,
 		Root:       root,
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
-		KeyFiles:   keyFiles(std.Getenv),
+		KeyFiles:   append(keyFiles(std.Getenv), keys.pgpKeyFiles...),
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 	})
@@ -68,22 +90,6 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// keysAllowedInRender accepts age, PGP, AWS KMS and GCP KMS keys, whose key services are
-// fixed, and Vault and Azure Key Vault keys only at the hosts the operator named: their
-// address comes from the repository, which would otherwise choose where credentials go.
-func keysAllowedInRender(hosts []string) func(sopsx.Recipient) bool {
-	return func(r sopsx.Recipient) bool {
-		switch r.Type {
-		case sopsx.KeyHCVaultTransit, sopsx.KeyAzureKeyVault:
-			u, err := url.Parse(r.Key)
-			return err == nil && u.Hostname() != "" && slices.Contains(hosts, u.Hostname())
-		case sopsx.KeyHuaweiKMS:
-			return false
-		}
-		return true
-	}
 }
 
 // repositoryRoot is the top of the files Argo CD sent when it sets ARGOCD_APP_SOURCE_PATH
@@ -95,11 +101,13 @@ func repositoryRoot(cwd, dir, sourcePath string) string {
 	return trimAppPath(cwd, sourcePath)
 }
 
-// keyFiles are the age key files sops would read: never readable as credentials.
+// keyFiles are the files of the age identities: never readable as credentials.
 func keyFiles(getenv func(string) string) []string {
 	var files []string
-	if f := getenv("SOPS_AGE_KEY_FILE"); f != "" {
-		files = append(files, f)
+	for _, v := range []string{"SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"} {
+		if f := getenv(v); f != "" {
+			files = append(files, f)
+		}
 	}
 	if x := getenv("XDG_CONFIG_HOME"); x != "" {
 		files = append(files, filepath.Join(x, "sops", "age", "keys.txt"))

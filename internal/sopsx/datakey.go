@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync/atomic"
 
 	fage "filippo.io/age"
 	"github.com/getsops/sops/v3"
@@ -67,20 +66,6 @@ func dataKey(m *sops.Metadata) ([]byte, error) {
 	return key, nil
 }
 
-// keyAllowed limits the keys decryption may use; nil allows every key.
-var keyAllowed atomic.Pointer[func(Recipient) bool]
-
-// AllowKeys limits, for the whole process, the keys that decryption may use to those that
-// allow accepts. pullgen render calls it before decrypting anything, so that an untrusted
-// repository cannot make it send a Vault token or Azure credentials to an address written
-// in a file's sops metadata.
-func AllowKeys(allow func(Recipient) bool) {
-	keyAllowed.Store(&allow)
-}
-
-// errKeyRefused is the failure of a key that AllowKeys refuses.
-var errKeyRefused = errors.New("refused: this key's address is not one the operator allowed")
-
 type keyFailure struct {
 	key keys.MasterKey
 	err error
@@ -99,22 +84,26 @@ func decryptGroup(group sops.KeyGroup) ([]byte, []keyFailure) {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return rank(group[idx[a]]) < rank(group[idx[b]]) })
 	var fails []keyFailure
-	allow := keyAllowed.Load()
+	op := operator.Load()
 	for _, i := range idx {
 		k := group[i]
-		if allow != nil {
-			if r, err := recipientOf(k); err != nil || !(*allow)(r) {
-				fails = append(fails, keyFailure{key: k, err: errKeyRefused})
-				continue
+		var plain []byte
+		var err error
+		if op != nil {
+			plain, err = op.decrypt(k)
+		} else {
+			svcKey := keyservice.KeyFromMasterKey(k)
+			var rsp *keyservice.DecryptResponse
+			rsp, err = localKeys.Decrypt(context.Background(), &keyservice.DecryptRequest{
+				Key:        &svcKey,
+				Ciphertext: k.EncryptedDataKey(),
+			})
+			if rsp != nil {
+				plain = rsp.Plaintext
 			}
 		}
-		svcKey := keyservice.KeyFromMasterKey(k)
-		rsp, err := localKeys.Decrypt(context.Background(), &keyservice.DecryptRequest{
-			Key:        &svcKey,
-			Ciphertext: k.EncryptedDataKey(),
-		})
-		if err == nil && rsp != nil && len(rsp.Plaintext) > 0 {
-			return rsp.Plaintext, nil
+		if err == nil && len(plain) > 0 {
+			return plain, nil
 		}
 		if err == nil {
 			err = errors.New("empty data key")
@@ -126,47 +115,55 @@ func decryptGroup(group sops.KeyGroup) ([]byte, []keyFailure) {
 
 // keyError explains why no data key could be recovered. With age, it tells apart "no
 // identity at hand" from "identities at hand, none a recipient", and passes on why the
-// identities sops looked for could not be loaded (file names, never key material).
+// identities configured could not be loaded (file names, never key material); keys the
+// operator's policy refuses say why.
 func keyError(fails []keyFailure, need, got int) error {
-	var recipients, types, loadErrs []string
+	op := operator.Load()
+	var recipients, hints, loadErrs, refused []string
 	wrongAge := false
 	for _, f := range fails {
 		typ := f.key.TypeToIdentifier()
 		recipients = append(recipients, typ+" "+shortKey(f.key.ToString()))
-		if errors.Is(f.err, errKeyRefused) {
-			types = append(types, "refused")
+		var r *refusal
+		if g := gateRefusal(f.err); g != nil {
+			f.err = g
+		}
+		if errors.As(f.err, &r) {
+			refused = append(refused, r.why)
+			hints = append(hints, r.hint)
 			continue
 		}
-		types = append(types, typ)
-		if typ == age.KeyTypeIdentifier {
+		switch typ {
+		case age.KeyTypeIdentifier:
+			hints = append(hints, "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE) to the age identity of a recipient")
 			var nomatch *fage.NoIdentityMatchError
 			if errors.As(f.err, &nomatch) {
 				wrongAge = true
 			}
 			msg := f.err.Error()
-			if i := strings.Index(msg, "Errors while loading age identities: "); i >= 0 {
+			if op != nil {
+				loadErrs = append(loadErrs, op.AgeProblems...)
+			} else if i := strings.Index(msg, "Errors while loading age identities: "); i >= 0 {
 				detail := msg[i+len("Errors while loading age identities: "):]
 				if j := strings.Index(detail, ". Did not find keys"); j >= 0 {
 					detail = detail[:j]
 				}
 				loadErrs = append(loadErrs, detail)
 			}
-		}
-	}
-	var hints []string
-	for _, typ := range uniq(types) {
-		switch typ {
-		case age.KeyTypeIdentifier:
-			hints = append(hints, "set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE) to the age identity of a recipient")
 		case pgp.KeyTypeIdentifier:
-			hints = append(hints, "import the secret key of a PGP recipient into gpg (GNUPGHOME)")
-		case "refused":
-			hints = append(hints, "allow the address of a Vault or Azure Key Vault key with --allow-key-host (render contacts no other key service)")
+			if op != nil {
+				hints = append(hints, "give the private key of a PGP recipient with pullgen render --pgp-key-file")
+			} else {
+				hints = append(hints, "import the secret key of a PGP recipient into gpg (GNUPGHOME)")
+			}
 		default:
 			hints = append(hints, "provide credentials for "+typ)
 		}
 	}
 	detail := ""
+	if len(refused) > 0 {
+		detail += " (" + strings.Join(uniq(refused), "; ") + ")"
+	}
 	if need > 1 {
 		detail += fmt.Sprintf(" (%d of the %d Shamir shares needed were recovered)", got, need)
 	}
@@ -174,9 +171,9 @@ func keyError(fails []keyFailure, need, got int) error {
 		detail += " (loading age identities: " + shortKey(strings.Join(uniq(loadErrs), "; ")) + ")"
 	}
 	if wrongAge {
-		return fmt.Errorf("%w: the age identities at hand match none of the recipients [%s]%s; %s", ErrWrongKey, strings.Join(uniq(recipients), ", "), detail, strings.Join(hints, ", or "))
+		return fmt.Errorf("%w: the age identities at hand match none of the recipients [%s]%s; %s", ErrWrongKey, strings.Join(uniq(recipients), ", "), detail, strings.Join(uniq(hints), ", or "))
 	}
-	return fmt.Errorf("%w: none of the recipients [%s] has its key at hand%s; %s", ErrNoKey, strings.Join(uniq(recipients), ", "), detail, strings.Join(hints, ", or "))
+	return fmt.Errorf("%w: none of the recipients [%s] has its key at hand%s; %s", ErrNoKey, strings.Join(uniq(recipients), ", "), detail, strings.Join(uniq(hints), ", or "))
 }
 
 func shortKey(s string) string {

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+)
+
+// TestRenderConfinedWhateverTheField: kustomize fields that fetch a URL or run git, which
+// render's own field checks may not know, still reach nothing: the HTTP gate refuses the
+// request and PATH is cleared (in process), Landlock and seccomp refuse the socket and
+// the exec (kernel). A loopback listener never sees a connection and a git first on PATH
+// never runs.
+func TestRenderConfinedWhateverTheField(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	url := "http://" + ln.Addr().String() + "/latest/meta-data"
+	bin, marker := markerProgram(t, "git")
+	path := "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	for _, c := range []struct{ name, kustomization string }{
+		{"configMapGenerator files", "configMapGenerator:\n- name: x\n  files: [creds=" + url + "]\n"},
+		{"secretGenerator envs", "secretGenerator:\n- name: x\n  envs: [" + url + "]\n"},
+		{"patches path", "resources: [cm.yaml]\npatches:\n- path: " + url + "\n"},
+		{"scp-like git resource", "resources: [evil@" + ln.Addr().(*net.TCPAddr).IP.String() + ":org/repo]\n"},
+	} {
+		for _, mode := range kernelModes {
+			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
+				dir := t.TempDir()
+				writeFile(t, filepath.Join(dir, "kustomization.yaml"), c.kustomization)
+				writeFile(t, filepath.Join(dir, "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+				r := run(t, dir, append(mode.env, path), "", pullgen(), "render")
+				if r.code != 2 || r.stdout != "" {
+					t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+				}
+			})
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the listener saw %d connections", n)
+	}
+	if ran(marker) {
+		t.Errorf("render ran git")
+	}
+}
