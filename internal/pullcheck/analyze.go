@@ -16,12 +16,11 @@ func Analyze(objs []Object, opts Options) []Finding {
 		opts:     opts,
 		images:   map[string]*imageInfo{},
 		keyrings: map[string]*podKeyring{},
+		fields:   map[fieldKey][2]string{},
 	}
 	n := 0
 	for i := range a.ix.workloads {
-		for _, list := range containerLists {
-			n += len(items(field(a.ix.workloads[i].spec, list)))
-		}
+		n += len(a.ix.workloads[i].pod.containers)
 	}
 	a.findings = make([]Finding, 0, n+n/8)
 	for i := range a.ix.workloads {
@@ -44,7 +43,40 @@ type analyzer struct {
 	opts     Options
 	images   map[string]*imageInfo
 	keyrings map[string]*podKeyring
+	fields   map[fieldKey][2]string
 	findings []Finding
+}
+
+// fieldKey identifies a field path built from a prefix and an index.
+type fieldKey struct {
+	prefix string
+	list   int // an index of containerLists, or -1 for imagePullSecrets
+	index  int
+}
+
+// field returns the path of a container and of its image (list >= 0), or of a pull
+// secret's name, built once: thousands of pods share a few of them.
+func (a *analyzer) field(k fieldKey) [2]string {
+	if f, ok := a.fields[k]; ok {
+		return f
+	}
+	var f [2]string
+	switch {
+	case k.list >= 0:
+		f[0] = k.prefix + "." + containerLists[k.list] + "[" + strconv.Itoa(k.index) + "]"
+		f[1] = f[0] + ".image"
+	case k.prefix == "":
+		f[0] = "imagePullSecrets[" + strconv.Itoa(k.index) + "].name"
+	default:
+		f[0] = k.prefix + ".imagePullSecrets[" + strconv.Itoa(k.index) + "].name"
+	}
+	a.fields[k] = f
+	return f
+}
+
+// secretField is the field path of a pull secret reference.
+func (a *analyzer) secretField(r pullSecretRef) string {
+	return a.field(fieldKey{prefix: r.prefix, list: -1, index: r.index})[0]
 }
 
 // imageInfo is an image name, parsed once.
@@ -66,12 +98,35 @@ type podKeyring struct {
 	// dockercfg is set when a secret is OpenShift's <sa>-dockercfg-* and not in the input:
 	// it holds the internal registry's credential.
 	dockercfg bool
+	// matches holds, by the set of keys an image matches, the credentials the kubelet tries
+	// and the message that says so: images matching the same keys share them.
+	matches map[uint64]*credMatch
 }
 
-// lookup returns the credentials for an image. Matching a parsed image against a handful
-// of parsed keys is cheaper than caching the result.
-func (pk *podKeyring) lookup(img *imageInfo) []Credential {
-	return pk.kr.lookup(img.repo, img.target)
+// credMatch is the outcome of a keyring lookup.
+type credMatch struct {
+	creds []Credential
+	msg   string
+}
+
+// lookup returns the credentials for an image (nil when none), and the message of an
+// authenticated pull.
+func (pk *podKeyring) lookup(img *imageInfo) *credMatch {
+	mask, ok := pk.kr.matchMask(img.repo, img.target)
+	if !ok {
+		creds := pk.kr.lookup(img.repo, img.target)
+		return &credMatch{creds: creds, msg: "the kubelet tries " + describeCreds(creds)}
+	}
+	if m, ok := pk.matches[mask]; ok {
+		return m
+	}
+	creds := pk.kr.lookup(img.repo, img.target)
+	m := &credMatch{creds: creds, msg: "the kubelet tries " + describeCreds(creds)}
+	if pk.matches == nil {
+		pk.matches = map[uint64]*credMatch{}
+	}
+	pk.matches[mask] = m
+	return m
 }
 
 // issue is one thing the check has to say about an image.
@@ -96,7 +151,7 @@ func (a *analyzer) image(image string) *imageInfo {
 	info.repo, info.err = NormalizeImage(image)
 	if info.err == nil {
 		var ok bool
-		if info.target, ok = parseSchemeless(info.repo); !ok {
+		if info.target, ok = repoParts(info.repo); !ok {
 			info.err = fmt.Errorf("invalid image name %q", image)
 		} else {
 			info.internalNS = internalRegistryNamespace(info.repo)
@@ -146,26 +201,15 @@ func (a *analyzer) keyring(ns string, refs []pullSecretRef) *podKeyring {
 
 // workload checks every image of one pod-bearing object.
 func (a *analyzer) workload(w *workload) {
-	ref := w.ref
-	spec := w.spec
-	own := pullSecretRefs(spec, w.prefix)
-	saNode := field(spec, "serviceAccountName")
-	saName := scalar(saNode)
-	saField := w.prefix + ".serviceAccountName"
-	if saName == "" {
-		saNode = field(spec, "serviceAccount")
-		saName = scalar(saNode)
-		saField = w.prefix + ".serviceAccount"
-	}
-	if saName == "" {
-		saName, saNode, saField = "default", spec, w.prefix
-	}
+	ref, pod := w.ref, w.pod
+	own := pod.pullSecrets
+	saName := pod.serviceAccount
 	refs := own
 	saUnknown := false
 	if len(own) > 0 {
 		for _, r := range own {
 			if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) {
-				a.objectFinding(ref, r.field, ref.line(r.node), RuleMissingSecret, SeverityError,
+				a.objectFinding(ref, a.secretField(r), ref.line(r.line), RuleMissingSecret, SeverityError,
 					fmt.Sprintf("pull secret %s is not in namespace %s: the kubelet pulls without it", r.name, ref.ns))
 			}
 		}
@@ -175,21 +219,19 @@ func (a *analyzer) workload(w *workload) {
 			sa.reported = true
 			for _, r := range sa.pullSecrets {
 				if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) {
-					a.objectFinding(sa.ref, r.field, sa.ref.line(r.node), RuleMissingSecret, SeverityError,
+					a.objectFinding(sa.ref, a.secretField(r), sa.ref.line(r.line), RuleMissingSecret, SeverityError,
 						fmt.Sprintf("pull secret %s of ServiceAccount %s is not in namespace %s: its pods pull without it", r.name, saName, ref.ns))
 				}
 			}
 		}
 	} else if saName != "default" {
 		saUnknown = true
-		a.objectFinding(ref, saField, ref.line(saNode), RuleUnknownServiceAccount, SeverityWarning,
+		a.objectFinding(ref, pod.saField, ref.line(pod.saLine), RuleUnknownServiceAccount, SeverityWarning,
 			fmt.Sprintf("ServiceAccount %s/%s is not in the input: the pod's pull secrets are unknown", ref.ns, saName))
 	}
 	pk := a.keyring(ref.ns, refs)
-	for _, list := range containerLists {
-		for i, c := range items(field(spec, list)) {
-			a.container(w, pk, saName, len(own) > 0, saUnknown, w.prefix+"."+list+"["+strconv.Itoa(i)+"]", c)
-		}
+	for i := range pod.containers {
+		a.container(w, pk, saName, len(own) > 0, saUnknown, &pod.containers[i])
 	}
 }
 
@@ -203,21 +245,18 @@ func (a *analyzer) objectFinding(ref objRef, fieldPath string, line int, rule st
 }
 
 // container checks one container's image.
-func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, saUnknown bool, fieldPrefix string, c *yaml.Node) {
+func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, saUnknown bool, c *containerRef) {
 	ref := w.ref
-	imgNode := field(c, "image")
-	image := scalar(imgNode)
-	name := scalar(field(c, "name"))
+	image := c.image
+	fields := a.field(fieldKey{prefix: w.pod.prefix, list: int(c.list), index: c.index})
+	name := c.name
 	if name == "" {
-		name = fieldPrefix
+		name = fields[0]
 	}
 	f := Finding{
 		File: ref.file, Kind: ref.m.kind, Namespace: ref.ns, Name: ref.m.name,
-		Container: name, Image: image, Field: fieldPrefix + ".image", Line: ref.line(imgNode),
+		Container: name, Image: image, Field: fields[1], Line: ref.line(c.line),
 		PullSecrets: pk.names, Credentials: []Credential{},
-	}
-	if imgNode == nil {
-		f.Line = ref.line(c)
 	}
 	if strings.TrimSpace(image) == "" {
 		if ref.m.kind == "DeploymentConfig" {
@@ -233,11 +272,13 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 		a.findings = append(a.findings, f)
 		return
 	}
-	creds := pk.lookup(info)
+	match := pk.lookup(info)
+	creds := match.creds
 	if creds != nil {
 		f.Credentials = creds
 	}
-	var issues []issue
+	var buf [4]issue
+	issues := buf[:0]
 	for _, msg := range pk.invalid {
 		issues = append(issues, issue{SeverityError, RuleInvalidSecret,
 			"the kubelet cannot parse the pod's pull secrets (" + msg + "), so every image pull of this pod fails"})
@@ -245,16 +286,16 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 	if info.internalNS != "" {
 		issues = append(issues, a.internalIssues(ref, pk, info, saName, own, creds)...)
 	} else {
-		issues = append(issues, a.registryIssue(pk, info, saUnknown, saName, creds))
+		issues = append(issues, a.registryIssue(pk, info, saUnknown, saName, match))
 	}
 	f.Severity, f.Rule, f.Message = combine(issues)
 	a.findings = append(a.findings, f)
 }
 
 // registryIssue says whether an image of an ordinary registry gets a credential.
-func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool, saName string, creds []Credential) issue {
-	if len(creds) > 0 {
-		return issue{SeverityInfo, RuleAuthenticatedPull, "the kubelet tries " + describeCreds(creds)}
+func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool, saName string, match *credMatch) issue {
+	if len(match.creds) > 0 {
+		return issue{SeverityInfo, RuleAuthenticatedPull, match.msg}
 	}
 	notes := pk.notes
 	if len(info.private) == 0 {
@@ -335,6 +376,9 @@ func (a *analyzer) imagePuller(imageNS, podNS, sa string) (string, pullerBinding
 
 // combine merges the issues of one image: the most severe first gives severity and rule.
 func combine(issues []issue) (Severity, string, string) {
+	if len(issues) == 1 {
+		return issues[0].sev, issues[0].rule, issues[0].msg
+	}
 	best := 0
 	for i := range issues {
 		if issues[i].sev.rank() > issues[best].sev.rank() {

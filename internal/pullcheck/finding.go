@@ -1,8 +1,9 @@
 package pullcheck
 
 import (
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Severity of a finding.
@@ -134,30 +135,67 @@ func HasErrors(findings []Finding) bool {
 }
 
 // SortFindings orders findings by file, kind, namespace, name and field (indexes compared
-// as numbers), then rule, a total deterministic order.
+// as numbers), then rule and message, a total deterministic order; equal findings keep
+// their order. It sorts indexes and moves each finding once.
 func SortFindings(findings []Finding) {
-	sort.SliceStable(findings, func(i, j int) bool {
-		a, b := &findings[i], &findings[j]
-		if a.File != b.File {
-			return a.File < b.File
+	sorted := true
+	for i := 1; i < len(findings) && sorted; i++ {
+		sorted = compareFindings(&findings[i-1], &findings[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	order := make([]int32, len(findings))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int { return compareFindings(&findings[i], &findings[j]) })
+	// Put each finding in place, following the cycles of the permutation.
+	for start := range order {
+		if order[start] < 0 || int(order[start]) == start {
+			continue
 		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
+		first := findings[start]
+		k := start
+		for {
+			from := int(order[k])
+			order[k] = -1
+			if from == start {
+				findings[k] = first
+				break
+			}
+			findings[k] = findings[from]
+			k = from
 		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
+	}
+}
+
+// compareFindings is the order of SortFindings.
+func compareFindings(a, b *Finding) int {
+	if c := strings.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if a.Field != b.Field {
+		if naturalLess(a.Field, b.Field) {
+			return -1
 		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
+		if naturalLess(b.Field, a.Field) {
+			return 1
 		}
-		if a.Field != b.Field {
-			return naturalLess(a.Field, b.Field)
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		return a.Message < b.Message
-	})
+	}
+	if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Message, b.Message)
 }
 
 // naturalLess compares strings with runs of digits compared as numbers, so that

@@ -1,7 +1,6 @@
 package pullcheck
 
 import (
-	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -24,12 +23,12 @@ type objRef struct {
 	ns   string
 }
 
-// line returns the line of n when the object's lines are lines of its file.
-func (r objRef) line(n *yaml.Node) int {
-	if n == nil || !r.obj.Lines {
+// line returns l when the object's lines are lines of its file, else 0.
+func (r objRef) line(l int) int {
+	if !r.obj.Lines {
 		return 0
 	}
-	return n.Line
+	return l
 }
 
 // secretEntry is a Secret of the input, parsed on first use.
@@ -37,13 +36,6 @@ type secretEntry struct {
 	node   *yaml.Node
 	parsed bool
 	info   secretInfo
-}
-
-// pullSecretRef is one entry of an imagePullSecrets list.
-type pullSecretRef struct {
-	name  string
-	field string
-	node  *yaml.Node
 }
 
 // saEntry is a ServiceAccount of the input.
@@ -55,9 +47,8 @@ type saEntry struct {
 
 // workload is a pod-bearing object.
 type workload struct {
-	ref    objRef
-	spec   *yaml.Node
-	prefix string
+	ref objRef
+	pod *podRecord
 }
 
 // index is the input, sorted by what the check needs.
@@ -80,6 +71,10 @@ func buildIndex(objs []Object, opts Options) *index {
 	defNS := opts.namespace()
 	for i := range objs {
 		o := &objs[i]
+		if o.pod != nil {
+			ix.addWorkload(o, o.pod, defNS)
+			continue
+		}
 		if o.Node == nil {
 			continue
 		}
@@ -98,7 +93,7 @@ func buildIndex(objs []Object, opts Options) *index {
 		case m.kind == "Secret" && group(m.apiVersion) == "":
 			ix.secrets[nsName{ns, m.name}] = &secretEntry{node: n}
 		case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
-			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: pullSecretRefs(n, "")}
+			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: readPullSecretRefs(nodeTree{}, n, "")}
 		case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
 			ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
 		case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":
@@ -110,8 +105,8 @@ func buildIndex(objs []Object, opts Options) *index {
 				}
 			}
 		default:
-			if spec, prefix := podSpec(n, m); spec != nil {
-				ix.workloads = append(ix.workloads, workload{ref: ref, spec: spec, prefix: prefix})
+			if pod, ok := readPodRecord(nodeTree{}, n, m); ok {
+				ix.addWorkload(o, &pod, defNS)
 			}
 		}
 	}
@@ -123,22 +118,17 @@ func buildIndex(objs []Object, opts Options) *index {
 	return ix
 }
 
-// pullSecretRefs reads the imagePullSecrets of a pod spec or ServiceAccount.
-func pullSecretRefs(n *yaml.Node, prefix string) []pullSecretRef {
-	var out []pullSecretRef
-	base := "imagePullSecrets"
-	if prefix != "" {
-		base = prefix + "." + base
+// addWorkload records a pod-bearing object.
+func (ix *index) addWorkload(o *Object, pod *podRecord, defNS string) {
+	file := o.File
+	if file == "" {
+		file = pod.fileAnnotation
 	}
-	for i, it := range items(field(n, "imagePullSecrets")) {
-		nameNode := field(it, "name")
-		name := scalar(nameNode)
-		if name == "" {
-			continue
-		}
-		out = append(out, pullSecretRef{name: name, field: base + "[" + strconv.Itoa(i) + "].name", node: nameNode})
+	ns := pod.m.namespace
+	if ns == "" {
+		ns = defNS
 	}
-	return out
+	ix.workloads = append(ix.workloads, workload{ref: objRef{obj: o, file: file, m: pod.m, ns: ns}, pod: pod})
 }
 
 // pullAccessRegistries returns the registry keys a PullAccess declares.
