@@ -557,7 +557,7 @@ func (p *fparser) flow(pos int) (int32, int) {
 				panic(errFallback{}) // a key without a value
 			}
 			p.stack = append(p.stack, n)
-			pos = p.flowSpace(pos+1)
+			pos = p.flowSpace(pos + 1)
 			if c := p.src[pos]; c == ',' || c == '}' {
 				panic(errFallback{}) // an empty value
 			}
