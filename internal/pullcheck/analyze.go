@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -12,11 +13,13 @@ import (
 // objs are read, never modified. An object without File takes it from its path annotation.
 func Analyze(objs []Object, opts Options) []Finding {
 	a := &analyzer{
-		ix:       buildIndex(objs, opts),
-		opts:     opts,
-		images:   map[string]*imageInfo{},
-		keyrings: map[string]*podKeyring{},
-		fields:   map[fieldKey][2]string{},
+		ix:        buildIndex(objs, opts),
+		opts:      opts,
+		images:    map[string]*imageInfo{},
+		keyrings:  map[string]*podKeyring{},
+		fields:    map[fieldKey][2]string{},
+		now:       opts.now(),
+		uncovered: map[string]uncoveredImage{},
 	}
 	n := 0
 	for i := range a.ix.workloads {
@@ -26,6 +29,8 @@ func Analyze(objs []Object, opts Options) []Finding {
 	for i := range a.ix.workloads {
 		a.workload(&a.ix.workloads[i])
 	}
+	a.secretExpiries()
+	a.fleetFindings()
 	SortFindings(a.findings)
 	return a.findings
 }
@@ -45,6 +50,10 @@ type analyzer struct {
 	keyrings map[string]*podKeyring
 	fields   map[fieldKey][2]string
 	findings []Finding
+	// now is the time expiries are compared with.
+	now time.Time
+	// uncovered holds, by namespace, the image the namespace-not-covered finding is about.
+	uncovered map[string]uncoveredImage
 }
 
 // fieldKey identifies a field path built from a prefix and an index.
@@ -86,6 +95,8 @@ type imageInfo struct {
 	target     urlParts
 	internalNS string
 	private    []Credential
+	// declaredBy are the PullAccesses of the input that declare the image's registry.
+	declaredBy []*coverage
 }
 
 // podKeyring is the keyring of one set of pull secrets in one namespace.
@@ -101,12 +112,16 @@ type podKeyring struct {
 	// matches holds, by the set of keys an image matches, the credentials the kubelet tries
 	// and the message that says so: images matching the same keys share them.
 	matches map[uint64]*credMatch
+	// expiries are the expiries of the secrets that have one, by name.
+	expiries map[string]time.Time
 }
 
 // credMatch is the outcome of a keyring lookup.
 type credMatch struct {
 	creds []Credential
 	msg   string
+	// expiresAt is the soonest expiry of the credentials, "" when none is known.
+	expiresAt string
 }
 
 // lookup returns the credentials for an image (nil when none), and the message of an
@@ -114,18 +129,31 @@ type credMatch struct {
 func (pk *podKeyring) lookup(img *imageInfo) *credMatch {
 	mask, ok := pk.kr.matchMask(img.repo, img.target)
 	if !ok {
-		creds := pk.kr.lookup(img.repo, img.target)
-		return &credMatch{creds: creds, msg: "the kubelet tries " + describeCreds(creds)}
+		return pk.match(pk.kr.lookup(img.repo, img.target))
 	}
 	if m, ok := pk.matches[mask]; ok {
 		return m
 	}
-	creds := pk.kr.lookup(img.repo, img.target)
-	m := &credMatch{creds: creds, msg: "the kubelet tries " + describeCreds(creds)}
+	m := pk.match(pk.kr.lookup(img.repo, img.target))
 	if pk.matches == nil {
 		pk.matches = map[uint64]*credMatch{}
 	}
 	pk.matches[mask] = m
+	return m
+}
+
+// match describes the credentials of a lookup.
+func (pk *podKeyring) match(creds []Credential) *credMatch {
+	m := &credMatch{creds: creds, msg: "the kubelet tries " + describeCreds(creds)}
+	var first time.Time
+	for _, c := range creds {
+		if t, ok := pk.expiries[c.Secret]; ok && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	if !first.IsZero() {
+		m.expiresAt = formatTime(first)
+	}
 	return m
 }
 
@@ -156,6 +184,7 @@ func (a *analyzer) image(image string) *imageInfo {
 		} else {
 			info.internalNS = internalRegistryNamespace(info.repo)
 			info.private = a.ix.private.lookup(info.repo, info.target)
+			info.declaredBy = a.ix.declaredBy(info)
 		}
 	}
 	a.images[image] = info
@@ -190,6 +219,12 @@ func (a *analyzer) keyring(ns string, refs []pullSecretRef) *podKeyring {
 		case s.ignored != "":
 			pk.notes = append(pk.notes, fmt.Sprintf("the kubelet ignores Secret %s: %s", r.name, s.ignored))
 		default:
+			if e := a.ix.secrets[nsName{ns, r.name}]; !e.expiry.at.IsZero() {
+				if pk.expiries == nil {
+					pk.expiries = map[string]time.Time{}
+				}
+				pk.expiries[r.name] = e.expiry.at
+			}
 			if bad := pk.kr.Add(r.name, s.registries); len(bad) > 0 {
 				pk.notes = append(pk.notes, fmt.Sprintf("the kubelet ignores registry keys %s of Secret %s: not URLs", quoteList(bad), r.name))
 			}
@@ -230,8 +265,21 @@ func (a *analyzer) workload(w *workload) {
 			fmt.Sprintf("ServiceAccount %s/%s is not in the input: the pod's pull secrets are unknown", ref.ns, saName))
 	}
 	pk := a.keyring(ref.ns, refs)
+	var used map[string]bool // the secrets with an expiry that the kubelet tries
 	for i := range pod.containers {
-		a.container(w, pk, saName, len(own) > 0, saUnknown, &pod.containers[i])
+		m := a.container(w, pk, saName, len(own) > 0, saUnknown, &pod.containers[i])
+		if m == nil || m.expiresAt == "" {
+			continue
+		}
+		if used == nil {
+			used = map[string]bool{}
+		}
+		for _, c := range m.creds {
+			used[c.Secret] = true
+		}
+	}
+	if used != nil {
+		a.workloadExpiries(w, refs, len(own) > 0, used)
 	}
 }
 
@@ -244,8 +292,9 @@ func (a *analyzer) objectFinding(ref objRef, fieldPath string, line int, rule st
 	})
 }
 
-// container checks one container's image.
-func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, saUnknown bool, c *containerRef) {
+// container checks one container's image; it returns the credentials the kubelet tries,
+// nil when the image is not pulled with credentials it looks up.
+func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, saUnknown bool, c *containerRef) *credMatch {
 	ref := w.ref
 	image := c.image
 	fields := a.field(fieldKey{prefix: w.pod.prefix, list: int(c.list), index: c.index})
@@ -260,23 +309,24 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 	}
 	if strings.TrimSpace(image) == "" {
 		if ref.m.kind == "DeploymentConfig" {
-			return // set by an ImageChange trigger
+			return nil // set by an ImageChange trigger
 		}
 		f.Severity, f.Rule, f.Message = SeverityError, RuleInvalidImage, "the container has no image"
 		a.findings = append(a.findings, f)
-		return
+		return nil
 	}
 	info := a.image(image)
 	if info.err != nil {
 		f.Severity, f.Rule, f.Message = SeverityError, RuleInvalidImage, info.err.Error()+": the kubelet reports InvalidImageName"
 		a.findings = append(a.findings, f)
-		return
+		return nil
 	}
 	match := pk.lookup(info)
 	creds := match.creds
 	if creds != nil {
 		f.Credentials = creds
 	}
+	f.ExpiresAt = match.expiresAt
 	var buf [4]issue
 	issues := buf[:0]
 	for _, msg := range pk.invalid {
@@ -287,9 +337,11 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 		issues = append(issues, a.internalIssues(ref, pk, info, saName, own, creds)...)
 	} else {
 		issues = append(issues, a.registryIssue(pk, info, saUnknown, saName, match))
+		a.notCovered(&f, info)
 	}
 	f.Severity, f.Rule, f.Message = combine(issues)
 	a.findings = append(a.findings, f)
+	return match
 }
 
 // registryIssue says whether an image of an ordinary registry gets a credential.

@@ -55,6 +55,10 @@ type Finding struct {
 	Rule string `json:"rule"`
 	// Message says what happens, naming Secrets and registry keys, never credentials.
 	Message string `json:"message"`
+	// ExpiresAt is when the credentials the finding is about expire (RFC 3339, UTC): those
+	// of the Secret, or the soonest of those the kubelet tries for the image; empty when
+	// unknown.
+	ExpiresAt string `json:"expiresAt,omitempty"`
 }
 
 // IsImage reports whether the finding is about a container image.
@@ -90,7 +94,11 @@ var Rules = []RuleInfo{
 	{RuleMissingImagePuller, SeverityError, "An image of the OpenShift internal registry in another namespace, with no system:image-puller binding there for the pod's ServiceAccount."},
 	{RuleInternalSecretLost, SeverityError, "The pod's own imagePullSecrets replace its ServiceAccount's, so it loses the internal-registry <sa>-dockercfg-* secret, and none of its secrets matches the internal registry."},
 	{RuleInvalidImage, SeverityError, "The image name cannot be parsed (InvalidImageName)."},
+	{RuleCredentialExpired, SeverityError, "The credentials of a pull secret have expired (its pullgen.dev/expires-at annotation is past): pulls with them fail."},
 	{RuleUnknownServiceAccount, SeverityWarning, "The pod's ServiceAccount is not in the input, so its pull secrets are unknown."},
+	{RuleCredentialExpiring, SeverityWarning, "The credentials of a pull secret expire within the --expiring-within window."},
+	{RuleSelectedNamespaceGone, SeverityWarning, "A Secret that a namespaceSelector put in a namespace, which is no longer among the Namespaces and Projects of the input."},
+	{RuleNamespaceNotCovered, SeverityWarning, "A namespace whose workloads pull from a registry that PullAccesses declare, none of which covers the namespace."},
 	{RuleUnknownSecretKeys, SeverityWarning, "A pull secret is encrypted and carries no pullgen.dev/registries annotation, so its registry keys are unknown."},
 	{RuleAuthenticatedPull, SeverityInfo, "The kubelet pulls the image with the listed credentials, in that order."},
 	{RuleAnonymousPull, SeverityInfo, "No pull secret matches the image and its registry is not declared private: an anonymous pull."},

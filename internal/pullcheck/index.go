@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // PullAccess identity, read from the input to learn which registries are private.
@@ -34,6 +36,8 @@ func (r objRef) line(l int) int {
 // secretEntry is a Secret of the input, parsed on first use.
 type secretEntry struct {
 	node   *yaml.Node
+	ref    objRef
+	expiry secretExpiry
 	parsed bool
 	info   secretInfo
 }
@@ -59,6 +63,12 @@ type index struct {
 	cluster   []pullerBinding
 	private   Keyring
 	workloads []workload
+	// namespaces are the Namespaces and Projects of the input, with their labels.
+	namespaces map[string]map[string]string
+	// coverage holds the PullAccesses of the input and those its generated Secrets name;
+	// coverageList those of them that target namespaces, sorted.
+	coverage     map[string]*coverage
+	coverageList []*coverage
 }
 
 // buildIndex classifies the input objects.
@@ -91,11 +101,20 @@ func buildIndex(objs []Object, opts Options) *index {
 		ref := objRef{obj: o, file: file, m: m, ns: ns}
 		switch {
 		case m.kind == "Secret" && group(m.apiVersion) == "":
-			ix.secrets[nsName{ns, m.name}] = &secretEntry{node: n}
+			e := &secretEntry{node: n, ref: ref}
+			readSecretExpiry(e)
+			ix.generatedSecret(e)
+			ix.secrets[nsName{ns, m.name}] = e
 		case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
 			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: readPullSecretRefs(nodeTree{}, n, "")}
 		case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
 			ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
+			ix.pullAccessCoverage(m.name, n)
+		case manifest.IsNamespaceKind(m.apiVersion, m.kind):
+			if ix.namespaces == nil {
+				ix.namespaces = map[string]map[string]string{}
+			}
+			ix.namespaces[m.name] = labelsOf(field(n, "metadata"), "labels")
 		case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":
 			if b, ok := readPullerBinding(n, m, ns); ok {
 				if m.kind == "ClusterRoleBinding" {
@@ -110,6 +129,7 @@ func buildIndex(objs []Object, opts Options) *index {
 			}
 		}
 	}
+	ix.resolveCoverage()
 	from := opts.PrivateFrom
 	if from == "" {
 		from = "--private"

@@ -53,6 +53,10 @@ func appendFinding(b []byte, f *Finding) []byte {
 	b = appendJSONString(b, f.Rule)
 	b = append(b, `,"message":`...)
 	b = appendJSONString(b, f.Message)
+	if f.ExpiresAt != "" {
+		b = append(b, `,"expiresAt":`...)
+		b = appendJSONString(b, f.ExpiresAt)
+	}
 	return append(b, '}')
 }
 
