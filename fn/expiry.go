@@ -30,6 +30,8 @@ type expiry struct {
 func readExpiries(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) ([]expiry, Problems) {
 	var out []expiry
 	var p Problems
+	numbers := *r
+	numbers.Numbers = true // Harbor writes expires_at as a JSON number
 	for i, reg := range pa.Spec.Registries {
 		f := fmt.Sprintf("spec.registries[%d]", i)
 		switch {
@@ -38,7 +40,7 @@ func readExpiries(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool
 			out = append(out, expiry{f + ".expiresAt", at})
 		case reg.ExpiresAtFrom != nil:
 			f += ".expiresAtFrom"
-			v, err := r.Value(*reg.ExpiresAtFrom)
+			v, err := numbers.Value(*reg.ExpiresAtFrom)
 			if err == nil {
 				var at time.Time
 				if at, err = parseExpiry(v, true); err == nil && !at.IsZero() {
