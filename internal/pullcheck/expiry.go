@@ -49,6 +49,9 @@ func readSecretExpiry(e *secretEntry) {
 // ParseWindow reads an --expiring-within value: a Go duration (336h) or days (14d), or
 // both (1d12h).
 func ParseWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, fmt.Errorf("%q is not a duration such as 14d or 336h", s)
+	}
 	var days time.Duration
 	rest := s
 	if i := strings.IndexByte(s, 'd'); i > 0 {

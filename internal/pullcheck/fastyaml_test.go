@@ -2,6 +2,7 @@ package pullcheck
 
 import (
 	"io/fs"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,4 +170,47 @@ func FuzzFastReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		checkBothWays(t, "fuzz.yaml", in)
 	})
+}
+
+// TestFastReaderMutations: thousands of damaged variants of manifests (characters YAML
+// gives meaning to inserted, lines dropped, duplicated or shifted) read the same with the
+// fast reader and with the full parser.
+func TestFastReaderMutations(t *testing.T) {
+	corpus := benchgen.CheckManifests(2)
+	seeds := []string{
+		corpus[strings.Index(corpus, "---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa-19"):],
+		docs(pullAccess, pullSecret("a", "quay", "quay.io/acme"), deployment("a", "web", pullSecrets("quay")+"      serviceAccountName: builder\n"+containers("quay.io/acme/web:1", "nginx"))),
+		"{\"apiVersion\": \"v1\", \"kind\": \"Pod\",\n \"metadata\": {\"name\": \"p\", \"namespace\": \"a\"},\n \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": \"quay.io/acme/c\"}]}}\n",
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  initContainers:\n  - name: i # x\n    image: 'quay.io/acme/i'\n    args:\n    - |\n      text\n  containers:\n  - {name: c, image: \"quay.io/acme/c\"}\n",
+	}
+	pieces := []string{" ", "  ", "\n", "- ", ": ", ":", "#", " #", "'", "\"", "{", "}", "[", "]", ",", "|", ">", "&a ", "*a", "!", "?", "%", "@", "`", "~", "null", "---\n", "...\n", "\\", "\\n", "\t", "\r", "é", "\x00", "key: value\n", "- x\n"}
+	rng := rand.New(rand.NewSource(12))
+	for i := 0; i < 3000; i++ {
+		s := seeds[rng.Intn(len(seeds))]
+		for m := 0; m <= rng.Intn(3); m++ {
+			lines := strings.SplitAfter(s, "\n")
+			li := rng.Intn(len(lines))
+			switch rng.Intn(4) {
+			case 0: // insert a piece
+				l := lines[li]
+				at := rng.Intn(len(l) + 1)
+				lines[li] = l[:at] + pieces[rng.Intn(len(pieces))] + l[at:]
+			case 1: // drop a line
+				lines = append(lines[:li], lines[li+1:]...)
+			case 2: // duplicate a line
+				lines = append(lines[:li+1], lines[li:]...)
+			case 3: // shift a line
+				if rng.Intn(2) == 0 {
+					lines[li] = " " + lines[li]
+				} else {
+					lines[li] = strings.TrimPrefix(lines[li], " ")
+				}
+			}
+			s = strings.Join(lines, "")
+		}
+		checkBothWays(t, "mutant.yaml", s)
+		if t.Failed() {
+			t.Fatalf("mutant %d:\n%s", i, s)
+		}
+	}
 }
