@@ -14,7 +14,7 @@ func TestAppendFinding(t *testing.T) {
 		{File: "dir/a b.yaml", Kind: "Deployment", Namespace: "ns", Name: "web", Container: "c", Image: "quay.io/a/b:1@sha256:00",
 			Field: "spec.template.spec.containers[0].image", Line: 120, PullSecrets: []string{"x", "y"},
 			Credentials: []Credential{{Secret: "x", Registry: "https://index.docker.io/v1/"}, {Secret: "y", Registry: "*.example.com"}},
-			Severity: SeverityError, Rule: RuleMissingCredential, Message: "registry quay.io is private (declared by PullAccess a) and: the pull fails", ExpiresAt: "2027-03-01T00:00:00Z"},
+			Severity:    SeverityError, Rule: RuleMissingCredential, Message: "registry quay.io is private (declared by PullAccess a) and: the pull fails", ExpiresAt: "2027-03-01T00:00:00Z"},
 		{File: "quote\"back\\slash\ttab\nnewline\x01ctl", Name: "<html>&amp;", Message: "café ☕ \u2028 line sep", Image: "\xff invalid utf-8",
 			PullSecrets: []string{}, Credentials: []Credential{}},
 	}
