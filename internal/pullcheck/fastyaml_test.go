@@ -18,8 +18,8 @@ import (
 // same error.
 func checkBothWays(t *testing.T, name, in string) []Finding {
 	t.Helper()
-	fastObjs, fastErr := parseManifests([]byte(in), name, true)
-	fullObjs, fullErr := parseManifests([]byte(in), name, false)
+	fastObjs, fastErr := parseManifests(in, name, true)
+	fullObjs, fullErr := parseManifests(in, name, false)
 	if (fastErr == nil) != (fullErr == nil) || fastErr != nil && fastErr.Error() != fullErr.Error() {
 		t.Fatalf("%s: errors differ: fast %v, full %v", name, fastErr, fullErr)
 	}
@@ -36,7 +36,7 @@ func checkBothWays(t *testing.T, name, in string) []Finding {
 // fastCount is the number of objects the fast reader read of a stream.
 func fastCount(t *testing.T, in string) int {
 	t.Helper()
-	objs, err := parseManifests([]byte(in), "in.yaml", true)
+	objs, err := parseManifests(in, "in.yaml", true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,11 +43,11 @@ func Load(paths []string, stdin io.Reader) ([]Object, error) {
 // loadPath reads one path argument.
 func loadPath(p string, stdin io.Reader) ([]Object, error) {
 	if p == StdinPath {
-		data, err := io.ReadAll(stdin)
+		data, err := readString(stdin, 0)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
-		objs, err := ParseManifests(data, StdinPath)
+		objs, err := parseManifests(data, StdinPath, true)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
@@ -58,11 +58,11 @@ func loadPath(p string, stdin io.Reader) ([]Object, error) {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(p)
+		data, err := readFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", p, err)
 		}
-		objs, err := ParseManifests(data, p)
+		objs, err := parseManifests(data, p, true)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", p, err)
 		}
@@ -111,11 +111,11 @@ func loadDir(dir string) ([]Object, error) {
 		default:
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := readFile(p)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p, err)
 		}
-		objs, err := ParseManifests(data, p)
+		objs, err := parseManifests(data, p, true)
 		if err != nil {
 			// Not Kubernetes manifests (templates, other tools' config): skip.
 			return nil
@@ -161,13 +161,38 @@ var Build = func(dir string) ([]byte, error) {
 // skipping documents that are not objects (no apiVersion or kind). Line numbers are kept.
 // Objects the check does not look at may be left out.
 func ParseManifests(data []byte, file string) ([]Object, error) {
-	return parseManifests(data, file, true)
+	return parseManifests(string(data), file, true)
+}
+
+// readFile reads a file into a string without a second copy: the objects the fast reader
+// reads keep slices of it.
+func readFile(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	size := 0
+	if st, err := f.Stat(); err == nil {
+		size = int(st.Size())
+	}
+	return readString(f, size)
+}
+
+// readString reads r into a string, with room for size bytes first.
+func readString(r io.Reader, size int) (string, error) {
+	var b strings.Builder
+	b.Grow(size + 1)
+	if _, err := io.Copy(&b, r); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
 
 // parseManifests is ParseManifests; without fast, every document goes through the full
 // YAML parser (the reference the fast reader is tested against).
-func parseManifests(data []byte, file string, fast bool) ([]Object, error) {
-	chunks := splitDocuments(string(data))
+func parseManifests(data string, file string, fast bool) ([]Object, error) {
+	chunks := splitDocuments(data)
 	// Documents parse independently: spread them over the cores, keep their order.
 	read := make([]chunkResult, len(chunks))
 	parallel.Each(len(chunks), func(i int) { read[i] = readChunk(chunks[i], fast) })
