@@ -17,7 +17,7 @@ import (
 // targetNamespaces works out the namespaces of a validated PullAccess: spec.namespaces and
 // the Namespaces and Projects among the objects that spec.namespaceSelector matches, less
 // spec.excludeNamespaces, sorted. It returns them with the set chosen by the selector
-// alone. generator is true when the function got no input at all.
+// alone. generator is true when the function got no input (see noInput).
 func targetNamespaces(pa *v1alpha1.PullAccess, objs []*yaml.RNode, generator bool, from string) ([]string, map[string]bool, Problems) {
 	s := pa.Spec
 	if s.NamespaceSelector == nil {
@@ -68,6 +68,17 @@ func targetNamespaces(pa *v1alpha1.PullAccess, objs []*yaml.RNode, generator boo
 	}
 	sort.Strings(all)
 	return all, selected, p
+}
+
+// noInput tells whether the items are those of a generator: none, or only PullAccesses
+// (kustomize gives a generator its own config as the one item).
+func noInput(items []*yaml.RNode) bool {
+	for _, it := range items {
+		if it.GetKind() != v1alpha1.Kind || it.GetApiVersion() != v1alpha1.APIVersion {
+			return false
+		}
+	}
+	return true
 }
 
 // selectorString writes a label selector in kubectl's -l syntax: matchLabels sorted by

@@ -137,6 +137,9 @@ func TestNamespaceSelectorErrors(t *testing.T) {
 	}{
 		{"generator position", "  namespaceSelector: {matchLabels: {pull: acme}}\n", nil,
 			[]string{"acme: spec.namespaceSelector: selects among the Namespace and Project objects of the input, and a generator gets none: list the PullAccess under the kustomization's transformers: instead of generators:"}},
+		{"generator position under kustomize, which gives the config as the one item", "  namespaceSelector: {}\n",
+			[]string{"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: acme, annotations: {config.kubernetes.io/local-config: 'true'}}\n"},
+			[]string{"spec.namespaceSelector: selects among the Namespace and Project objects of the input, and a generator gets none"}},
 		{"bad operator and values", "  namespaceSelector:\n    matchExpressions:\n    - {key: a, operator: Equals, values: [x]}\n    - {key: b, operator: In}\n    - {key: c, operator: Exists, values: [x]}\n", fleet,
 			[]string{
 				"spec.namespaceSelector.matchExpressions[0].operator: must be In, NotIn, Exists or DoesNotExist",

@@ -74,7 +74,7 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	if from == "" {
 		from = "the input"
 	}
-	namespaces, selected, p := targetNamespaces(pa, append(append([]*yaml.RNode(nil), items...), opts.Inventory...), len(items) == 0 && opts.InventoryFrom == "", from)
+	namespaces, selected, p := targetNamespaces(pa, append(append([]*yaml.RNode(nil), items...), opts.Inventory...), opts.InventoryFrom == "" && noInput(items), from)
 	problems = append(problems, p...)
 	pa.Spec.Namespaces = namespaces
 	auths, p := Resolve(pa, &opts.Resolver, opts.KeysOnly)
