@@ -157,7 +157,8 @@ func TestNamespaceSelectorGenerate(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout, "team-b") || !strings.Contains(r.stdout, "team-c") {
 		t.Errorf("diff after team-b left: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	mustRun(t, dir, nil, pullgen(), "generate", "pullaccess.yaml")
+	// generate over the directory finds the spec.
+	mustRun(t, dir, nil, pullgen(), "generate", ".")
 	if _, err := os.Stat(filepath.Join(dir, "generated", "secret-team-b-acme.yaml")); !os.IsNotExist(err) {
 		t.Errorf("generate kept the Secret of team-b: %v", err)
 	}

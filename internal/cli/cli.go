@@ -45,7 +45,7 @@ const usage = `pullgen: image pull Secrets, ServiceAccount links and image-pulle
 Usage:
   pullgen                        KRM function: ResourceList on stdin, ResourceList on stdout
   pullgen CONFIG                 kustomize legacy exec plugin (resources on stdin)
-  pullgen generate SPEC... [-o DIR]
+  pullgen generate SPEC|DIR... [-o DIR]
                                  write one file per resource and a kustomization.yaml
   pullgen install [DIR]          install as a kustomize legacy plugin
   pullgen render [DIR]           Argo CD plugin: build DIR in process, decrypt, print

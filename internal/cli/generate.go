@@ -29,9 +29,12 @@ func runGenerate(args []string, std IO) int {
 		return ExitUsage
 	}
 	if len(specs) == 0 {
-		return fail(std, "generate: give at least one PullAccess file")
+		return fail(std, "generate: give at least one PullAccess file or directory")
 	}
-	jobs, ok := findJobs(specs, *outDir, std, true)
+	jobs, ok, err := generateJobs(specs, *outDir, std)
+	if err != nil {
+		return fail(std, "generate: %v", err)
+	}
 	outputs, ok2 := runJobs(jobs, std, false)
 	if !ok || !ok2 {
 		fmt.Fprintln(std.Stderr, "pullgen: nothing written")
@@ -63,6 +66,32 @@ func runGenerate(args []string, std IO) int {
 		}
 	}
 	return ExitOK
+}
+
+// generateJobs finds the jobs of generate's arguments: every PullAccess of a file, which
+// needs an output directory, and every PullAccess with one (or with -o) under a directory.
+func generateJobs(args []string, outDir string, std IO) ([]job, bool, error) {
+	var files, dirs []string
+	for _, a := range args {
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			dirs = append(dirs, a)
+		} else {
+			files = append(files, a)
+		}
+	}
+	jobs, ok := findJobs(files, outDir, std, true)
+	if len(dirs) == 0 {
+		return jobs, ok, nil
+	}
+	specs, err := findSpecs(dirs)
+	if err != nil {
+		return nil, false, err
+	}
+	more, ok2 := findJobs(specs, outDir, std, false)
+	if len(more) == 0 && ok2 {
+		return nil, false, fmt.Errorf("no PullAccess with spec.output.dir under %s", strings.Join(dirs, ", "))
+	}
+	return append(jobs, more...), ok && ok2, nil
 }
 
 // readPullAccesses reads the PullAccess documents of a spec file.
