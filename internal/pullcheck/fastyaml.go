@@ -54,7 +54,25 @@ type fparser struct {
 	stack    []int32
 	// opaque is set when a reader asks for the value of an opaque node.
 	opaque bool
+	// depth is the nesting of collections being read.
+	depth int
 }
+
+// Limits beyond which the full parser decides (it refuses deeper nesting and longer
+// implicit keys).
+const (
+	maxDepth  = 1000
+	maxKeyLen = 1000
+)
+
+// enter counts one more level of nesting; leave undoes it.
+func (p *fparser) enter() {
+	if p.depth++; p.depth > maxDepth {
+		panic(errFallback{})
+	}
+}
+
+func (p *fparser) leave() { p.depth-- }
 
 // parse reads the chunk src starting on line base (0-based). It returns the number of
 // documents (0 or 1), the root node (-1 when the document is empty) and false when the
@@ -71,7 +89,7 @@ func (p *fparser) parse(src string, base int) (docs int, root int32, ok bool) {
 	if !p.splitLines(src, base) {
 		return 0, -1, false
 	}
-	p.nodes, p.kids, p.stack, p.opaque = p.nodes[:0], p.kids[:0], p.stack[:0], false
+	p.nodes, p.kids, p.stack, p.opaque, p.depth = p.nodes[:0], p.kids[:0], p.stack[:0], false, 0
 	p.li = 0
 	li := p.nextContent()
 	if li < len(p.lines) {
@@ -389,6 +407,8 @@ func (p *fparser) escape(b *strings.Builder, i, end int) int {
 
 // mapping reads a block mapping whose first key is at pos, column col.
 func (p *fparser) mapping(pos, col int) int32 {
+	p.enter()
+	defer p.leave()
 	mark := len(p.stack)
 	line := p.lineOf(p.li)
 	for {
@@ -409,6 +429,9 @@ func (p *fparser) mapping(pos, col int) int32 {
 			if key, after = p.plainKey(pos, end); after < 0 {
 				panic(errFallback{})
 			}
+		}
+		if len(key) > maxKeyLen {
+			panic(errFallback{})
 		}
 		p.stack = append(p.stack, p.add(plainKeyNode(key, p.lineOf(li))))
 		p.stack = append(p.stack, p.value(after, col, li))
@@ -459,6 +482,8 @@ func (p *fparser) value(pos, col, li int) int32 {
 
 // sequence reads a block sequence whose first "-" is at pos, column col.
 func (p *fparser) sequence(pos, col int) int32 {
+	p.enter()
+	defer p.leave()
 	mark := len(p.stack)
 	line := p.lineOf(p.li)
 	for {
@@ -536,6 +561,8 @@ func (p *fparser) blockScalar(pos, parent int) int32 {
 // flow reads a flow collection that starts at pos ("{" or "["), across lines. It returns
 // the node and the position after its closing bracket.
 func (p *fparser) flow(pos int) (int32, int) {
+	p.enter()
+	defer p.leave()
 	open := p.src[pos]
 	mark := len(p.stack)
 	line := p.lineOf(p.lineAt(pos))
@@ -553,8 +580,8 @@ func (p *fparser) flow(pos int) (int32, int) {
 		n, pos = p.flowNode(pos)
 		pos = p.flowSpace(pos)
 		if open == '{' {
-			if p.src[pos] != ':' {
-				panic(errFallback{}) // a key without a value
+			if p.src[pos] != ':' || len(p.nodes[n].value) > maxKeyLen {
+				panic(errFallback{}) // a key without a value, or a very long one
 			}
 			p.stack = append(p.stack, n)
 			pos = p.flowSpace(pos + 1)

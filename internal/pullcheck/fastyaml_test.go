@@ -148,6 +148,9 @@ func TestFastReaderShapes(t *testing.T) {
 		{"control character", "apiVersion: v1\nkind: Pod\nmetadata: {name: \"p\x01\"}\n", 0},
 		{"invalid UTF-8", "apiVersion: v1\nkind: Pod\nmetadata: {name: \"p\xff\"}\n", 0},
 		{"a second root", "apiVersion: v1\nkind: Pod\n---x\n", 0},
+		{"deep nesting", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n", 0},
+		{"a very long key", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n" + strings.Repeat("k", 2000) + ": v\nspec: {containers: [{name: c, image: nginx}]}\n", 0},
+		{"a very long flow key", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, " + strings.Repeat("k", 2000) + ": v}\nspec: {containers: [{name: c, image: nginx}]}\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
