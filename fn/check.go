@@ -30,7 +30,7 @@ func pullCheck(pa *v1alpha1.PullAccess, auths dockercfg.Auths, out []*yaml.RNode
 		switch {
 		case f.Severity == pullcheck.SeverityInfo, expiring && f.Kind == "Secret":
 			continue
-		case expiring:
+		case expiring: // a warning whatever the mode: a rotation may be under way
 		case f.Severity == pullcheck.SeverityError && mode == v1alpha1.CheckError:
 			sev = framework.Error
 		}

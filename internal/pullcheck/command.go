@@ -32,9 +32,9 @@ func (s *stringList) Set(v string) error {
 }
 
 // Main runs `pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS]
-// [--expiring-within 14d] [PATH…|-]`; args are the arguments after "check". It reads stdin when there is no path
-// or the path "-". It returns 0 without error findings, 1 with error findings and 2 on usage
-// or input errors (reported on stderr, one line, naming the file).
+// [--expiring-within 14d] [PATH…|-]`; args are the arguments after "check". It reads stdin
+// when there is no path or the path "-". It returns 0 without error findings, 1 with error
+// findings and 2 on usage or input errors (reported on stderr, one line, naming the file).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pullgen check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
