@@ -53,7 +53,7 @@ func (ix *index) pullAccessCoverage(name string, n *yaml.Node) {
 	if sel := field(spec, "namespaceSelector"); sel != nil && sel.Kind == yaml.MappingNode {
 		c.selector = readLabelSelector(sel)
 	}
-	c.everywhere = field(spec, "globalPullSecret") != nil
+	c.everywhere = c.everywhere || field(spec, "globalPullSecret") != nil
 }
 
 // coverageOf returns the coverage of a PullAccess, made on first use.
