@@ -230,37 +230,7 @@ func selected(sel *v1alpha1.WorkloadSelector, n *yaml.RNode) bool {
 	if len(sel.Names) > 0 && !contains(sel.Names, n.GetName()) {
 		return false
 	}
-	return sel.LabelSelector == nil || matchLabels(sel.LabelSelector, n.GetLabels())
-}
-
-func matchLabels(ls *v1alpha1.LabelSelector, labels map[string]string) bool {
-	for k, v := range ls.MatchLabels {
-		if got, ok := labels[k]; !ok || got != v {
-			return false
-		}
-	}
-	for _, e := range ls.MatchExpressions {
-		v, ok := labels[e.Key]
-		switch e.Operator {
-		case "In":
-			if !ok || !contains(e.Values, v) {
-				return false
-			}
-		case "NotIn":
-			if ok && contains(e.Values, v) {
-				return false
-			}
-		case "Exists":
-			if !ok {
-				return false
-			}
-		case "DoesNotExist":
-			if ok {
-				return false
-			}
-		}
-	}
-	return true
+	return sel.LabelSelector == nil || manifest.MatchLabels(sel.LabelSelector, n.GetLabels())
 }
 
 func contains(list []string, s string) bool {

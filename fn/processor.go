@@ -6,6 +6,7 @@ package fn
 
 import (
 	"path/filepath"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -33,6 +34,14 @@ type Options struct {
 	KeysOnly bool
 	// Stats, when set, receives what happened to the generated Secrets.
 	Stats *Stats
+	// Now is the time expiries are compared with; zero means the current time.
+	Now time.Time
+	// Inventory holds Namespace and Project objects for spec.namespaceSelector besides those
+	// among the items, and InventoryFrom says where they come from (generate and diff: the
+	// YAML files under the spec's directory); with InventoryFrom set, a run without items is
+	// not a generator's.
+	Inventory     []*yaml.RNode
+	InventoryFrom string
 }
 
 // Run processes one PullAccess over items. It returns the output items and the results;
@@ -61,7 +70,16 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	if problems.HasErrors() {
 		return nil, problems.Results(src)
 	}
+	from := opts.InventoryFrom
+	if from == "" {
+		from = "the input"
+	}
+	namespaces, selected, p := targetNamespaces(pa, append(append([]*yaml.RNode(nil), items...), opts.Inventory...), opts.InventoryFrom == "" && noInput(items), from)
+	problems = append(problems, p...)
+	pa.Spec.Namespaces = namespaces
 	auths, p := Resolve(pa, &opts.Resolver, opts.KeysOnly)
+	problems = append(problems, p...)
+	expiries, p := readExpiries(pa, &opts.Resolver, opts.KeysOnly)
 	problems = append(problems, p...)
 	var global dockercfg.Auths
 	if pa.Spec.GlobalPullSecret != nil && !opts.KeysOnly {
@@ -71,10 +89,20 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	if problems.HasErrors() {
 		return nil, problems.Results(src)
 	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	kept, earlier := splitEarlier(pa.Metadata.Name, items)
 	out, p := Apply(pa, auths, global, kept)
 	problems = append(problems, p...)
-	problems = append(problems, pullCheck(pa, auths, out)...)
+	var first *expiry
+	if e, ok := soonest(expiries); ok {
+		first = &e
+	}
+	annotateSecrets(pa, out, first, selected)
+	problems = append(problems, expiryProblems(pa, expiries, now)...)
+	problems = append(problems, pullCheck(pa, auths, out, now)...)
 	if pa.Encrypt() && !opts.Plaintext {
 		out, p = encryptSecrets(pa, out, earlier, opts.OutputDir, opts.Stats)
 		problems = append(problems, p...)

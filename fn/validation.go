@@ -42,10 +42,10 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 		p.addf("spec.secret.type", "must be %s or %s", v1alpha1.SecretTypeDockerConfigJSON, v1alpha1.SecretTypeDockercfg)
 	}
 	namespaces(&p, "spec.namespaces", s.Namespaces)
-	if len(s.Registries) > 0 && len(s.Namespaces) == 0 && s.GlobalPullSecret == nil {
-		p.add("spec.namespaces", "list at least one namespace to put the image pull Secret in (or merge the registries into spec.globalPullSecret)")
+	if len(s.Registries) > 0 && len(s.Namespaces) == 0 && s.NamespaceSelector == nil && s.GlobalPullSecret == nil {
+		p.add("spec.namespaces", "list at least one namespace to put the image pull Secret in, or select them with spec.namespaceSelector (or merge the registries into spec.globalPullSecret)")
 	}
-	if len(s.Registries) == 0 && (len(s.Namespaces) > 0 || len(s.ServiceAccounts) > 0 || s.Workloads != nil) {
+	if len(s.Registries) == 0 && (len(s.Namespaces) > 0 || s.NamespaceSelector != nil || len(s.ServiceAccounts) > 0 || s.Workloads != nil) {
 		p.add("spec.registries", "list at least one registry: namespaces, serviceAccounts and workloads need a Secret to link")
 	}
 	if len(s.Registries) == 0 && len(s.ImagePullers) == 0 && s.GlobalPullSecret == nil {
@@ -66,24 +66,11 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 				p.addf(fmt.Sprintf("spec.workloads.kinds[%d]", i), "%q is not a pod-bearing kind (one of %s)", k, strings.Join(manifest.PodBearingKinds(), ", "))
 			}
 		}
-		if ls := w.LabelSelector; ls != nil {
-			for i, e := range ls.MatchExpressions {
-				f := fmt.Sprintf("spec.workloads.labelSelector.matchExpressions[%d]", i)
-				switch e.Operator {
-				case "In", "NotIn":
-					if len(e.Values) == 0 {
-						p.add(f+".values", "In and NotIn need values")
-					}
-				case "Exists", "DoesNotExist":
-					if len(e.Values) > 0 {
-						p.add(f+".values", "Exists and DoesNotExist take no values")
-					}
-				default:
-					p.add(f+".operator", "must be In, NotIn, Exists or DoesNotExist")
-				}
-			}
+		if w.LabelSelector != nil {
+			labelSelector(&p, "spec.workloads.labelSelector", w.LabelSelector)
 		}
 	}
+	fleetAndExpiry(&p, s)
 	for i, ip := range s.ImagePullers {
 		f := fmt.Sprintf("spec.imagePullers[%d]", i)
 		namespace(&p, f+".namespace", ip.Namespace)
@@ -146,6 +133,25 @@ func validateLinks(p *Problems, links []v1alpha1.ServiceAccountLink, secretName 
 						"keeping it in git is not needed, and it defeats Argo CD's ignoreDifferences recipe for these entries", k)})
 			}
 			kept[k] = true
+		}
+	}
+}
+
+// labelSelector checks the expressions of a label selector as the API server does.
+func labelSelector(p *Problems, f string, ls *v1alpha1.LabelSelector) {
+	for i, e := range ls.MatchExpressions {
+		fi := fmt.Sprintf("%s.matchExpressions[%d]", f, i)
+		switch e.Operator {
+		case "In", "NotIn":
+			if len(e.Values) == 0 {
+				p.add(fi+".values", "In and NotIn need values")
+			}
+		case "Exists", "DoesNotExist":
+			if len(e.Values) > 0 {
+				p.add(fi+".values", "Exists and DoesNotExist take no values")
+			}
+		default:
+			p.add(fi+".operator", "must be In, NotIn, Exists or DoesNotExist")
 		}
 	}
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"testing"
@@ -430,4 +433,80 @@ func benchWriteFile(b testing.TB, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkCheckProcess (issue 12): the whole `pullgen check --format json FILE` process
+// over the check corpus (internal/benchgen: 5 images per workload, 200 Secrets of 3
+// registry keys, 20 ServiceAccounts) of 10,000 and 50,000 workloads: wall time, CPU time
+// (user+system), peak resident memory, and wall time per 1,000 workloads to show the
+// growth is linear.
+//
+// Linux counts in a child's peak memory the peak of the process that started it (the
+// child shares its memory until it executes pullgen), so before each run the benchmark
+// frees what writing the corpus and reading the last report took and resets its own
+// peak; parent-RSS-MB is what remains, a floor under peak-RSS-MB.
+func BenchmarkCheckProcess(b *testing.B) {
+	for _, n := range []int{10000, 50000} {
+		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
+			file := filepath.Join(b.TempDir(), "corpus.yaml")
+			benchWriteFile(b, file, benchgen.CheckManifests(n))
+			var wall, cpu time.Duration
+			var peak, parent int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				parent = max(parent, benchResetPeak(b))
+				b.StartTimer()
+				cmd := exec.Command(pullgen(), "check", "--format", "json", file)
+				var out, errb bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				start := time.Now()
+				err := cmd.Run()
+				wall += time.Since(start)
+				// The corpus has pulls that fail: exit 1, with the whole report.
+				if code := cmd.ProcessState.ExitCode(); code != 1 {
+					b.Fatalf("exit %d (%v), want 1\n%s", code, err, errb.String())
+				}
+				b.StopTimer()
+				var rep struct {
+					Summary struct{ Images int } `json:"summary"`
+				}
+				if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Summary.Images != n*benchgen.CheckImages {
+					b.Fatalf("report: %v, %d images, want %d", err, rep.Summary.Images, n*benchgen.CheckImages)
+				}
+				b.StartTimer()
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+					cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+					peak = max(peak, ru.Maxrss)
+				}
+			}
+			benchReportCold(b, wall, cpu, peak)
+			b.ReportMetric(float64(wall.Microseconds())/1e3/float64(b.N)/float64(n/1000), "wall-ms/1k-workloads")
+			b.ReportMetric(float64(parent)/1024, "parent-RSS-MB")
+		})
+	}
+}
+
+// benchResetPeak returns the memory the benchmark gave back to the system and resets the
+// process's peak resident set (/proc/self/clear_refs), so that the peak of the children it
+// starts is theirs. It returns the resident set left (kB).
+func benchResetPeak(b *testing.B) int64 {
+	b.Helper()
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Skipf("cannot reset the peak memory of the benchmark process (%v): peak-RSS-MB would be its own", err)
+	}
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscan(rest, &kb)
+			return kb
+		}
+	}
+	return 0
 }

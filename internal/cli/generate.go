@@ -32,11 +32,10 @@ func runGenerate(args []string, std IO) int {
 	if len(specs) == 0 {
 		return fail(std, "generate: give at least one PullAccess file or directory")
 	}
-	specs, err = expandDirs(specs)
+	jobs, ok, err := generateJobs(specs, *outDir, std)
 	if err != nil {
 		return fail(std, "generate: %v", err)
 	}
-	jobs, ok := findJobs(specs, *outDir, std, true)
 	outputs, ok2 := runJobs(jobs, std, false)
 	if !ok || !ok2 {
 		fmt.Fprintln(std.Stderr, "pullgen: nothing written")
@@ -70,27 +69,35 @@ func runGenerate(args []string, std IO) int {
 	return ExitOK
 }
 
-// expandDirs replaces each directory among paths by the files under it that hold a
-// PullAccess; files stay as they are. A file named twice counts once.
-func expandDirs(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil || !st.IsDir() {
-			out = append(out, filepath.Clean(p)) // a file, or an error readPullAccesses reports
-			continue
+// generateJobs finds the jobs of generate's arguments: every PullAccess of a file, which
+// needs an output directory, and every PullAccess with one (or with -o) under a directory.
+// A file named twice, or named and under a directory named, counts once; runJobs orders
+// the jobs, so the order of the arguments does not matter.
+func generateJobs(args []string, outDir string, std IO) ([]job, bool, error) {
+	var files, dirs []string
+	for _, a := range args {
+		if st, err := os.Stat(a); err == nil && st.IsDir() {
+			dirs = append(dirs, a)
+		} else {
+			files = append(files, filepath.Clean(a)) // a file, or an error readPullAccesses reports
 		}
-		found, err := findSpecs([]string{p})
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no PullAccess in any YAML file under it", p)
-		}
-		out = append(out, found...)
 	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
+	slices.Sort(files)
+	files = slices.Compact(files)
+	jobs, ok := findJobs(files, outDir, std, true)
+	if len(dirs) == 0 {
+		return jobs, ok, nil
+	}
+	specs, err := findSpecs(dirs)
+	if err != nil {
+		return nil, false, err
+	}
+	specs = slices.DeleteFunc(specs, func(s string) bool { _, named := slices.BinarySearch(files, s); return named })
+	more, ok2 := findJobs(specs, outDir, std, false)
+	if len(more) == 0 && ok2 {
+		return nil, false, fmt.Errorf("no PullAccess with spec.output.dir under %s", strings.Join(dirs, ", "))
+	}
+	return append(jobs, more...), ok && ok2, nil
 }
 
 // readPullAccesses reads the PullAccess documents of a spec file.

@@ -12,6 +12,7 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/pullcheck"
 )
 
 // job is one PullAccess of a spec file and the directory its output goes to.
@@ -62,6 +63,8 @@ type output struct {
 	// namespaces and registries count what the specs cover, for the summary.
 	namespaces, registries map[string]bool
 	stats                  fn.Stats
+	// expiresAt is the soonest expiry of the Secrets' credentials, "" when none is known.
+	expiresAt string
 }
 
 // readEarlier reads what an earlier generate wrote into dir; nothing when it cannot.
@@ -98,6 +101,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 	serviceAccounts := map[string][]*yaml.RNode{}
 	ok := true
 	earlier := map[string][]*yaml.RNode{}
+	inventory := newInventories(jobs)
 	for _, j := range jobs {
 		if _, read := earlier[j.dir]; !read && !plaintext { // plaintext runs keep no ciphertext
 			earlier[j.dir] = readEarlier(j.dir)
@@ -123,6 +127,12 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			Stats:     &o.stats,
 			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true},
 		}
+		var err error
+		if opts.Inventory, opts.InventoryFrom, err = inventory.forJob(j); err != nil {
+			fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.namespaceSelector: %v\n", j.file, j.node.GetName(), err)
+			ok = false
+			continue
+		}
 		out, results := fn.Run(j.node, items, opts)
 		fn.PrintResults(std.Stderr, results)
 		if results.ExitCode() != 0 {
@@ -142,6 +152,10 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 					if k != "" {
 						o.registries[k] = true
 					}
+				}
+				// The annotation is UTC RFC 3339: as strings, the soonest is the least.
+				if e := obj.GetAnnotations()[pullcheck.ExpiresAtAnnotation]; e != "" && (o.expiresAt == "" || e < o.expiresAt) {
+					o.expiresAt = e
 				}
 			}
 		}
@@ -172,8 +186,12 @@ func (o *output) contents() string {
 			parts = append(parts, count(n, k))
 		}
 	}
-	return fmt.Sprintf("%s: %s (%s), %s, %s", o.dir, count(len(o.objects), "resource"), strings.Join(parts, ", "),
-		count(len(o.namespaces), "namespace"), plural(len(o.registries), "registry", "registries"))
+	expiry := ""
+	if o.expiresAt != "" {
+		expiry = ", soonest expiry " + o.expiresAt
+	}
+	return fmt.Sprintf("%s: %s (%s), %s, %s%s", o.dir, count(len(o.objects), "resource"), strings.Join(parts, ", "),
+		count(len(o.namespaces), "namespace"), plural(len(o.registries), "registry", "registries"), expiry)
 }
 
 // count is "1 thing" or "n things".

@@ -69,13 +69,13 @@ func firstLine(b []byte) string {
 }
 
 // lookupKey returns the string at key in data, parsed as format (sniffed when binary).
-func lookupKey(data []byte, format, key string) (string, error) {
+func lookupKey(data []byte, format, key string, numbers bool) (string, error) {
 	if format == FormatBinary {
 		format = sniffFormat(data)
 	}
 	switch format {
 	case FormatYAML, FormatJSON:
-		return structuredKey(data, format, key)
+		return structuredKey(data, format, key, numbers)
 	case FormatDotenv:
 		vars, err := parseDotenv(data)
 		if err != nil {

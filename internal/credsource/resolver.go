@@ -31,6 +31,9 @@ type Resolver struct {
 	HelperTimeout time.Duration
 	// LookPath finds docker-credential-<name>; nil means exec.LookPath.
 	LookPath func(string) (string, error)
+	// Numbers reads a number at a key of a YAML or JSON file as its text, for values that
+	// are not credentials (an expiry in Unix seconds); credentials must be strings.
+	Numbers bool
 }
 
 func (r *Resolver) lookupEnv(name string) (string, bool) {

@@ -10,10 +10,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// structuredKey returns the string at the dotted key of a YAML or JSON document.
+// structuredKey returns the string (or, with numbers, the number) at the dotted key of a
+// YAML or JSON document.
 // Dots walk nested maps; a numeric part indexes a list (a.0.b). A map key that itself
 // contains dots is found too (the longest matching key is tried first).
-func structuredKey(data []byte, format, key string) (string, error) {
+func structuredKey(data []byte, format, key string, numbers bool) (string, error) {
 	var doc any
 	if format == FormatJSON {
 		dec := json.NewDecoder(bytes.NewReader(data))
@@ -36,6 +37,11 @@ func structuredKey(data []byte, format, key string) (string, error) {
 	case bool:
 		return "", fmt.Errorf("key %s is a boolean, not a string (quote it)", key)
 	case float64, json.Number, int, int64:
+		if f, ok := v.(float64); ok && numbers {
+			return strconv.FormatFloat(f, 'f', -1, 64), nil
+		} else if numbers {
+			return fmt.Sprint(v), nil
+		}
 		return "", fmt.Errorf("key %s is a number, not a string (quote it)", key)
 	case map[string]any:
 		return "", fmt.Errorf("key %s is a map, not a string", key)

@@ -50,7 +50,7 @@ func (r *Resolver) fileValue(name, key string) (string, error) {
 		}
 		return v, nil
 	}
-	v, err := lookupKey(data, DetectFormat(name), key)
+	v, err := lookupKey(data, DetectFormat(name), key, r.Numbers)
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", name, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -12,22 +13,25 @@ import (
 // objs are read, never modified. An object without File takes it from its path annotation.
 func Analyze(objs []Object, opts Options) []Finding {
 	a := &analyzer{
-		ix:       buildIndex(objs, opts),
-		opts:     opts,
-		images:   map[string]*imageInfo{},
-		keyrings: map[string]*podKeyring{},
+		ix:        buildIndex(objs, opts),
+		opts:      opts,
+		images:    map[string]*imageInfo{},
+		keyrings:  map[string]*podKeyring{},
+		fields:    map[fieldKey][2]string{},
+		now:       opts.now(),
+		uncovered: map[string]uncoveredImage{},
 	}
 	n := 0
 	for i := range a.ix.workloads {
-		for _, list := range containerLists {
-			n += len(items(field(a.ix.workloads[i].spec, list)))
-		}
+		n += len(a.ix.workloads[i].pod.containers)
 	}
 	a.findings = make([]Finding, 0, n+n/8)
 	for i := range a.ix.workloads {
 		a.workload(&a.ix.workloads[i])
 	}
 	a.unusedLinks()
+	a.secretExpiries()
+	a.fleetFindings()
 	SortFindings(a.findings)
 	return a.findings
 }
@@ -45,7 +49,44 @@ type analyzer struct {
 	opts     Options
 	images   map[string]*imageInfo
 	keyrings map[string]*podKeyring
+	fields   map[fieldKey][2]string
 	findings []Finding
+	// now is the time expiries are compared with.
+	now time.Time
+	// uncovered holds, by namespace, the image the namespace-not-covered finding is about.
+	uncovered map[string]uncoveredImage
+}
+
+// fieldKey identifies a field path built from a prefix and an index.
+type fieldKey struct {
+	prefix string
+	list   int // an index of containerLists, or -1 for imagePullSecrets
+	index  int
+}
+
+// field returns the path of a container and of its image (list >= 0), or of a pull
+// secret's name, built once: thousands of pods share a few of them.
+func (a *analyzer) field(k fieldKey) [2]string {
+	if f, ok := a.fields[k]; ok {
+		return f
+	}
+	var f [2]string
+	switch {
+	case k.list >= 0:
+		f[0] = k.prefix + "." + containerLists[k.list] + "[" + strconv.Itoa(k.index) + "]"
+		f[1] = f[0] + ".image"
+	case k.prefix == "":
+		f[0] = "imagePullSecrets[" + strconv.Itoa(k.index) + "].name"
+	default:
+		f[0] = k.prefix + ".imagePullSecrets[" + strconv.Itoa(k.index) + "].name"
+	}
+	a.fields[k] = f
+	return f
+}
+
+// secretField is the field path of a pull secret reference.
+func (a *analyzer) secretField(r pullSecretRef) string {
+	return a.field(fieldKey{prefix: r.prefix, list: -1, index: r.index})[0]
 }
 
 // imageInfo is an image name, parsed once.
@@ -55,6 +96,8 @@ type imageInfo struct {
 	target     urlParts
 	internalNS string
 	private    []Credential
+	// declaredBy are the PullAccesses of the input that declare the image's registry.
+	declaredBy []*coverage
 }
 
 // podKeyring is the keyring of one set of pull secrets in one namespace.
@@ -67,12 +110,52 @@ type podKeyring struct {
 	// dockercfg is set when a secret is OpenShift's <sa>-dockercfg-* and not in the input:
 	// it holds the internal registry's credential.
 	dockercfg bool
+	// matches holds, by the set of keys an image matches, the credentials the kubelet tries
+	// and the message that says so: images matching the same keys share them.
+	matches map[uint64]*credMatch
+	// expiries are the expiries of the secrets that have one, by name.
+	expiries map[string]time.Time
 }
 
-// lookup returns the credentials for an image. Matching a parsed image against a handful
-// of parsed keys is cheaper than caching the result.
-func (pk *podKeyring) lookup(img *imageInfo) []Credential {
-	return pk.kr.lookup(img.repo, img.target)
+// credMatch is the outcome of a keyring lookup.
+type credMatch struct {
+	creds []Credential
+	msg   string
+	// expiresAt is the soonest expiry of the credentials, "" when none is known.
+	expiresAt string
+}
+
+// lookup returns the credentials for an image (nil when none), and the message of an
+// authenticated pull.
+func (pk *podKeyring) lookup(img *imageInfo) *credMatch {
+	mask, ok := pk.kr.matchMask(img.repo, img.target)
+	if !ok {
+		return pk.match(pk.kr.lookup(img.repo, img.target))
+	}
+	if m, ok := pk.matches[mask]; ok {
+		return m
+	}
+	m := pk.match(pk.kr.lookup(img.repo, img.target))
+	if pk.matches == nil {
+		pk.matches = map[uint64]*credMatch{}
+	}
+	pk.matches[mask] = m
+	return m
+}
+
+// match describes the credentials of a lookup.
+func (pk *podKeyring) match(creds []Credential) *credMatch {
+	m := &credMatch{creds: creds, msg: "the kubelet tries " + describeCreds(creds)}
+	var first time.Time
+	for _, c := range creds {
+		if t, ok := pk.expiries[c.Secret]; ok && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	if !first.IsZero() {
+		m.expiresAt = formatTime(first)
+	}
+	return m
 }
 
 // issue is one thing the check has to say about an image.
@@ -97,11 +180,12 @@ func (a *analyzer) image(image string) *imageInfo {
 	info.repo, info.err = NormalizeImage(image)
 	if info.err == nil {
 		var ok bool
-		if info.target, ok = parseSchemeless(info.repo); !ok {
+		if info.target, ok = repoParts(info.repo); !ok {
 			info.err = fmt.Errorf("invalid image name %q", image)
 		} else {
 			info.internalNS = internalRegistryNamespace(info.repo)
 			info.private = a.ix.private.lookup(info.repo, info.target)
+			info.declaredBy = a.ix.declaredBy(info)
 		}
 	}
 	a.images[image] = info
@@ -138,6 +222,12 @@ func (a *analyzer) keyring(ns string, refs []pullSecretRef) *podKeyring {
 		case s.ignored != "":
 			pk.notes = append(pk.notes, fmt.Sprintf("the kubelet ignores Secret %s: %s", r.name, s.ignored))
 		default:
+			if e := a.ix.secrets[nsName{ns, r.name}]; !e.expiry.at.IsZero() {
+				if pk.expiries == nil {
+					pk.expiries = map[string]time.Time{}
+				}
+				pk.expiries[r.name] = e.expiry.at
+			}
 			if bad := pk.kr.Add(r.name, s.registries); len(bad) > 0 {
 				pk.notes = append(pk.notes, fmt.Sprintf("the kubelet ignores registry keys %s of Secret %s: not URLs", quoteList(bad), r.name))
 			}
@@ -149,26 +239,15 @@ func (a *analyzer) keyring(ns string, refs []pullSecretRef) *podKeyring {
 
 // workload checks every image of one pod-bearing object.
 func (a *analyzer) workload(w *workload) {
-	ref := w.ref
-	spec := w.spec
-	own := pullSecretRefs(spec, w.prefix)
-	saNode := field(spec, "serviceAccountName")
-	saName := scalar(saNode)
-	saField := w.prefix + ".serviceAccountName"
-	if saName == "" {
-		saNode = field(spec, "serviceAccount")
-		saName = scalar(saNode)
-		saField = w.prefix + ".serviceAccount"
-	}
-	if saName == "" {
-		saName, saNode, saField = "default", spec, w.prefix
-	}
+	ref, pod := w.ref, w.pod
+	own := pod.pullSecrets
+	saName := pod.serviceAccount
 	refs := own
 	saUnknown := false
 	if len(own) > 0 {
 		for _, r := range own {
 			if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) {
-				a.objectFinding(ref, r.field, ref.line(r.node), RuleMissingSecret, SeverityError,
+				a.objectFinding(ref, a.secretField(r), ref.line(r.line), RuleMissingSecret, SeverityError,
 					fmt.Sprintf("pull secret %s is not in namespace %s: the kubelet pulls without it", r.name, ref.ns))
 			}
 		}
@@ -178,21 +257,32 @@ func (a *analyzer) workload(w *workload) {
 			sa.reported = true
 			for _, r := range sa.pullSecrets {
 				if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) && !r.kept {
-					a.objectFinding(sa.ref, r.field, sa.ref.line(r.node), RuleMissingSecret, SeverityError,
+					a.objectFinding(sa.ref, a.secretField(r), sa.ref.line(r.line), RuleMissingSecret, SeverityError,
 						fmt.Sprintf("pull secret %s of ServiceAccount %s is not in namespace %s: its pods pull without it", r.name, saName, ref.ns))
 				}
 			}
 		}
 	} else if saName != "default" {
 		saUnknown = true
-		a.objectFinding(ref, saField, ref.line(saNode), RuleUnknownServiceAccount, SeverityWarning,
+		a.objectFinding(ref, pod.saField, ref.line(pod.saLine), RuleUnknownServiceAccount, SeverityWarning,
 			fmt.Sprintf("ServiceAccount %s/%s is not in the input: the pod's pull secrets are unknown", ref.ns, saName))
 	}
 	pk := a.keyring(ref.ns, refs)
-	for _, list := range containerLists {
-		for i, c := range items(field(spec, list)) {
-			a.container(w, pk, saName, len(own) > 0, saUnknown, w.prefix+"."+list+"["+strconv.Itoa(i)+"]", c)
+	var used map[string]bool // the secrets with an expiry that the kubelet tries
+	for i := range pod.containers {
+		m := a.container(w, pk, saName, len(own) > 0, saUnknown, &pod.containers[i])
+		if m == nil || m.expiresAt == "" {
+			continue
 		}
+		if used == nil {
+			used = map[string]bool{}
+		}
+		for _, c := range m.creds {
+			used[c.Secret] = true
+		}
+	}
+	if used != nil {
+		a.workloadExpiries(w, refs, len(own) > 0, used)
 	}
 }
 
@@ -205,42 +295,43 @@ func (a *analyzer) objectFinding(ref objRef, fieldPath string, line int, rule st
 	})
 }
 
-// container checks one container's image.
-func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, saUnknown bool, fieldPrefix string, c *yaml.Node) {
+// container checks one container's image; it returns the credentials the kubelet tries,
+// nil when the image is not pulled with credentials it looks up.
+func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, saUnknown bool, c *containerRef) *credMatch {
 	ref := w.ref
-	imgNode := field(c, "image")
-	image := scalar(imgNode)
-	name := scalar(field(c, "name"))
+	image := c.image
+	fields := a.field(fieldKey{prefix: w.pod.prefix, list: int(c.list), index: c.index})
+	name := c.name
 	if name == "" {
-		name = fieldPrefix
+		name = fields[0]
 	}
 	f := Finding{
 		File: ref.file, Kind: ref.m.kind, Namespace: ref.ns, Name: ref.m.name,
-		Container: name, Image: image, Field: fieldPrefix + ".image", Line: ref.line(imgNode),
+		Container: name, Image: image, Field: fields[1], Line: ref.line(c.line),
 		PullSecrets: pk.names, Credentials: []Credential{},
-	}
-	if imgNode == nil {
-		f.Line = ref.line(c)
 	}
 	if strings.TrimSpace(image) == "" {
 		if ref.m.kind == "DeploymentConfig" {
-			return // set by an ImageChange trigger
+			return nil // set by an ImageChange trigger
 		}
 		f.Severity, f.Rule, f.Message = SeverityError, RuleInvalidImage, "the container has no image"
 		a.findings = append(a.findings, f)
-		return
+		return nil
 	}
 	info := a.image(image)
 	if info.err != nil {
 		f.Severity, f.Rule, f.Message = SeverityError, RuleInvalidImage, info.err.Error()+": the kubelet reports InvalidImageName"
 		a.findings = append(a.findings, f)
-		return
+		return nil
 	}
-	creds := pk.lookup(info)
+	match := pk.lookup(info)
+	creds := match.creds
 	if creds != nil {
 		f.Credentials = creds
 	}
-	var issues []issue
+	f.ExpiresAt = match.expiresAt
+	var buf [4]issue
+	issues := buf[:0]
 	for _, msg := range pk.invalid {
 		issues = append(issues, issue{SeverityError, RuleInvalidSecret,
 			"the kubelet cannot parse the pod's pull secrets (" + msg + "), so every image pull of this pod fails"})
@@ -248,16 +339,18 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 	if info.internalNS != "" {
 		issues = append(issues, a.internalIssues(ref, pk, info, saName, own, creds)...)
 	} else {
-		issues = append(issues, a.registryIssue(pk, info, saUnknown, saName, creds))
+		issues = append(issues, a.registryIssue(pk, info, saUnknown, saName, match))
+		a.notCovered(&f, info)
 	}
 	f.Severity, f.Rule, f.Message = combine(issues)
 	a.findings = append(a.findings, f)
+	return match
 }
 
 // registryIssue says whether an image of an ordinary registry gets a credential.
-func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool, saName string, creds []Credential) issue {
-	if len(creds) > 0 {
-		return issue{SeverityInfo, RuleAuthenticatedPull, "the kubelet tries " + describeCreds(creds)}
+func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool, saName string, match *credMatch) issue {
+	if len(match.creds) > 0 {
+		return issue{SeverityInfo, RuleAuthenticatedPull, match.msg}
 	}
 	notes := pk.notes
 	if len(info.private) == 0 {
@@ -338,6 +431,9 @@ func (a *analyzer) imagePuller(imageNS, podNS, sa string) (string, pullerBinding
 
 // combine merges the issues of one image: the most severe first gives severity and rule.
 func combine(issues []issue) (Severity, string, string) {
+	if len(issues) == 1 {
+		return issues[0].sev, issues[0].rule, issues[0].msg
+	}
 	best := 0
 	for i := range issues {
 		if issues[i].sev.rank() > issues[best].sev.rank() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"pullgen.dev/pullgen/internal/sopsx"
 )
@@ -31,8 +32,8 @@ func (s *stringList) Set(v string) error {
 }
 
 // Main runs `pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS]
-// [--online [--concurrency N] [--timeout D] [--insecure-registry HOST]...] [PATH…|-]`; args
-// are the arguments after "check". It reads stdin when there is no path
+// [--expiring-within 14d] [--online [--concurrency N] [--timeout D] [--insecure-registry HOST]...]
+// [PATH…|-]`; args are the arguments after "check". It reads stdin when there is no path
 // or the path "-". It returns 0 without error findings, 1 with error findings and 2 on usage
 // or input errors (reported on stderr, one line, naming the file).
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -42,9 +43,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	namespace := fs.String("namespace", DefaultNamespace, "namespace of objects that name none")
 	var private stringList
 	fs.Var(&private, "private", "treat registry `REG` (an auths key: host[:port][/path], globs allowed) as private; repeatable")
+	var within window
+	fs.Var(&within, "expiring-within", "warn of credentials (pullgen.dev/expires-at) that expire within `WINDOW` (14d, 336h); expired ones are errors anyway")
 	onl := addOnlineFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS]\n"+
+		fmt.Fprintln(fs.Output(), "usage: pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS] [--expiring-within 14d]\n"+
 			"                     [--online [--concurrency N] [--timeout D] [--insecure-registry HOST]...] [PATH...|-]")
 		fmt.Fprintln(fs.Output(), "Predicts image pull failures in manifests, directories, kustomizations or stdin.")
 		fs.PrintDefaults()
@@ -78,7 +81,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage
 	}
-	opts := Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt}
+	opts := Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt, ExpiringWithin: time.Duration(within)}
 	findings := onl.verify(objs, Analyze(objs, opts), opts)
 	if err := Write(stdout, *format, findings); err != nil {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
@@ -88,6 +91,17 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+// window is the --expiring-within flag.
+type window time.Duration
+
+func (w *window) String() string { return time.Duration(*w).String() }
+
+func (w *window) Set(v string) error {
+	d, err := ParseWindow(v)
+	*w = window(d)
+	return err
 }
 
 // oneLine folds a multi-line error message onto one line.

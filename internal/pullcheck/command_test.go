@@ -25,19 +25,24 @@ func TestExamples(t *testing.T) {
 		rule     string
 		severity Severity
 		field    string
+		args     []string
 	}{
-		{"check-missing-credential", 1, RuleMissingCredential, SeverityError, c0},
-		{"check-authenticated-pull", 0, RuleAuthenticatedPull, SeverityInfo, c0},
-		{"check-anonymous-pull", 0, RuleAnonymousPull, SeverityInfo, c0},
-		{"check-missing-secret", 1, RuleMissingSecret, SeverityError, "spec.template.spec.imagePullSecrets[0].name"},
-		{"check-invalid-secret", 1, RuleInvalidSecret, SeverityError, "spec.containers[0].image"},
-		{"check-unknown-secret-keys", 0, RuleUnknownSecretKeys, SeverityWarning, c0},
-		{"check-unknown-service-account", 0, RuleUnknownServiceAccount, SeverityWarning, "spec.template.spec.serviceAccountName"},
-		{"check-missing-image-puller", 1, RuleMissingImagePuller, SeverityError, c0},
-		{"check-internal-registry-secret-lost", 1, RuleInternalSecretLost, SeverityError, c0},
-		{"check-internal-registry-pull", 0, RuleInternalRegistryPull, SeverityInfo, c0},
-		{"check-invalid-image", 1, RuleInvalidImage, SeverityError, "spec.jobTemplate.spec.template.spec.containers[0].image"},
-		{"check-unused-service-account-link", 0, RuleUnusedLink, SeverityWarning, "imagePullSecrets[0].name"},
+		{"check-missing-credential", 1, RuleMissingCredential, SeverityError, c0, nil},
+		{"check-authenticated-pull", 0, RuleAuthenticatedPull, SeverityInfo, c0, nil},
+		{"check-anonymous-pull", 0, RuleAnonymousPull, SeverityInfo, c0, nil},
+		{"check-missing-secret", 1, RuleMissingSecret, SeverityError, "spec.template.spec.imagePullSecrets[0].name", nil},
+		{"check-invalid-secret", 1, RuleInvalidSecret, SeverityError, "spec.containers[0].image", nil},
+		{"check-unknown-secret-keys", 0, RuleUnknownSecretKeys, SeverityWarning, c0, nil},
+		{"check-unknown-service-account", 0, RuleUnknownServiceAccount, SeverityWarning, "spec.template.spec.serviceAccountName", nil},
+		{"check-missing-image-puller", 1, RuleMissingImagePuller, SeverityError, c0, nil},
+		{"check-internal-registry-secret-lost", 1, RuleInternalSecretLost, SeverityError, c0, nil},
+		{"check-internal-registry-pull", 0, RuleInternalRegistryPull, SeverityInfo, c0, nil},
+		{"check-invalid-image", 1, RuleInvalidImage, SeverityError, "spec.jobTemplate.spec.template.spec.containers[0].image", nil},
+		{"check-credential-expired", 1, RuleCredentialExpired, SeverityError, "spec.template.spec.imagePullSecrets[0].name", nil},
+		{"check-credential-expiring", 0, RuleCredentialExpiring, SeverityWarning, "spec.template.spec.imagePullSecrets[0].name", []string{"--expiring-within", "30000d"}},
+		{"check-selected-namespace-gone", 0, RuleSelectedNamespaceGone, SeverityWarning, "metadata.namespace", nil},
+		{"check-namespace-not-covered", 1, RuleNamespaceNotCovered, SeverityWarning, c0, nil},
+		{"check-unused-service-account-link", 0, RuleUnusedLink, SeverityWarning, "imagePullSecrets[0].name", nil},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -47,7 +52,7 @@ func TestExamples(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
 				t.Fatalf("README: %v", err)
 			}
-			code, out, errOut := runMain(t, "", "--format", "json", dir)
+			code, out, errOut := runMain(t, "", append(append([]string{"--format", "json"}, tt.args...), dir)...)
 			if code != tt.exit {
 				t.Fatalf("exit %d, want %d; stderr %s\n%s", code, tt.exit, errOut, out)
 			}
@@ -68,7 +73,7 @@ func TestExamples(t *testing.T) {
 				t.Errorf("no %s %s finding on %s:\n%s", tt.severity, tt.rule, tt.field, out)
 			}
 			// Text output gives the same exit code.
-			if code, _, _ := runMain(t, "", dir); code != tt.exit {
+			if code, _, _ := runMain(t, "", append(tt.args, dir)...); code != tt.exit {
 				t.Errorf("text exit %d", code)
 			}
 		})

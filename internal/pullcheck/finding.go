@@ -1,8 +1,9 @@
 package pullcheck
 
 import (
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Severity of a finding.
@@ -54,6 +55,10 @@ type Finding struct {
 	Rule string `json:"rule"`
 	// Message says what happens, naming Secrets and registry keys, never credentials.
 	Message string `json:"message"`
+	// ExpiresAt is when the credentials the finding is about expire (RFC 3339, UTC): those
+	// of the Secret, or the soonest of those the kubelet tries for the image; empty when
+	// unknown.
+	ExpiresAt string `json:"expiresAt,omitempty"`
 	// Online is set on the findings of `pullgen check --online` (rules online-*): what the
 	// registry said of the image.
 	Online *OnlineCheck `json:"online,omitempty"`
@@ -92,8 +97,12 @@ var Rules = []RuleInfo{
 	{RuleMissingImagePuller, SeverityError, "An image of the OpenShift internal registry in another namespace, with no system:image-puller binding there for the pod's ServiceAccount."},
 	{RuleInternalSecretLost, SeverityError, "The pod's own imagePullSecrets replace its ServiceAccount's, so it loses the internal-registry <sa>-dockercfg-* secret, and none of its secrets matches the internal registry."},
 	{RuleInvalidImage, SeverityError, "The image name cannot be parsed (InvalidImageName)."},
+	{RuleCredentialExpired, SeverityError, "The credentials of a pull secret have expired (its pullgen.dev/expires-at annotation is past): pulls with them fail."},
 	{RuleUnknownServiceAccount, SeverityWarning, "The pod's ServiceAccount is not in the input, so its pull secrets are unknown."},
 	unusedLinkRule,
+	{RuleCredentialExpiring, SeverityWarning, "The credentials of a pull secret expire within the --expiring-within window."},
+	{RuleSelectedNamespaceGone, SeverityWarning, "A Secret that a namespaceSelector put in a namespace, which is no longer among the Namespaces and Projects of the input."},
+	{RuleNamespaceNotCovered, SeverityWarning, "A namespace whose workloads pull from a registry that PullAccesses declare, none of which covers the namespace."},
 	{RuleUnknownSecretKeys, SeverityWarning, "A pull secret is encrypted and carries no pullgen.dev/registries annotation, so its registry keys are unknown."},
 	{RuleAuthenticatedPull, SeverityInfo, "The kubelet pulls the image with the listed credentials, in that order."},
 	{RuleAnonymousPull, SeverityInfo, "No pull secret matches the image and its registry is not declared private: an anonymous pull."},
@@ -139,30 +148,67 @@ func HasErrors(findings []Finding) bool {
 }
 
 // SortFindings orders findings by file, kind, namespace, name and field (indexes compared
-// as numbers), then rule, a total deterministic order.
+// as numbers), then rule and message, a total deterministic order; equal findings keep
+// their order. It sorts indexes and moves each finding once.
 func SortFindings(findings []Finding) {
-	sort.SliceStable(findings, func(i, j int) bool {
-		a, b := &findings[i], &findings[j]
-		if a.File != b.File {
-			return a.File < b.File
+	sorted := true
+	for i := 1; i < len(findings) && sorted; i++ {
+		sorted = compareFindings(&findings[i-1], &findings[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	order := make([]int32, len(findings))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int { return compareFindings(&findings[i], &findings[j]) })
+	// Put each finding in place, following the cycles of the permutation.
+	for start := range order {
+		if order[start] < 0 || int(order[start]) == start {
+			continue
 		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
+		first := findings[start]
+		k := start
+		for {
+			from := int(order[k])
+			order[k] = -1
+			if from == start {
+				findings[k] = first
+				break
+			}
+			findings[k] = findings[from]
+			k = from
 		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
+	}
+}
+
+// compareFindings is the order of SortFindings.
+func compareFindings(a, b *Finding) int {
+	if c := strings.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Name, b.Name); c != 0 {
+		return c
+	}
+	if a.Field != b.Field {
+		if naturalLess(a.Field, b.Field) {
+			return -1
 		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
+		if naturalLess(b.Field, a.Field) {
+			return 1
 		}
-		if a.Field != b.Field {
-			return naturalLess(a.Field, b.Field)
-		}
-		if a.Rule != b.Rule {
-			return a.Rule < b.Rule
-		}
-		return a.Message < b.Message
-	})
+	}
+	if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Message, b.Message)
 }
 
 // naturalLess compares strings with runs of digits compared as numbers, so that

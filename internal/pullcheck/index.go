@@ -1,10 +1,11 @@
 package pullcheck
 
 import (
-	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // PullAccess identity, read from the input to learn which registries are private.
@@ -24,28 +25,21 @@ type objRef struct {
 	ns   string
 }
 
-// line returns the line of n when the object's lines are lines of its file.
-func (r objRef) line(n *yaml.Node) int {
-	if n == nil || !r.obj.Lines {
+// line returns l when the object's lines are lines of its file, else 0.
+func (r objRef) line(l int) int {
+	if !r.obj.Lines {
 		return 0
 	}
-	return n.Line
+	return l
 }
 
 // secretEntry is a Secret of the input, parsed on first use.
 type secretEntry struct {
 	node   *yaml.Node
+	ref    objRef
+	expiry secretExpiry
 	parsed bool
 	info   secretInfo
-}
-
-// pullSecretRef is one entry of an imagePullSecrets list.
-type pullSecretRef struct {
-	name  string
-	field string
-	node  *yaml.Node
-	// kept is set on a ServiceAccount's entry that a PullAccess keeps: a live-only Secret.
-	kept bool
 }
 
 // saEntry is a ServiceAccount of the input.
@@ -57,9 +51,8 @@ type saEntry struct {
 
 // workload is a pod-bearing object.
 type workload struct {
-	ref    objRef
-	spec   *yaml.Node
-	prefix string
+	ref objRef
+	pod *podRecord
 }
 
 // index is the input, sorted by what the check needs.
@@ -70,6 +63,12 @@ type index struct {
 	cluster   []pullerBinding
 	private   Keyring
 	workloads []workload
+	// namespaces are the Namespaces and Projects of the input, with their labels.
+	namespaces map[string]map[string]string
+	// coverage holds the PullAccesses of the input and those its generated Secrets name;
+	// coverageList those of them that target namespaces, sorted.
+	coverage     map[string]*coverage
+	coverageList []*coverage
 }
 
 // buildIndex classifies the input objects.
@@ -82,6 +81,10 @@ func buildIndex(objs []Object, opts Options) *index {
 	defNS := opts.namespace()
 	for i := range objs {
 		o := &objs[i]
+		if o.pod != nil {
+			ix.addWorkload(o, o.pod, defNS)
+			continue
+		}
 		if o.Node == nil {
 			continue
 		}
@@ -98,13 +101,22 @@ func buildIndex(objs []Object, opts Options) *index {
 		ref := objRef{obj: o, file: file, m: m, ns: ns}
 		switch {
 		case m.kind == "Secret" && group(m.apiVersion) == "":
-			ix.secrets[nsName{ns, m.name}] = &secretEntry{node: n}
+			e := &secretEntry{node: n, ref: ref}
+			readSecretExpiry(e)
+			ix.generatedSecret(e)
+			ix.secrets[nsName{ns, m.name}] = e
 		case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
-			refs := pullSecretRefs(n, "")
+			refs := readPullSecretRefs(nodeTree{}, n, "")
 			markKept(n, refs)
 			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: refs}
 		case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
 			ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
+			ix.pullAccessCoverage(m.name, n)
+		case manifest.IsNamespaceKind(m.apiVersion, m.kind):
+			if ix.namespaces == nil {
+				ix.namespaces = map[string]map[string]string{}
+			}
+			ix.namespaces[m.name] = labelsOf(field(n, "metadata"), "labels")
 		case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":
 			if b, ok := readPullerBinding(n, m, ns); ok {
 				if m.kind == "ClusterRoleBinding" {
@@ -114,11 +126,12 @@ func buildIndex(objs []Object, opts Options) *index {
 				}
 			}
 		default:
-			if spec, prefix := podSpec(n, m); spec != nil {
-				ix.workloads = append(ix.workloads, workload{ref: ref, spec: spec, prefix: prefix})
+			if pod, ok := readPodRecord(nodeTree{}, n, m); ok {
+				ix.addWorkload(o, &pod, defNS)
 			}
 		}
 	}
+	ix.resolveCoverage()
 	from := opts.PrivateFrom
 	if from == "" {
 		from = "--private"
@@ -127,22 +140,17 @@ func buildIndex(objs []Object, opts Options) *index {
 	return ix
 }
 
-// pullSecretRefs reads the imagePullSecrets of a pod spec or ServiceAccount.
-func pullSecretRefs(n *yaml.Node, prefix string) []pullSecretRef {
-	var out []pullSecretRef
-	base := "imagePullSecrets"
-	if prefix != "" {
-		base = prefix + "." + base
+// addWorkload records a pod-bearing object.
+func (ix *index) addWorkload(o *Object, pod *podRecord, defNS string) {
+	file := o.File
+	if file == "" {
+		file = pod.fileAnnotation
 	}
-	for i, it := range items(field(n, "imagePullSecrets")) {
-		nameNode := field(it, "name")
-		name := scalar(nameNode)
-		if name == "" {
-			continue
-		}
-		out = append(out, pullSecretRef{name: name, field: base + "[" + strconv.Itoa(i) + "].name", node: nameNode})
+	ns := pod.m.namespace
+	if ns == "" {
+		ns = defNS
 	}
-	return out
+	ix.workloads = append(ix.workloads, workload{ref: objRef{obj: o, file: file, m: pod.m, ns: ns}, pod: pod})
 }
 
 // pullAccessRegistries returns the registry keys a PullAccess declares.

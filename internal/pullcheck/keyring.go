@@ -149,6 +149,37 @@ func (k *Keyring) lookup(repo string, target urlParts) []Credential {
 	return nil
 }
 
+// matchMask returns the set of keys (bit i for the i-th key in the kubelet's order) that
+// match an image, with the top bit for the Docker Hub fallback: two images with the same
+// mask get the same credentials. ok is false for a keyring too large for a mask.
+func (k *Keyring) matchMask(repo string, target urlParts) (mask uint64, ok bool) {
+	if len(k.keys) >= 63 {
+		return 0, false
+	}
+	k.sort()
+	for i, kk := range k.keys {
+		if kk.valid && urlsMatch(kk.glob, target) {
+			mask |= 1 << i
+		}
+	}
+	if mask == 0 && isDockerHubImage(repo) {
+		mask = 1 << 63
+	}
+	return mask, true
+}
+
+// repoParts splits a repository that NormalizeImage returned as parseSchemeless does,
+// without URL parsing: such a repository's host and path hold no character that URL
+// parsing changes. A bracketed IPv6 host goes the long way.
+func repoParts(repo string) (urlParts, bool) {
+	domain, path, _ := strings.Cut(repo, "/")
+	if strings.HasPrefix(domain, "[") {
+		return parseSchemeless(repo)
+	}
+	host, port, _ := strings.Cut(domain, ":")
+	return urlParts{labels: strings.Split(host, "."), port: port, path: "/" + path}, true
+}
+
 // MatchKey reports whether the kubelet would use the credentials under a keyring key
 // (as NormalizeKey returns it) for an image repository, without the Docker Hub fallback.
 func MatchKey(key, repo string) bool {

@@ -26,16 +26,6 @@ func markKept(sa *yaml.Node, refs []pullSecretRef) {
 	}
 }
 
-// podServiceAccount is the ServiceAccount a pod spec runs as.
-func podServiceAccount(spec *yaml.Node) string {
-	for _, f := range []string{"serviceAccountName", "serviceAccount"} {
-		if s := scalar(field(spec, f)); s != "" {
-			return s
-		}
-	}
-	return "default"
-}
-
 // unusedLinks warns, for each ServiceAccount all of whose pods in its namespace set their
 // own imagePullSecrets, about every pull secret linked to it that some of those pods lack:
 // the link reaches none of them. OpenShift's <sa>-dockercfg-* entries are left to the
@@ -45,11 +35,11 @@ func (a *analyzer) unusedLinks() {
 	ownOnly := map[nsName]bool{}
 	for i := range a.ix.workloads {
 		w := &a.ix.workloads[i]
-		key := nsName{w.ref.ns, podServiceAccount(w.spec)}
+		key := nsName{w.ref.ns, w.pod.serviceAccount}
 		if _, seen := ownOnly[key]; !seen {
 			ownOnly[key] = true
 		}
-		ownOnly[key] = ownOnly[key] && len(items(field(w.spec, "imagePullSecrets"))) > 0
+		ownOnly[key] = ownOnly[key] && len(w.pod.pullSecrets) > 0
 		pods[key] = append(pods[key], w)
 	}
 	for key, all := range ownOnly {
@@ -63,7 +53,7 @@ func (a *analyzer) unusedLinks() {
 			}
 			var lacking []string
 			for _, w := range pods[key] {
-				if !slices.ContainsFunc(pullSecretRefs(w.spec, w.prefix), func(o pullSecretRef) bool { return o.name == r.name }) {
+				if !slices.ContainsFunc(w.pod.pullSecrets, func(o pullSecretRef) bool { return o.name == r.name }) {
 					lacking = append(lacking, w.ref.m.kind+" "+w.ref.m.name)
 				}
 			}
@@ -71,7 +61,7 @@ func (a *analyzer) unusedLinks() {
 				continue
 			}
 			slices.Sort(lacking)
-			a.objectFinding(sa.ref, r.field, sa.ref.line(r.node), RuleUnusedLink, SeverityWarning, fmt.Sprintf(
+			a.objectFinding(sa.ref, a.secretField(r), sa.ref.line(r.line), RuleUnusedLink, SeverityWarning, fmt.Sprintf(
 				"ServiceAccount %s links pull secret %s, but no pod gets it from there: every pod of %s in %s sets its own imagePullSecrets, "+
 					"which replace the ServiceAccount's, and the list of %s lacks %s; add %s there, or drop the pods' own lists",
 				key.name, r.name, key.name, key.ns, strings.Join(lacking, ", "), r.name, r.name))

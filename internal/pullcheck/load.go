@@ -1,7 +1,6 @@
 package pullcheck
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/parallel"
 )
 
@@ -42,11 +43,11 @@ func Load(paths []string, stdin io.Reader) ([]Object, error) {
 // loadPath reads one path argument.
 func loadPath(p string, stdin io.Reader) ([]Object, error) {
 	if p == StdinPath {
-		data, err := io.ReadAll(stdin)
+		data, err := readString(stdin, 0)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
-		objs, err := ParseManifests(data, StdinPath)
+		objs, err := parseManifests(data, StdinPath, true)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
@@ -57,11 +58,11 @@ func loadPath(p string, stdin io.Reader) ([]Object, error) {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(p)
+		data, err := readFile(p)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", p, err)
 		}
-		objs, err := ParseManifests(data, p)
+		objs, err := parseManifests(data, p, true)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", p, err)
 		}
@@ -110,11 +111,11 @@ func loadDir(dir string) ([]Object, error) {
 		default:
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := readFile(p)
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p, err)
 		}
-		objs, err := ParseManifests(data, p)
+		objs, err := parseManifests(data, p, true)
 		if err != nil {
 			// Not Kubernetes manifests (templates, other tools' config): skip.
 			return nil
@@ -158,19 +159,54 @@ var Build = func(dir string) ([]byte, error) {
 
 // ParseManifests parses a YAML or JSON stream of Kubernetes objects, expanding kind List,
 // skipping documents that are not objects (no apiVersion or kind). Line numbers are kept.
+// Objects the check does not look at may be left out.
 func ParseManifests(data []byte, file string) ([]Object, error) {
+	return parseManifests(string(data), file, true)
+}
+
+// readFile reads a file into a string without a second copy: the objects the fast reader
+// reads keep slices of it.
+func readFile(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	size := 0
+	if st, err := f.Stat(); err == nil {
+		size = int(st.Size())
+	}
+	return readString(f, size)
+}
+
+// readString reads r into a string, with room for size bytes first.
+func readString(r io.Reader, size int) (string, error) {
+	var b strings.Builder
+	b.Grow(size + 1)
+	if _, err := io.Copy(&b, r); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// parseManifests is ParseManifests; without fast, every document goes through the full
+// YAML parser (the reference the fast reader is tested against).
+func parseManifests(data string, file string, fast bool) ([]Object, error) {
 	chunks := splitDocuments(data)
 	// Documents parse independently: spread them over the cores, keep their order.
-	parsed := make([][]*yaml.Node, len(chunks))
-	errs := make([]error, len(chunks))
-	parallel.Each(len(chunks), func(i int) { parsed[i], errs[i] = parseChunk(chunks[i]) })
+	read := make([]chunkResult, len(chunks))
+	parallel.Each(len(chunks), func(i int) { read[i] = readChunk(chunks[i], fast) })
 	var out []Object
 	doc := 0
-	for i, nodes := range parsed {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("parsing YAML document %d (line %d): %w", doc+1, chunks[i].line, errs[i])
+	for i, r := range read {
+		if r.err != nil {
+			return nil, fmt.Errorf("parsing YAML document %d (line %d): %w", doc+1, chunks[i].line, r.err)
 		}
-		for _, n := range nodes {
+		doc += r.docs
+		if r.pod != nil {
+			out = append(out, Object{File: file, Lines: true, pod: r.pod})
+		}
+		for _, n := range r.nodes {
 			doc++
 			root := deref(n)
 			if root == nil || root.Kind != yaml.MappingNode {
@@ -184,23 +220,23 @@ func ParseManifests(data []byte, file string) ([]Object, error) {
 
 // chunk is a piece of a YAML stream and the line it starts on (0-based).
 type chunk struct {
-	data []byte
+	data string
 	line int
 }
 
 // splitDocuments cuts a YAML stream at its document markers (a line that is "---", or
 // starts with "--- "), which end any node before them; each piece keeps its first line.
-func splitDocuments(data []byte) []chunk {
+func splitDocuments(data string) []chunk {
 	var out []chunk
 	start, startLine, line := 0, 0, 0
 	for i := 0; i < len(data); {
-		end := bytes.IndexByte(data[i:], '\n')
+		end := strings.IndexByte(data[i:], '\n')
 		next := len(data)
 		if end >= 0 {
 			next = i + end + 1
 		}
-		l := bytes.TrimRight(data[i:next], "\r\n")
-		if i > start && (bytes.Equal(l, []byte("---")) || bytes.HasPrefix(l, []byte("--- ")) || bytes.HasPrefix(l, []byte("---\t"))) {
+		l := strings.TrimRight(data[i:next], "\r\n")
+		if i > start && (l == "---" || strings.HasPrefix(l, "--- ") || strings.HasPrefix(l, "---\t")) {
 			out = append(out, chunk{data[start:i], startLine})
 			start, startLine = i, line
 		}
@@ -213,9 +249,60 @@ func splitDocuments(data []byte) []chunk {
 	return out
 }
 
+// chunkResult is what was read of a chunk: a pod-bearing object the fast reader read, or
+// the full parser's documents, or only the count of documents the check has no use for.
+type chunkResult struct {
+	docs  int
+	pod   *podRecord
+	nodes []*yaml.Node
+	err   error
+}
+
+// nodeKinds are the kinds the check keeps whole (as nodes of the full parser).
+var nodeKinds = map[string]bool{
+	"Secret": true, "ServiceAccount": true, pullAccessKind: true, "RoleBinding": true, "ClusterRoleBinding": true,
+	"Namespace": true, "Project": true,
+}
+
+var parsers = sync.Pool{New: func() any { return &fparser{} }}
+
+// readChunk reads a chunk with the fast reader where it can: a pod-bearing object becomes
+// a podRecord, an object of a kind the check ignores is only counted; the rest, and
+// anything the fast reader does not handle, goes to the full parser.
+func readChunk(c chunk, fast bool) chunkResult {
+	if fast {
+		p := parsers.Get().(*fparser)
+		defer parsers.Put(p)
+		docs, root, ok := p.parse(c.data, c.line)
+		if ok && root < 0 {
+			return chunkResult{docs: docs}
+		}
+		if ok {
+			t := fastTree{p}
+			m := readMetaOf(t, root)
+			switch {
+			case p.opaque || nodeKinds[m.kind] || strings.HasSuffix(m.kind, "List"):
+			case manifest.PodSpecPathOf(m.apiVersion, m.kind) == nil || !t.isMap(root) || m.apiVersion == "":
+				return chunkResult{docs: 1}
+			default:
+				pod, isPod := readPodRecord(t, root, m)
+				switch {
+				case p.opaque:
+				case isPod:
+					return chunkResult{docs: 1, pod: &pod}
+				default:
+					return chunkResult{docs: 1}
+				}
+			}
+		}
+	}
+	nodes, err := parseChunk(c)
+	return chunkResult{nodes: nodes, err: err}
+}
+
 // parseChunk decodes the documents of a chunk, with line numbers of the whole stream.
 func parseChunk(c chunk) ([]*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(c.data))
+	dec := yaml.NewDecoder(strings.NewReader(c.data))
 	var out []*yaml.Node
 	for {
 		n := &yaml.Node{}

@@ -19,6 +19,9 @@ type Object struct {
 	// Lines reports whether the node's line numbers are lines of File. They are not for
 	// objects built by kustomize or received in a ResourceList.
 	Lines bool
+	// pod, for a pod-bearing object read by the fast reader, is what the check needs of it;
+	// Node is nil then.
+	pod *podRecord
 }
 
 // ObjectsFromNodes wraps in-memory resources (a KRM function's items) as Objects, taking

@@ -1,6 +1,8 @@
 package pullcheck
 
 import (
+	"time"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -20,6 +22,12 @@ type Options struct {
 	// so that its registry keys are read from its data. When nil or failing, the keys come
 	// from the pullgen.dev/registries annotation.
 	Decrypt func(*yaml.RNode) (*yaml.RNode, error)
+	// ExpiringWithin reports the credentials (a Secret's pullgen.dev/expires-at) that
+	// expire within this window: a warning for the Secret and for every workload that pulls
+	// with it. An expired credential is an error whatever the window.
+	ExpiringWithin time.Duration
+	// Now is the time expiries are compared with; zero means the current time.
+	Now time.Time
 }
 
 func (o Options) namespace() string {
@@ -27,4 +35,11 @@ func (o Options) namespace() string {
 		return o.Namespace
 	}
 	return DefaultNamespace
+}
+
+func (o Options) now() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
 }

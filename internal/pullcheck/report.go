@@ -85,59 +85,38 @@ type JSONReport struct {
 	Summary  Summary   `json:"summary"`
 }
 
-// NewJSONReport splits findings into images and other findings.
-func NewJSONReport(findings []Finding) JSONReport {
-	r := JSONReport{Images: []Finding{}, Findings: []Finding{}, Summary: Summarize(findings)}
-	for _, f := range findings {
-		if f.PullSecrets == nil {
-			f.PullSecrets = []string{}
-		}
-		if f.Credentials == nil {
-			f.Credentials = []Credential{}
-		}
-		if f.IsImage() {
-			r.Images = append(r.Images, f)
-		} else {
-			r.Findings = append(r.Findings, f)
-		}
-	}
-	return r
-}
-
 // WriteJSON prints the JSONReport, indented.
 //
 // Each entry of images and findings stands on a line of its own, compact: the report stays
-// readable line by line and fast to write for tens of thousands of images.
+// readable line by line and fast to write for tens of thousands of images. Entries are
+// encoded by appendFinding, byte for byte as encoding/json encodes a Finding.
 func WriteJSON(w io.Writer, findings []Finding) error {
-	r := NewJSONReport(findings)
-	bw := bufio.NewWriter(w)
-	list := func(name string, entries []Finding) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var buf []byte
+	list := func(name string, images bool) {
 		fmt.Fprintf(bw, "  %q: [", name)
-		for i := range entries {
-			b, err := json.Marshal(&entries[i])
-			if err != nil {
-				return err
+		n := 0
+		for i := range findings {
+			if findings[i].IsImage() != images {
+				continue
 			}
-			if i > 0 {
+			if n > 0 {
 				bw.WriteByte(',')
 			}
 			bw.WriteString("\n    ")
-			bw.Write(b)
+			buf = appendFinding(buf[:0], &findings[i])
+			bw.Write(buf)
+			n++
 		}
-		if len(entries) > 0 {
+		if n > 0 {
 			bw.WriteString("\n  ")
 		}
 		bw.WriteString("],\n")
-		return nil
 	}
 	bw.WriteString("{\n")
-	if err := list("images", r.Images); err != nil {
-		return fmt.Errorf("writing JSON report: %w", err)
-	}
-	if err := list("findings", r.Findings); err != nil {
-		return fmt.Errorf("writing JSON report: %w", err)
-	}
-	summary, err := json.Marshal(r.Summary)
+	list("images", true)
+	list("findings", false)
+	summary, err := json.Marshal(Summarize(findings))
 	if err != nil {
 		return fmt.Errorf("writing JSON report: %w", err)
 	}

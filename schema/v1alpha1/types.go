@@ -63,6 +63,14 @@ type Spec struct {
 	Secret SecretSpec `json:"secret,omitempty"`
 	// Namespaces each get the Secret, the ServiceAccount links and the workload edits.
 	Namespaces []string `json:"namespaces,omitempty"`
+	// NamespaceSelector adds the Namespace and OpenShift Project objects of the input whose
+	// labels match (Kubernetes label selector semantics: {} selects every one). It needs
+	// the input: a kustomize or kpt transformer, render, or generate and diff, which read
+	// the YAML files under the spec's directory.
+	NamespaceSelector *LabelSelector `json:"namespaceSelector,omitempty"`
+	// ExcludeNamespaces are globs (kube-*, openshift-*) of namespaces never targeted,
+	// selected or listed.
+	ExcludeNamespaces []string `json:"excludeNamespaces,omitempty"`
 	// Registries are the credentials written into the Secret.
 	Registries []Registry `json:"registries,omitempty"`
 	// ServiceAccounts get the Secret linked for pull in every namespace: a name, or an
@@ -110,6 +118,12 @@ type Registry struct {
 	UsernameFrom *Source `json:"usernameFrom,omitempty"`
 	PasswordFrom *Source `json:"passwordFrom,omitempty"`
 	Email        string  `json:"email,omitempty"`
+	// ExpiresAt is when the credential expires (RFC 3339). It is written, the soonest of a
+	// Secret's registries, to the Secret's pullgen.dev/expires-at annotation.
+	ExpiresAt string `json:"expiresAt,omitempty" jsonschema:"format=date-time"`
+	// ExpiresAtFrom reads the expiry from a source, such as the token file that carries it
+	// (key: expires_at): RFC 3339, a date (YYYY-MM-DD, midnight UTC) or Unix seconds.
+	ExpiresAtFrom *Source `json:"expiresAtFrom,omitempty"`
 	// FromConfig imports the entries of a docker config.json or a podman auth.json.
 	FromConfig *FromConfig `json:"fromConfig,omitempty"`
 }

@@ -1,0 +1,153 @@
+package fn
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/schema/v1alpha1"
+)
+
+// ExpiryWindow is how far ahead the function (spec.check) warns of an expiring credential.
+const ExpiryWindow = 14 * 24 * time.Hour
+
+// expiry is when the credential of one registry expires.
+type expiry struct {
+	field string
+	at    time.Time
+}
+
+// readExpiries reads the expiry of every registry that declares one. A source that cannot
+// be read is an error, unless keysOnly (the pull check of a build needs no expiry).
+func readExpiries(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) ([]expiry, Problems) {
+	var out []expiry
+	var p Problems
+	numbers := *r
+	numbers.Numbers = true // Harbor writes expires_at as a JSON number
+	for i, reg := range pa.Spec.Registries {
+		f := fmt.Sprintf("spec.registries[%d]", i)
+		switch {
+		case reg.ExpiresAt != "":
+			at, _ := parseExpiry(reg.ExpiresAt, false) // validated
+			out = append(out, expiry{f + ".expiresAt", at})
+		case reg.ExpiresAtFrom != nil:
+			f += ".expiresAtFrom"
+			v, err := numbers.Value(*reg.ExpiresAtFrom)
+			if err == nil {
+				var at time.Time
+				if at, err = parseExpiry(v, true); err == nil && !at.IsZero() {
+					out = append(out, expiry{f, at})
+				}
+			}
+			if err != nil && !keysOnly {
+				p.add(f, err.Error())
+			}
+		}
+	}
+	return out, p
+}
+
+// parseExpiry reads an expiry: RFC 3339, and from a source also a date (midnight UTC) or
+// Unix seconds, as token files carry it (GitLab's expires_at, Harbor's, where -1 means
+// never: the zero time). The error never quotes a value read from a source.
+func parseExpiry(v string, fromSource bool) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if !fromSource {
+		return time.Time{}, errors.New("is not an RFC 3339 time such as 2027-03-01T00:00:00Z")
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return time.Time{}, nil
+		}
+		return time.Unix(n, 0), nil
+	}
+	return time.Time{}, errors.New("the value is not a time: want RFC 3339 (2027-03-01T00:00:00Z), a date (2027-03-01) or Unix seconds")
+}
+
+// formatExpiry is the form of the expires-at annotation: UTC, RFC 3339, whole seconds.
+func formatExpiry(t time.Time) string {
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// soonest returns the earliest expiry, false when there is none.
+func soonest(list []expiry) (expiry, bool) {
+	if len(list) == 0 {
+		return expiry{}, false
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].at.Before(list[j].at) })
+	return list[0], true
+}
+
+// expiryProblems warns of every registry whose credential has expired (whatever
+// spec.check says: a rotation may be under way) or, when the check runs, expires within
+// ExpiryWindow.
+func expiryProblems(pa *v1alpha1.PullAccess, list []expiry, now time.Time) Problems {
+	var p Problems
+	for _, e := range list {
+		var msg string
+		switch {
+		case !e.at.After(now):
+			msg = "the credential expired on " + formatExpiry(e.at) + ": pulls with it fail; rotate it"
+		case pa.CheckMode() != v1alpha1.CheckOff && !e.at.After(now.Add(ExpiryWindow)):
+			msg = "the credential expires on " + formatExpiry(e.at) + ", within 14 days: rotate it before then"
+		default:
+			continue
+		}
+		p = append(p, Problem{Severity: framework.Warning, Field: e.field, Message: msg})
+	}
+	return p
+}
+
+// annotateSecrets writes, on the Secrets this PullAccess generated, the soonest expiry of
+// their credentials and, on those in a namespace only the selector chose, the selector.
+func annotateSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, first *expiry, selected map[string]bool) {
+	for _, o := range out {
+		if o.GetKind() != "Secret" || !manifest.IsGeneratedBy(o, pa.Metadata.Name) {
+			continue
+		}
+		if first != nil {
+			setAnnotation(o, pullcheck.ExpiresAtAnnotation, formatExpiry(first.at))
+		}
+		if selected[o.GetNamespace()] && o.GetName() == pa.SecretName() {
+			setAnnotation(o, pullcheck.NamespaceSelectorAnnotation, selectorString(pa.Spec.NamespaceSelector))
+		}
+	}
+}
+
+// setAnnotation sets an annotation of a generated object, keeping the annotations sorted
+// as they were built.
+func setAnnotation(o *yaml.RNode, key, value string) {
+	ann, err := o.Pipe(yaml.LookupCreate(yaml.MappingNode, "metadata", "annotations"))
+	if err != nil || ann == nil {
+		return
+	}
+	c := ann.YNode().Content
+	i := 0
+	for ; i+1 < len(c); i += 2 {
+		if c[i].Value == key {
+			c[i+1].Value = value
+			return
+		}
+		if c[i].Value > key {
+			break
+		}
+	}
+	kv := []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: key},
+		{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: value},
+	}
+	ann.YNode().Content = append(c[:i], append(kv, c[i:]...)...)
+}
