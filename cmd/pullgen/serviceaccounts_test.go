@@ -193,6 +193,16 @@ func TestServiceAccountUnionGenerate(t *testing.T) {
 			if r := run(t, dir, nil, "", pullgen(), "diff", "specs"); r.code != 0 {
 				t.Errorf("diff after generate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
+			// The directory without -o: the specs that have spec.output.dir, a spec named besides
+			// its directory counted once, a PullAccess without an output directory left out (as
+			// diff leaves it out): the same bytes.
+			generated := snapshot(t, filepath.Join(dir, "specs", "generated"))
+			nodir := strings.Replace(strings.Replace(unionSpec("z", "default"), "%s\n", "", 1), "dir: generated", "dir: \"\"", 1)
+			writeFile(t, filepath.Join(dir, "specs", "nodir.yaml"), nodir)
+			mustRun(t, dir, nil, pullgen(), "generate", paths[len(paths)-1], "specs")
+			if got := snapshot(t, filepath.Join(dir, "specs", "generated")); !reflect.DeepEqual(got, generated) {
+				t.Errorf("generate over the directory differs from generate of the files:\n%v\n%v", got, generated)
+			}
 			// Dropping a PullAccess from the directory is drift on the ServiceAccount.
 			os.Remove(filepath.Join(dir, "specs", c.specs[len(c.specs)-1]))
 			r := run(t, dir, nil, "", pullgen(), "diff", "specs")
