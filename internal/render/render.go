@@ -1,9 +1,13 @@
 // Package render is `pullgen render`: the Argo CD plugin's generate step. It builds a
 // kustomization in process with the kustomize API, runs the PullAccess resources of its
 // generators and transformers itself, decrypts what SOPS encrypted, and returns one YAML
-// stream. The repository is untrusted: render runs no other program, reads nothing outside
-// the repository root, reads only the environment variables the operator allows, and
-// never reads the decryption key as a credential.
+// stream. The repository is untrusted, and render enforces its boundary by structure:
+// kustomize reads through a file system that serves only regular files under the root,
+// lazily and within caps (fs.go); every field of every kustomization and configuration
+// that is not known to be data is refused when it names something remote (remote.go); no
+// plugin, function or Helm runs; YAML is measured before it is parsed (internal/yamlcap);
+// decrypted objects keep the identity their encryption protects (replay.go); and errors
+// quote at most a short excerpt of input (message.go).
 package render
 
 import (
@@ -12,6 +16,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
@@ -21,6 +26,7 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/yamlcap"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -51,13 +57,46 @@ type Options struct {
 	// KeysOnly runs PullAccess for its registry keys only: a password that cannot be read
 	// is replaced by a placeholder (pullgen check needs no credential).
 	KeysOnly bool
+	// Limits bound the work; nil means DefaultLimits.
+	Limits *Limits
+	// AllowRetarget lets kustomize rename or move decrypted objects.
+	AllowRetarget bool
+	// RequireNamespace refuses to decrypt objects encrypted without a namespace.
+	RequireNamespace bool
 }
 
 // stateDir holds, inside the in-memory copy of a kustomization, what render writes there.
 const stateDir = ".pullgen-render"
 
-// Render builds o.Dir and returns the YAML stream.
+// Render builds o.Dir and returns the YAML stream. Errors are bounded (BoundMessage).
 func Render(o Options) ([]byte, error) {
+	limits := DefaultLimits()
+	if o.Limits != nil {
+		limits = *o.Limits
+	}
+	if limits.Timeout <= 0 {
+		out, err := render(o, limits)
+		return out, bounded(err)
+	}
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := render(o, limits)
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		return r.out, bounded(r.err)
+	case <-time.After(limits.Timeout):
+		// The file system refuses every access from now on, which ends the build soon.
+		return nil, fmt.Errorf("%w (%s, --timeout)", errTimeout, limits.Timeout)
+	}
+}
+
+func render(o Options, limits Limits) ([]byte, error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", o.Dir, err)
@@ -71,11 +110,21 @@ func Render(o Options) ([]byte, error) {
 	if !Within(root, dir) {
 		return nil, fmt.Errorf("%s is outside the repository root %s", dir, root)
 	}
-	repo, err := loadRepo(root, o.KeyFiles)
+	fsys, err := newRepoFS(root, o.KeyFiles, limits)
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{o: o, repo: repo, done: map[string]bool{}, decrypted: map[string]bool{}}
+	r := &renderer{o: o, limits: limits, fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{}}
+	out, err := r.run(dir)
+	if refused := fsys.Refused(); refused != nil {
+		// kustomize may have tried another way after a refusal and failed (or not)
+		// otherwise: the refusal is the cause.
+		return nil, refused
+	}
+	return out, err
+}
+
+func (r *renderer) run(dir string) ([]byte, error) {
 	if err := r.prepare(dir); err != nil {
 		return nil, err
 	}
@@ -83,20 +132,21 @@ func Render(o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Decrypt != nil {
-		if out, err = o.Decrypt(out); err != nil {
-			return nil, err
-		}
+	if r.o.Decrypt == nil {
+		return out, nil
 	}
-	return out, nil
+	return r.open(out)
 }
 
 type renderer struct {
-	o         Options
-	repo      *repo
-	done      map[string]bool
-	decrypted map[string]bool
-	seq       int
+	o      Options
+	limits Limits
+	fs     *repoFS
+	done   map[string]bool
+	seq    int
+	// recorded are the resource files whose encrypted documents are in sealed, by MAC.
+	recorded map[string]bool
+	sealed   map[string]*sealed
 }
 
 // build runs kustomize over dir in the in-memory repository, with no plugin of any kind.
@@ -105,9 +155,12 @@ func (r *renderer) build(dir string) ([]byte, error) {
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	opts.PluginConfig = types.DisabledPluginConfig()
 	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
-	m, err := krusty.MakeKustomizer(opts).Run(r.repo.fs, dir)
+	m, err := krusty.MakeKustomizer(opts).Run(r.fs, dir)
 	if err != nil {
-		return nil, fmt.Errorf("building %s: %w", r.repo.rel(dir), err)
+		if refused := r.fs.Refused(); refused != nil {
+			return nil, refused
+		}
+		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
 	}
 	return m.AsYaml()
 }
@@ -119,34 +172,40 @@ var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Ku
 // generator become resources, and a PullAccess transformer runs over what the
 // kustomization built up to it.
 func (r *renderer) prepare(dir string) error {
-	if r.done[dir] {
+	real, err := r.fs.resolve(dir)
+	if err != nil {
+		return err
+	}
+	if r.done[real] {
 		return nil
 	}
-	r.done[dir] = true
+	r.done[real] = true
 	kfile := ""
 	for _, n := range kustomizationNames {
-		if r.repo.fs.Exists(filepath.Join(dir, n)) {
+		if r.fs.Exists(filepath.Join(dir, n)) {
 			kfile = filepath.Join(dir, n)
 			break
 		}
 	}
 	if kfile == "" {
-		if _, ok := r.repo.escapes[dir]; ok {
-			return fmt.Errorf("%s: a base outside the repository root (%s)", r.repo.rel(dir), r.repo.escapes[dir])
-		}
-		return fmt.Errorf("%s: no kustomization.yaml", r.repo.rel(dir))
+		return fmt.Errorf("%s: no kustomization.yaml", r.fs.rel(dir))
 	}
-	data, err := r.repo.fs.ReadFile(kfile)
+	where := r.fs.rel(kfile)
+	data, err := r.fs.ReadFile(kfile)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", r.repo.rel(kfile), err)
+		return err
+	}
+	if field, value, err := findRemote(data); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	} else if field != "" {
+		return remoteError(where, field, value)
 	}
 	var k types.Kustomization
 	if err := k8syaml.Unmarshal(data, &k); err != nil {
-		return fmt.Errorf("%s: %w", r.repo.rel(kfile), err)
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	k.FixKustomization()
-	where := r.repo.rel(kfile)
-	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
+	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 || k.HelmGlobals != nil {
 		return fmt.Errorf("%s: helmCharts run the helm program, which render never does", where)
 	}
 	for _, list := range [][]string{k.Resources, k.Components, k.Crds} {
@@ -236,41 +295,22 @@ func (r *renderer) prepare(dir string) error {
 	return nil
 }
 
-// prepareEntry checks one entry of resources, components or crds.
+// prepareEntry checks one entry of resources, components or crds: a directory is
+// prepared in turn, the encrypted documents of a file are recorded.
 func (r *renderer) prepareEntry(dir, where, e string) error {
-	if isRemote(e) {
-		return fmt.Errorf("%s: %s is a remote base; render loads nothing from the network", where, e)
-	}
 	p := filepath.Join(dir, e)
-	if !Within(r.repo.root, p) {
-		return fmt.Errorf("%s: %s is outside the repository root", where, e)
+	if _, err := r.fs.resolve(p); err != nil {
+		return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 	}
-	if target, ok := r.repo.escapes[p]; ok {
-		return fmt.Errorf("%s: %s links outside the repository root (%s)", where, e, target)
-	}
-	if r.repo.fs.IsDir(p) {
+	if r.fs.IsDir(p) {
 		return r.prepare(p)
 	}
-	return r.decryptResource(p)
+	return r.recordSealed(p)
 }
 
-// decryptResource replaces, in the in-memory repository, a resource file whose documents
-// SOPS encrypted with their plaintext: kustomize rewrites objects with their keys sorted,
-// which would break the MAC of a file encrypted in another key order.
-func (r *renderer) decryptResource(p string) error {
-	if r.o.Decrypt == nil || r.decrypted[p] || !r.repo.fs.Exists(p) {
-		return nil
-	}
-	r.decrypted[p] = true
-	data, err := r.repo.fs.ReadFile(p)
-	if err != nil || !bytes.Contains(data, []byte("\nsops:")) {
-		return nil // kustomize reports what it cannot read
-	}
-	plain, err := r.o.Decrypt(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.repo.rel(p), err)
-	}
-	return r.repo.fs.WriteFile(p, plain)
+// remoteError is the error for a field that names something remote.
+func remoteError(where, field, value string) error {
+	return fmt.Errorf("%s: %s: %q names a URL or a git remote: render loads nothing from the network", where, field, excerpt(value))
 }
 
 // configs reads the configurations an entry of generators, transformers or validators
@@ -279,42 +319,62 @@ func (r *renderer) decryptResource(p string) error {
 // PullAccess. A PullAccess must stand alone in its entry.
 func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 	var data []byte
+	name := excerpt(e)
 	switch {
 	case strings.Contains(e, "\n"):
 		data = []byte(e)
+		name = "(inline)"
+	case remoteForm(e):
+		return nil, remoteError(where, field, e)
 	default:
 		if err := r.prepareEntry(dir, where, e); err != nil {
 			return nil, err
 		}
 		p := filepath.Join(dir, e)
 		var err error
-		if r.repo.fs.IsDir(p) {
+		if r.fs.IsDir(p) {
 			data, err = r.build(p)
 		} else {
-			data, err = r.repo.fs.ReadFile(p)
+			data, err = r.fs.ReadFile(p)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %s: %w", where, field, e, err)
+			return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
 		}
+	}
+	if _, err := yamlcap.Measure(data, r.limits.yaml()); err != nil {
+		return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
 	}
 	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %s: %w", where, field, e, err)
+		return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
 	}
 	pullAccesses := 0
 	for _, n := range nodes {
 		a := n.GetAnnotations()
+		what := fmt.Sprintf("%s: %s: %s: %s %s", where, field, name, n.GetKind(), excerpt(n.GetName()))
 		switch {
 		case n.GetKind() == v1alpha1.Kind && n.GetApiVersion() == v1alpha1.APIVersion:
 			pullAccesses++
+			continue
 		case a["config.kubernetes.io/function"] != "" || a["config.k8s.io/function"] != "":
-			return nil, fmt.Errorf("%s: %s: %s: %s %s is a KRM function; render runs no program but PullAccess", where, field, e, n.GetKind(), n.GetName())
+			return nil, fmt.Errorf("%s is a KRM function; render runs no program but PullAccess", what)
+		case n.GetKind() == "HelmChartInflationGenerator":
+			return nil, fmt.Errorf("%s runs the helm program, which render never does", what)
 		case !builtinKinds[n.GetKind()]:
-			return nil, fmt.Errorf("%s: %s: %s: %s %s is a kustomize plugin; render runs no program but PullAccess", where, field, e, n.GetKind(), n.GetName())
+			return nil, fmt.Errorf("%s is a kustomize plugin; render runs no program but PullAccess", what)
+		}
+		text, err := n.String()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if f, v, err := findRemote([]byte(text)); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		} else if f != "" {
+			return nil, remoteError(fmt.Sprintf("%s: %s: %s: %s %s", where, field, name, n.GetKind(), excerpt(n.GetName())), f, v)
 		}
 	}
 	if pullAccesses > 0 && pullAccesses != len(nodes) {
-		return nil, fmt.Errorf("%s: %s: %s: put each PullAccess in an entry of its own", where, field, e)
+		return nil, fmt.Errorf("%s: %s: %s: put each PullAccess in an entry of its own", where, field, name)
 	}
 	return nodes, nil
 }
@@ -332,17 +392,6 @@ func isPullAccess(nodes []*yaml.RNode) bool {
 	return len(nodes) > 0 && nodes[0].GetKind() == v1alpha1.Kind
 }
 
-// isRemote tells whether a resources entry names something to fetch.
-func isRemote(e string) bool {
-	if strings.Contains(e, "://") || strings.HasPrefix(e, "git@") || strings.HasPrefix(e, "git::") ||
-		strings.Contains(e, "?ref=") || strings.Contains(e, "?version=") {
-		return true
-	}
-	first, _, _ := strings.Cut(e, "/")
-	return strings.Contains(first, ".") && first != "." && first != ".." && strings.Contains(e, "/") &&
-		(strings.HasPrefix(first, "github.com") || strings.HasPrefix(first, "gitlab.com") || strings.HasPrefix(first, "bitbucket.org"))
-}
-
 // runPullAccess checks a PullAccess against the sandbox's rules and runs it over items.
 func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.RNode) ([]*yaml.RNode, error) {
 	config = config.Copy()
@@ -351,10 +400,17 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 			return nil, fmt.Errorf("overriding the namespaces: %w", err)
 		}
 	}
-	file := r.repo.rel(dir)
+	file := r.fs.rel(dir)
+	what := fmt.Sprintf("%s: PullAccess %s", file, excerpt(config.GetName()))
+	if err := r.limits.namespaceCount(config); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if field, value := remoteFileSource(config.YNode(), ""); field != "" {
+		return nil, remoteError(what, field, value)
+	}
 	if !r.o.Trusted {
 		if err := r.sandboxRules(config); err != nil {
-			return nil, fmt.Errorf("%s: PullAccess %s: %w", file, config.GetName(), err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	out, results := fn.Run(config, items, fn.Options{
@@ -364,7 +420,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		Resolver: credsource.Resolver{
 			BaseDir:      dir,
 			LookupEnv:    r.o.LookupEnv,
-			ReadFile:     r.repo.readFile,
+			ReadFile:     r.fs.ReadFile,
 			AllowHelpers: r.o.Trusted,
 		},
 	})
@@ -374,6 +430,34 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		return nil, errors.New(strings.TrimSpace(b.String()))
 	}
 	return out, nil
+}
+
+// remoteFileSource finds, anywhere in a PullAccess, a file: source that names a URL or a
+// git remote (the file system would not fetch it anyway; this says which field it is).
+func remoteFileSource(n *yaml.Node, path string) (string, string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i].Value, n.Content[i+1]
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if k == "file" && v.Kind == yaml.ScalarNode && remoteForm(v.Value) {
+				return p, v.Value
+			}
+			if f, s := remoteFileSource(v, p); f != "" {
+				return f, s
+			}
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			if f, s := remoteFileSource(v, fmt.Sprintf("%s[%d]", path, i)); f != "" {
+				return f, s
+			}
+		}
+	}
+	return "", ""
 }
 
 // sandboxRules refuses what render never does: credential helpers, and environment
@@ -390,7 +474,7 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	}
 	checkEnv := func(field string, s *v1alpha1.Source) {
 		if s != nil && s.Env != "" && !strings.HasPrefix(s.Env, EnvPrefix) && !allowed[s.Env] {
-			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", field, s.Env, EnvPrefix))
+			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", field, excerpt(s.Env), EnvPrefix))
 		}
 	}
 	for i, reg := range pa.Spec.Registries {
@@ -419,16 +503,16 @@ func (r *renderer) writeObjects(dir string, objs []*yaml.RNode) (string, error) 
 	if err := (kio.ByteWriter{Writer: &buf}).Write(objs); err != nil {
 		return "", fmt.Errorf("encoding objects: %w", err)
 	}
-	if err := r.repo.fs.MkdirAll(filepath.Join(dir, stateDir)); err != nil {
+	if err := r.fs.MkdirAll(filepath.Join(dir, stateDir)); err != nil {
 		return "", err
 	}
-	return name, r.repo.fs.WriteFile(filepath.Join(dir, name), buf.Bytes())
+	return name, r.fs.WriteFile(filepath.Join(dir, name), buf.Bytes())
 }
 
 func (r *renderer) writeKustomization(kfile string, k *types.Kustomization) error {
 	b, err := k8syaml.Marshal(k)
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", r.repo.rel(kfile), err)
+		return fmt.Errorf("encoding %s: %w", r.fs.rel(kfile), err)
 	}
-	return r.repo.fs.WriteFile(kfile, b)
+	return r.fs.WriteFile(kfile, b)
 }
