@@ -26,10 +26,10 @@ import (
 // than the file cap, never the decryption keys, and measures every file against the YAML
 // caps before anyone parses it. Nothing is ever written to disk.
 type repoFS struct {
-	root   string // absolute, without symbolic links
-	logical string // the root as given, which paths may also be under
-	limits Limits
-	keys   []os.FileInfo
+	root     string // absolute, without symbolic links
+	logical  string // the root as given, which paths may also be under
+	limits   Limits
+	keys     []os.FileInfo
 	deadline time.Time
 
 	mu      sync.Mutex
