@@ -2,7 +2,6 @@ package cli
 
 import (
 	"os"
-	"path/filepath"
 
 	"pullgen.dev/pullgen/internal/pullcheck"
 	"pullgen.dev/pullgen/internal/render"
@@ -15,32 +14,11 @@ func runCheck(args []string, std IO) int {
 	pullcheck.Build = func(dir string) ([]byte, error) {
 		return render.Render(render.Options{
 			Dir:       dir,
-			Root:      checkRoot(dir),
+			Root:      pathRoot(dir),
 			LookupEnv: os.LookupEnv,
 			Trusted:   true,
 			KeysOnly:  true,
 		})
 	}
 	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr)
-}
-
-// checkRoot is the directory a kustomization may load from: the enclosing git work tree,
-// else the working directory when it holds dir, else dir.
-func checkRoot(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return dir
-	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	if cwd, err := os.Getwd(); err == nil && render.Within(cwd, abs) {
-		return cwd
-	}
-	return abs
 }

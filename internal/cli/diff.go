@@ -134,10 +134,10 @@ func encryptionRules(j job, file string) (sopsx.Rules, bool) {
 func findSpecs(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var specs []string
-	add := func(p string) error {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
+	add := func(root, p string) error {
+		data, ok, err := readCandidate(root, p)
+		if err != nil || !ok {
+			return err
 		}
 		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {
 			if _, err := readPullAccesses(p); err == nil {
@@ -153,11 +153,12 @@ func findSpecs(paths []string) ([]string, error) {
 			return nil, fmt.Errorf("reading %s: %w", root, err)
 		}
 		if !st.IsDir() {
-			if err := add(root); err != nil {
+			if err := add(pathRoot(root), root); err != nil {
 				return nil, err
 			}
 			continue
 		}
+		top := pathRoot(root)
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -169,7 +170,7 @@ func findSpecs(paths []string) ([]string, error) {
 				return nil
 			}
 			if ext := filepath.Ext(p); ext == ".yaml" || ext == ".yml" {
-				return add(p)
+				return add(top, p)
 			}
 			return nil
 		})

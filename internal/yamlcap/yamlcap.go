@@ -40,11 +40,16 @@ type Stats struct {
 	Documents, Objects int
 }
 
-// ErrLimit is the cause of every cap exceeded.
-var ErrLimit = errors.New("over a limit")
+// ErrLimit is what every error of a cap exceeded is (errors.Is).
+var ErrLimit = errors.New("over a YAML limit")
+
+type limitErr string
+
+func (e limitErr) Error() string        { return string(e) }
+func (e limitErr) Is(target error) bool { return target == ErrLimit }
 
 func limitError(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrLimit}, args...)...)
+	return limitErr(fmt.Sprintf(format, args...))
 }
 
 // Estimate is an upper estimate of the nodes data parses into, aliases not expanded,
