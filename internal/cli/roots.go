@@ -39,7 +39,11 @@ const maxSpecFile = 16 << 20
 // nothing is read) for a file whose links lead outside root, a FIFO, a device or a socket,
 // or a file too big to be a spec. The file is opened so that nothing can block.
 func readCandidate(root, p string) (data []byte, ok bool, err error) {
-	real, err := filepath.EvalSymlinks(p)
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, false, err
+	}
+	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
 		return nil, false, nil // a dangling link: as good as absent
 	}

@@ -7,6 +7,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/parallel"
 )
 
 // No replay. An encrypted document goes through kustomize as ciphertext, and render
@@ -152,27 +154,44 @@ func (r *renderer) sameIdentity(s *sealed, got identity) error {
 	return nil
 }
 
-// decryptSealed decrypts the sealed documents in one stream and maps their ciphertexts.
+// decryptSealed decrypts the sealed documents, file by file on every core, and maps their
+// ciphertexts. The first error, in file order, names its file.
 func (r *renderer) decryptSealed(list []*sealed) error {
-	if len(list) == 0 {
-		return nil
+	var files []string
+	byFile := map[string][]*sealed{}
+	for _, s := range list {
+		if byFile[s.file] == nil {
+			files = append(files, s.file)
+		}
+		byFile[s.file] = append(byFile[s.file], s)
 	}
+	errs := make([]error, len(files))
+	parallel.Each(len(files), func(i int) { errs[i] = r.decryptFile(files[i], byFile[files[i]]) })
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *renderer) decryptFile(file string, list []*sealed) error {
 	var stream bytes.Buffer
 	for _, s := range list {
 		text, err := s.doc.String()
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.file, err)
+			return fmt.Errorf("%s: %w", file, err)
 		}
 		stream.WriteString("---\n")
 		stream.WriteString(text)
 	}
 	plain, err := r.o.Decrypt(stream.Bytes())
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	docs, err := (&kio.ByteReader{Reader: bytes.NewReader(plain), OmitReaderAnnotations: true}).Read()
 	if err != nil || len(docs) != len(list) {
-		return fmt.Errorf("reading the decrypted documents: %d for %d (%v)", len(docs), len(list), err)
+		return fmt.Errorf("%s: reading the decrypted documents: %d for %d (%v)", file, len(docs), len(list), err)
 	}
 	for i, s := range list {
 		mapCiphertext(s.doc.YNode(), docs[i].YNode(), s.plain)

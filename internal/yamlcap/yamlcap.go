@@ -57,7 +57,7 @@ func limitError(format string, args ...any) error {
 // (':' ',' '[' '{' '-' '?' '*'), and none of these makes more than three nodes. Text that is
 // not YAML is overcounted, which only makes the estimate safer.
 func Estimate(data []byte) int {
-	n := 1 + bytes.Count(data, []byte{'\n'}) +
+	n := 2 + bytes.Count(data, []byte{'\n'}) +
 		bytes.Count(data, []byte{':'}) + bytes.Count(data, []byte{'?'}) + bytes.Count(data, []byte{'*'}) +
 		2*bytes.Count(data, []byte{','}) + 2*bytes.Count(data, []byte{'['}) + 3*bytes.Count(data, []byte{'{'})
 	for i, c := range data {
@@ -92,7 +92,7 @@ func Measure(data []byte, l Limits) (Stats, error) {
 			}
 			return st, nil
 		}
-		if len(doc.Content) == 0 {
+		if len(doc.Content) == 0 || isEmpty(doc.Content[0]) {
 			continue
 		}
 		st.Documents++
@@ -122,6 +122,11 @@ func Measure(data []byte, l Limits) (Stats, error) {
 		return st, err
 	}
 	return st, nil
+}
+
+// isEmpty tells an empty document ("---" alone), which parsers skip.
+func isEmpty(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
 type keyCount struct{ recipients, stanzas int }
