@@ -298,7 +298,7 @@ func (r *renderer) prepare(dir string) error {
 // prepareEntry checks one entry of resources, components or crds: a directory is
 // prepared in turn, the encrypted documents of a file are recorded.
 func (r *renderer) prepareEntry(dir, where, e string) error {
-	p := filepath.Join(dir, e)
+	p := entryPath(dir, e)
 	if _, err := r.fs.resolve(p); err != nil {
 		return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 	}
@@ -306,6 +306,14 @@ func (r *renderer) prepareEntry(dir, where, e string) error {
 		return r.prepare(p)
 	}
 	return r.recordSealed(p)
+}
+
+// entryPath is the path an entry of a kustomization names, as kustomize reads it.
+func entryPath(dir, e string) string {
+	if filepath.IsAbs(e) {
+		return e
+	}
+	return filepath.Join(dir, e)
 }
 
 // remoteError is the error for a field that names something remote.
@@ -330,7 +338,7 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 		if err := r.prepareEntry(dir, where, e); err != nil {
 			return nil, err
 		}
-		p := filepath.Join(dir, e)
+		p := entryPath(dir, e)
 		var err error
 		if r.fs.IsDir(p) {
 			data, err = r.build(p)
