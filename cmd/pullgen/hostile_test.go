@@ -214,7 +214,9 @@ const remoteSays = "names a URL or a git remote"
 var hostileForms = []hostileForm{
 	{"http", func(w *hostileWorld) string { return "http://" + w.addr + "/x.yaml" }, nil, remoteSays},
 	{"https", func(w *hostileWorld) string { return "https://" + w.addr + "/x.yaml" }, nil, remoteSays},
-	{"metadata-service", func(w *hostileWorld) string { return "HTTP://169.254.169.254/latest/meta-data/iam/security-credentials/ROLE" }, nil, remoteSays},
+	{"metadata-service", func(w *hostileWorld) string {
+		return "HTTP://169.254.169.254/latest/meta-data/iam/security-credentials/ROLE"
+	}, nil, remoteSays},
 	{"scp", func(w *hostileWorld) string { return "evil@127.0.0.1:org/repo" }, nil, remoteSays},
 	{"git-at", func(w *hostileWorld) string { return "git@github.com:org/repo" }, nil, remoteSays},
 	{"github-any-case", func(w *hostileWorld) string { return "GitHub.com/org/repo" }, nil, remoteSays},
