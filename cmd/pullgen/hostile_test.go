@@ -411,11 +411,18 @@ type boundedResult struct {
 // runBounded runs a command, killing it after 30 s, and measures it.
 func runBounded(t *testing.T, dir string, env []string, name string, args ...string) boundedResult {
 	t.Helper()
+	return runBoundedStdin(t, dir, env, "", name, args...)
+}
+
+// runBoundedStdin is runBounded with stdin.
+func runBoundedStdin(t *testing.T, dir string, env []string, stdin string, name string, args ...string) boundedResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
