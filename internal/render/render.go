@@ -65,7 +65,7 @@ type Options struct {
 	RequireNamespace bool
 }
 
-// stateDir holds, inside the in-memory copy of a kustomization, what render writes there.
+// stateDir holds, in the overlay of a kustomization's directory, what render writes there.
 const stateDir = ".pullgen-render"
 
 // Render builds o.Dir and returns the YAML stream. Errors are bounded (BoundMessage).
@@ -149,7 +149,7 @@ type renderer struct {
 	sealed   map[string]*sealed
 }
 
-// build runs kustomize over dir in the in-memory repository, with no plugin of any kind.
+// build runs kustomize over dir in the repository's file system, with no plugin of any kind.
 func (r *renderer) build(dir string) ([]byte, error) {
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified
@@ -378,7 +378,7 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 		if f, v, err := findRemote([]byte(text)); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		} else if f != "" {
-			return nil, remoteError(fmt.Sprintf("%s: %s: %s: %s %s", where, field, name, n.GetKind(), excerpt(n.GetName())), f, v)
+			return nil, remoteError(what, f, v)
 		}
 	}
 	if pullAccesses > 0 && pullAccesses != len(nodes) {
@@ -502,8 +502,8 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	return nil
 }
 
-// writeObjects writes objects into a new file of the in-memory kustomization at dir and
-// returns its name relative to dir.
+// writeObjects writes objects into a new file of the overlay of the kustomization at dir
+// and returns its name relative to dir.
 func (r *renderer) writeObjects(dir string, objs []*yaml.RNode) (string, error) {
 	r.seq++
 	name := filepath.Join(stateDir, fmt.Sprintf("objects-%d.yaml", r.seq))

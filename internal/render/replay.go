@@ -110,6 +110,9 @@ func (r *renderer) open(out []byte) ([]byte, error) {
 		}
 		of[i] = s
 	}
+	if len(used) == 0 {
+		return out, nil
+	}
 	if err := r.decryptSealed(used); err != nil {
 		return nil, err
 	}
