@@ -83,3 +83,62 @@ func TestCheckRoot(t *testing.T) {
 		t.Errorf("inside a git work tree: exit %d, stderr %s", r.code, r.stderr)
 	}
 }
+
+// TestCheckRefusesHostileInput runs `pullgen check` on manifests and kustomizations that
+// try what the hostile repositories try: each ends with exit 2 and a clear error, within
+// 10 s and 1 GiB, nothing of the outside in the output.
+func TestCheckRefusesHostileInput(t *testing.T) {
+	w := newHostileWorld(t)
+	deep := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\ndata: {x: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "}\n"
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		links map[string]string
+		fifo  string
+		stdin string
+		says  string
+	}{
+		{"alias-bomb-file", map[string]string{"m/bomb.yaml": billionLaughs()}, nil, "", "", "aliases expand to more than"},
+		{"deep-file", map[string]string{"m/deep.yaml": deep}, nil, "", "", "nested more than"},
+		{"fifo-file", map[string]string{"m/ok.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"}, nil, "m/fifo.yaml", "", "not a regular file"},
+		{"link-to-fifo", nil, map[string]string{"m/x.yaml": "fifo"}, "m/fifo", "", "not a regular file"},
+		{"link-outside", nil, map[string]string{"m/x.yaml": filepath.Join(w.outside, "stolen.yaml")}, "", "", "outside"},
+		{"kustomization-url", map[string]string{"m/kustomization.yaml": "resources: [\"http://" + w.addr + "/x.yaml\"]\n"}, nil, "", "", remoteSays},
+		{"kustomization-outside", map[string]string{"m/kustomization.yaml": "resources: [../../" + filepath.Base(w.outside) + "/repo]\n"}, nil, "", "", "outside the repository root"},
+		{"kustomization-alias-bomb", map[string]string{"m/kustomization.yaml": "resources: [bomb.yaml]\n", "m/bomb.yaml": billionLaughs()}, nil, "", "", "aliases expand to more than"},
+		{"stdin-alias-bomb", nil, nil, "", billionLaughs(), "aliases expand to more than"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range c.files {
+				writeFile(t, filepath.Join(dir, name), content)
+			}
+			os.MkdirAll(filepath.Join(dir, "m"), 0o755)
+			if c.fifo != "" {
+				if err := syscall.Mkfifo(filepath.Join(dir, c.fifo), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, target := range c.links {
+				if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := []string{"check", "m"}
+			if c.stdin != "" {
+				args = []string{"check", "-"}
+			}
+			before := w.contacts.Load()
+			r := runBoundedStdin(t, dir, w.env, c.stdin, pullgen(), args...)
+			if r.code != 2 || !strings.Contains(r.stderr, c.says) {
+				t.Errorf("exit %d, stderr %s; want 2 and %q", r.code, r.stderr, c.says)
+			}
+			if strings.Contains(r.stdout+r.stderr, outsideMarker) || w.contacts.Load() != before {
+				t.Errorf("the outside reached the check")
+			}
+			if r.wall.Seconds() > 10 || r.maxRSS > 1<<30 {
+				t.Errorf("took %s and %d MiB", r.wall, r.maxRSS>>20)
+			}
+		})
+	}
+}
