@@ -176,5 +176,3 @@ func FuzzPullAccessDecoding(f *testing.F) {
 		}
 	})
 }
-
-
