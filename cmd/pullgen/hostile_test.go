@@ -306,6 +306,29 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 		fmt.Fprintf(&manyDocs, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", i)
 	}
 	longName := strings.Repeat("n", 10<<20)
+	var targets, fanout strings.Builder
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&targets, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: t%d}\ndata: {v: x}\n", i)
+	}
+	fanout.WriteString("resources: [big.yaml, targets.yaml]\nreplacements:\n- source: {kind: ConfigMap, name: big, fieldPath: data.v}\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: [data.v]\n")
+	var transformers, generators strings.Builder
+	files40 := map[string]string{}
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&transformers, "- t%d.yaml\n", i)
+		files40[fmt.Sprintf("app/t%d.yaml", i)] = strings.Replace(repoSpec(""), "name: acme", fmt.Sprintf("name: t%d", i), 1)
+	}
+	files40["app/kustomization.yaml"] = "resources: [cm.yaml]\ntransformers:\n" + transformers.String()
+	files40["app/cm.yaml"] = configMap
+	ns := make([]string, 150)
+	for i := range ns {
+		ns[i] = fmt.Sprintf("ns-%d", i)
+	}
+	files20 := map[string]string{}
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&generators, "- g%d.yaml\n", i)
+		files20[fmt.Sprintf("app/g%d.yaml", i)] = strings.Replace(strings.Replace(repoSpec(""), "name: acme", fmt.Sprintf("name: g%d", i), 1), "[team-a]", "["+strings.Join(ns, ", ")+"]", 1)
+	}
+	files20["app/kustomization.yaml"] = "generators:\n" + generators.String()
 	for _, c := range []struct {
 		name  string
 		files map[string]string
@@ -323,6 +346,11 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 		{"recipients-aliasing-stanzas", map[string]string{"app/kustomization.yaml": "resources: [s.yaml]\n", "app/s.yaml": aliasedStanzas}, nil, "more than 100 recipients"},
 		{"many-documents", map[string]string{"app/kustomization.yaml": "resources: [docs.yaml]\n", "app/docs.yaml": manyDocs.String()}, nil, "YAML documents"},
 		{"many-nodes", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {" + strings.Repeat("k: v, ", 300_000) + "}\n"}, nil, "YAML nodes"},
+		{"long-value-aliased", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\nx: &v " + strings.Repeat("v", 1<<20) + "\ndata: {" + strings.TrimSuffix(strings.Repeat("k: *v, ", 100), ", ") + "}\n"}, nil, "aliases expand to more than"},
+		{"replacement-fan-out", map[string]string{"app/kustomization.yaml": fanout.String(), "app/targets.yaml": targets.String(),
+			"app/big.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {v: " + strings.Repeat("v", 10<<20) + "}\n"}, nil, "the build holds more than"},
+		{"many-transformer-builds", files40, nil, "at most 32 kustomize builds"},
+		{"many-generated-objects", files20, nil, "PullAccess made more than the 2000 objects"},
 		{"alias-bomb-kustomization", map[string]string{"app/kustomization.yaml": billionLaughs()}, nil, "aliases expand to more than"},
 		{"alias-bomb-pullaccess", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n", "app/pa.yaml": repoSpec("") + strings.TrimPrefix(billionLaughs(), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n")}, nil, "aliases expand to more than"},
 		{"helm-charts", map[string]string{"app/kustomization.yaml": "helmCharts: [{name: evil, repo: https://example.com}]\n"}, nil, "helm"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/yamlcap"
@@ -25,6 +26,9 @@ type Limits struct {
 	Recipients, Stanzas int
 	// Namespaces caps the namespaces of one PullAccess.
 	Namespaces int
+	// Builds caps the kustomize builds of one render (one per PullAccess transformer and
+	// per generator directory, and the last).
+	Builds int
 	// Timeout caps the wall time of the render.
 	Timeout time.Duration
 }
@@ -42,13 +46,14 @@ func DefaultLimits() Limits {
 		Recipients: 100,
 		Stanzas:    200,
 		Namespaces: 10_000,
+		Builds:     32,
 		Timeout:    60 * time.Second,
 	}
 }
 
 // yaml are the caps that apply to each file.
 func (l Limits) yaml() yamlcap.Limits {
-	return yamlcap.Limits{Nodes: l.Nodes, Depth: l.Depth, Documents: l.Documents, Recipients: l.Recipients, Stanzas: l.Stanzas}
+	return yamlcap.Limits{Nodes: l.Nodes, Bytes: int(l.TotalBytes), Depth: l.Depth, Documents: l.Documents, Recipients: l.Recipients, Stanzas: l.Stanzas}
 }
 
 // namespaceCount checks spec.namespaces of a PullAccess against the cap before anything
@@ -58,8 +63,42 @@ func (l Limits) namespaceCount(config *yaml.RNode) error {
 	if err != nil || ns == nil || l.Namespaces <= 0 {
 		return nil
 	}
-	if n := len(ns.Content()); n > l.Namespaces {
+	n := len(ns.Content())
+	if n > l.Namespaces {
 		return fmt.Errorf("spec.namespaces: %d namespaces, more than the %d a PullAccess may have (--max-namespaces)", n, l.Namespaces)
+	}
+	if l.Documents > 0 && n > l.Documents {
+		// Each namespace makes at least one object.
+		return fmt.Errorf("spec.namespaces: %d namespaces make more than the %d objects a render may build (--max-documents)", n, l.Documents)
+	}
+	return nil
+}
+
+// buildSize checks what a build holds against the total size cap before anything writes
+// it out: transformations (a replacement with many targets, a patch) can copy a long value
+// many times without parsing anything new.
+func (l Limits) buildSize(m resmap.ResMap) error {
+	if l.TotalBytes <= 0 {
+		return nil
+	}
+	total := int64(0)
+	var walk func(n *yaml.Node) bool
+	walk = func(n *yaml.Node) bool {
+		total += int64(len(n.Value)) + 1
+		if total > l.TotalBytes {
+			return false
+		}
+		for _, c := range n.Content {
+			if !walk(c) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range m.Resources() {
+		if !walk(r.YNode()) {
+			return fmt.Errorf("the build holds more than %d bytes (--max-total-size)", l.TotalBytes)
+		}
 	}
 	return nil
 }

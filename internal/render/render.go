@@ -144,6 +144,8 @@ type renderer struct {
 	fs     *repoFS
 	done   map[string]bool
 	seq    int
+	// builds and generated count kustomize builds and the objects PullAccess made.
+	builds, generated int
 	// recorded are the resource files whose encrypted documents are in sealed, by MAC.
 	recorded map[string]bool
 	sealed   map[string]*sealed
@@ -151,6 +153,9 @@ type renderer struct {
 
 // build runs kustomize over dir in the repository's file system, with no plugin of any kind.
 func (r *renderer) build(dir string) ([]byte, error) {
+	if r.builds++; r.limits.Builds > 0 && r.builds > r.limits.Builds {
+		return nil, fmt.Errorf("%s: render runs at most %d kustomize builds (one per PullAccess transformer and generator directory)", r.fs.rel(dir), r.limits.Builds)
+	}
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	opts.PluginConfig = types.DisabledPluginConfig()
@@ -160,6 +165,9 @@ func (r *renderer) build(dir string) ([]byte, error) {
 		if refused := r.fs.Refused(); refused != nil {
 			return nil, refused
 		}
+		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
+	}
+	if err := r.limits.buildSize(m); err != nil {
 		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
 	}
 	return m.AsYaml()
@@ -232,6 +240,9 @@ func (r *renderer) prepare(dir string) error {
 			if err != nil {
 				return err
 			}
+			if err := r.countGenerated(dir, len(objs)); err != nil {
+				return err
+			}
 			name, err := r.writeObjects(dir, objs)
 			if err != nil {
 				return err
@@ -269,10 +280,14 @@ func (r *renderer) prepare(dir string) error {
 		if err != nil {
 			return fmt.Errorf("%s: reading the build: %w", where, err)
 		}
+		had := len(items)
 		for _, c := range configs {
 			if items, err = r.runPullAccess(dir, c, items); err != nil {
 				return err
 			}
+		}
+		if err := r.countGenerated(dir, len(items)-had); err != nil {
+			return err
 		}
 		stage, err := r.writeObjects(dir, items)
 		if err != nil {
@@ -498,6 +513,15 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// countGenerated counts the objects PullAccess added against the cap, before kustomize
+// reads them.
+func (r *renderer) countGenerated(dir string, n int) error {
+	if r.generated += n; r.limits.Documents > 0 && r.generated > r.limits.Documents {
+		return fmt.Errorf("%s: PullAccess made more than the %d objects a render may build (--max-documents)", r.fs.rel(dir), r.limits.Documents)
 	}
 	return nil
 }

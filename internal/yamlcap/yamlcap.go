@@ -22,6 +22,9 @@ type Limits struct {
 	// Nodes caps the YAML nodes of the input, every alias expanded (and, before parsing,
 	// the estimate of Estimate).
 	Nodes int
+	// Bytes caps the text of the input's scalars, every alias expanded (a long value
+	// aliased a thousand times is a thousand long values once anything writes it out).
+	Bytes int
 	// Depth caps the nesting of collections, aliases expanded.
 	Depth int
 	// Documents caps the non-empty documents of the input.
@@ -77,8 +80,9 @@ func Measure(data []byte, l Limits) (Stats, error) {
 	if l.Nodes > 0 && est > l.Nodes {
 		return Stats{Nodes: est}, limitError("about %d YAML nodes, more than the %d allowed", est, l.Nodes)
 	}
-	m := measurer{l: l, size: map[*yaml.Node]int{}, depth: map[*yaml.Node]int{}, keys: map[*yaml.Node]keyCount{}}
+	m := measurer{l: l, size: map[*yaml.Node]size{}, depth: map[*yaml.Node]int{}, keys: map[*yaml.Node]keyCount{}}
 	var st Stats
+	textBytes := 0
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -103,13 +107,17 @@ func Measure(data []byte, l Limits) (Stats, error) {
 		if top.Kind == yaml.MappingNode {
 			st.Objects++
 		}
-		size, err := m.nodes(&doc)
+		sz, err := m.sizeOf(&doc)
 		if err != nil {
 			return st, err
 		}
-		st.Nodes = saturatingAdd(st.Nodes, size)
+		st.Nodes = saturatingAdd(st.Nodes, sz.nodes)
+		textBytes = saturatingAdd(textBytes, sz.bytes)
 		if l.Nodes > 0 && st.Nodes > l.Nodes {
 			return st, limitError("YAML aliases expand to more than %d nodes", l.Nodes)
+		}
+		if l.Bytes > 0 && textBytes > l.Bytes {
+			return st, limitError("YAML aliases expand to more than %d bytes", l.Bytes)
 		}
 		if d := m.depthOf(&doc); l.Depth > 0 && d > l.Depth {
 			return st, limitError("YAML nested more than %d levels deep", l.Depth)
@@ -134,10 +142,13 @@ type keyCount struct{ recipients, stanzas int }
 // measurer counts with memory: an alias costs what its anchor costs, computed once.
 type measurer struct {
 	l     Limits
-	size  map[*yaml.Node]int
+	size  map[*yaml.Node]size
 	depth map[*yaml.Node]int
 	keys  map[*yaml.Node]keyCount
 }
+
+// size is what a node expands to: its nodes and the bytes of its scalars.
+type size struct{ nodes, bytes int }
 
 func saturatingAdd(a, b int) int {
 	const max = int(^uint(0) >> 2)
@@ -147,30 +158,33 @@ func saturatingAdd(a, b int) int {
 	return a + b
 }
 
-// nodes is the size of n with aliases expanded. The parser refuses an anchor that contains
-// its own alias, so the recursion ends.
-func (m *measurer) nodes(n *yaml.Node) (int, error) {
+// sizeOf is the size of n with aliases expanded. The parser refuses an anchor that
+// contains its own alias, so the recursion ends.
+func (m *measurer) sizeOf(n *yaml.Node) (size, error) {
 	if s, ok := m.size[n]; ok {
 		return s, nil
 	}
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
-			return 1, nil
+			return size{1, 0}, nil
 		}
-		m.size[n] = 1 // a guard against cycles
-		s, err := m.nodes(n.Alias)
+		m.size[n] = size{1, 0} // a guard against cycles
+		s, err := m.sizeOf(n.Alias)
 		m.size[n] = s
 		return s, err
 	}
-	total := 1
+	total := size{1, len(n.Value)}
 	for _, c := range n.Content {
-		s, err := m.nodes(c)
+		s, err := m.sizeOf(c)
 		if err != nil {
-			return 0, err
+			return size{}, err
 		}
-		total = saturatingAdd(total, s)
-		if m.l.Nodes > 0 && total > m.l.Nodes {
-			return 0, limitError("YAML aliases expand to more than %d nodes", m.l.Nodes)
+		total = size{saturatingAdd(total.nodes, s.nodes), saturatingAdd(total.bytes, s.bytes)}
+		if m.l.Nodes > 0 && total.nodes > m.l.Nodes {
+			return size{}, limitError("YAML aliases expand to more than %d nodes", m.l.Nodes)
+		}
+		if m.l.Bytes > 0 && total.bytes > m.l.Bytes {
+			return size{}, limitError("YAML aliases expand to more than %d bytes", m.l.Bytes)
 		}
 	}
 	m.size[n] = total

@@ -68,7 +68,7 @@ func bomb(levels int) string {
 }
 
 func TestMeasure(t *testing.T) {
-	limits := Limits{Nodes: 100_000, Depth: 50, Documents: 10, Recipients: 3, Stanzas: 4}
+	limits := Limits{Nodes: 100_000, Bytes: 1 << 20, Depth: 50, Documents: 10, Recipients: 3, Stanzas: 4}
 	age := func(stanzas int) string {
 		return "    enc: |\n      -----BEGIN AGE ENCRYPTED FILE-----\n" + strings.Repeat("      -> X25519 abc\n      def\n", stanzas) + "      -----END AGE ENCRYPTED FILE-----\n"
 	}
@@ -80,6 +80,7 @@ func TestMeasure(t *testing.T) {
 		{"small object", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "", 1},
 		{"alias bomb", bomb(9), "aliases expand to more than 100000 nodes", 0},
 		{"small aliases", bomb(3), "", 1},
+		{"long value aliased", "a: &a " + strings.Repeat("x", 100_000) + "\nb: [" + strings.TrimSuffix(strings.Repeat("*a, ", 20), ", ") + "]\n", "aliases expand to more than 1048576 bytes", 0},
 		{"too many nodes to parse", strings.Repeat("- a\n", 60_000), "more than the 100000 allowed", 0},
 		{"deep flow", strings.Repeat("[", 60) + strings.Repeat("]", 60), "nested more than 50 levels", 0},
 		{"deep by aliases", "a: &a [[[[[[[[[[x]]]]]]]]]]\nb: &b [[[[[[[[[[*a]]]]]]]]]]\nc: &c [[[[[[[[[[*b]]]]]]]]]]\nd: &d [[[[[[[[[[*c]]]]]]]]]]\ne: &e [[[[[[[[[[*d]]]]]]]]]]\nf: [[[[[[[[[[*e]]]]]]]]]]\n", "nested more than 50 levels", 0},
