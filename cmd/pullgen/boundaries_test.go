@@ -142,3 +142,20 @@ func TestCheckRefusesHostileInput(t *testing.T) {
 		})
 	}
 }
+
+// TestFunctionBoundsMessages: a function config with a 1 MiB namespace is refused with a
+// message that quotes a short excerpt of it, on stderr and in the results.
+func TestFunctionBoundsMessages(t *testing.T) {
+	long := strings.Repeat("n", 1<<20)
+	stdin := "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n  apiVersion: pullgen.dev/v1alpha1\n  kind: PullAccess\n  metadata: {name: x}\n  spec:\n    namespaces: [" + long + "]\n    registries: [{server: quay.io, username: u, passwordFrom: {env: T}}]\n"
+	r := runBoundedStdin(t, t.TempDir(), []string{"T=" + credMarker}, stdin, pullgen())
+	if r.code == 0 || !strings.Contains(r.stderr, "spec.namespaces[0]") {
+		t.Fatalf("exit %d, stderr %.300s", r.code, r.stderr)
+	}
+	if len(r.stderr) > 2000 || len(r.stdout) > 4000 {
+		t.Errorf("stderr %d bytes, stdout %d bytes: the namespace is echoed", len(r.stderr), len(r.stdout))
+	}
+	if strings.Contains(r.stdout+r.stderr, credMarker) {
+		t.Error("the credential reached the output")
+	}
+}

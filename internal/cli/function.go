@@ -40,6 +40,7 @@ func runFunction(std IO) int {
 	config := rw.FunctionConfig
 	rw.FunctionConfig = nil
 	out, results := fn.Run(config, items, functionOptions())
+	boundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	var buf bytes.Buffer
 	if err := writeResourceList(&buf, out, results); err != nil {
@@ -124,6 +125,7 @@ func runLegacyPlugin(configFile string, std IO) int {
 		}
 	}
 	out, results := fn.Run(config, items, functionOptions())
+	boundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	if results.ExitCode() != 0 {
 		return ExitUsage

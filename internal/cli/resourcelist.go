@@ -121,3 +121,13 @@ func malformedResourceList(std IO, err error) int {
 	fmt.Fprintf(std.Stderr, "pullgen: %v\n", err)
 	return ExitFindings
 }
+
+// boundResults bounds the messages of results as render bounds its errors: they quote at
+// most a short excerpt of the input.
+func boundResults(results framework.Results) {
+	for _, r := range results {
+		if r != nil {
+			r.Message = render.BoundMessage(r.Message)
+		}
+	}
+}
