@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -128,14 +129,20 @@ func (r *renderer) run(dir string) ([]byte, error) {
 	if err := r.prepare(dir); err != nil {
 		return nil, err
 	}
-	out, err := r.build(dir)
+	m, err := r.buildMap(dir)
 	if err != nil {
 		return nil, err
 	}
-	if r.o.Decrypt == nil {
-		return out, nil
+	if r.o.Decrypt != nil {
+		nodes := make([]*yaml.RNode, 0, m.Size())
+		for _, res := range m.Resources() {
+			nodes = append(nodes, &res.RNode)
+		}
+		if err := r.open(nodes); err != nil {
+			return nil, err
+		}
 	}
-	return r.open(out)
+	return m.AsYaml()
 }
 
 type renderer struct {
@@ -151,8 +158,18 @@ type renderer struct {
 	sealed   map[string]*sealed
 }
 
-// build runs kustomize over dir in the repository's file system, with no plugin of any kind.
+// build runs kustomize over dir in the repository's file system, with no plugin of any
+// kind, and returns the YAML stream.
 func (r *renderer) build(dir string) ([]byte, error) {
+	m, err := r.buildMap(dir)
+	if err != nil {
+		return nil, err
+	}
+	return m.AsYaml()
+}
+
+// buildMap runs kustomize over dir and returns its objects.
+func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 	if r.builds++; r.limits.Builds > 0 && r.builds > r.limits.Builds {
 		return nil, fmt.Errorf("%s: render runs at most %d kustomize builds (one per PullAccess transformer and generator directory)", r.fs.rel(dir), r.limits.Builds)
 	}
@@ -170,7 +187,7 @@ func (r *renderer) build(dir string) ([]byte, error) {
 	if err := r.limits.buildSize(m); err != nil {
 		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
 	}
-	return m.AsYaml()
+	return m, nil
 }
 
 var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}

@@ -24,6 +24,8 @@ import (
 // sealed is an encrypted document of a resource file as the repository holds it.
 type sealed struct {
 	file string
+	// text is the document as the file holds it; doc is it parsed.
+	text string
 	doc  *yaml.RNode
 	id   identity
 	// macOnly: the MAC covers the encrypted values only, not the name and namespace.
@@ -56,20 +58,40 @@ func (r *renderer) recordSealed(p string) error {
 	if err != nil || !bytes.Contains(data, []byte("sops")) {
 		return nil // kustomize reports what it cannot read
 	}
-	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
-	if err != nil {
-		return nil
-	}
-	for _, n := range nodes {
+	for _, text := range splitDocuments(string(data)) {
+		if !strings.Contains(text, "sops") {
+			continue
+		}
+		n, err := yaml.Parse(text)
+		if err != nil {
+			continue // kustomize reports it
+		}
 		mac := sopsField(n, "mac")
 		if mac == "" {
 			continue
 		}
 		if _, seen := r.sealed[mac]; !seen {
-			r.sealed[mac] = &sealed{file: r.fs.rel(p), doc: n, id: identityOf(n), macOnly: sopsField(n, "mac_only_encrypted") == "true"}
+			r.sealed[mac] = &sealed{file: r.fs.rel(p), text: text, doc: n, id: identityOf(n), macOnly: sopsField(n, "mac_only_encrypted") == "true"}
 		}
 	}
 	return nil
+}
+
+// splitDocuments cuts a YAML stream at its document markers (a line "---", with or without
+// a comment after it, or "..."); YAML forbids such lines inside a document.
+func splitDocuments(data string) []string {
+	var docs []string
+	var cur strings.Builder
+	for _, line := range strings.SplitAfter(data, "\n") {
+		bare := strings.TrimRight(line, "\r\n")
+		if bare == "---" || strings.HasPrefix(bare, "--- ") || strings.HasPrefix(bare, "---\t") || bare == "..." {
+			docs = append(docs, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteString(line)
+	}
+	return append(docs, cur.String())
 }
 
 // sopsField is a scalar of a document's top-level sops block.
@@ -81,16 +103,9 @@ func sopsField(n *yaml.RNode, field string) string {
 	return v.YNode().Value
 }
 
-// open decrypts the encrypted objects of a build, each from its sealed copy, after
-// checking that the build left its identity alone.
-func (r *renderer) open(out []byte) ([]byte, error) {
-	if !bytes.Contains(out, []byte("sops")) {
-		return out, nil
-	}
-	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(out), OmitReaderAnnotations: true}).Read()
-	if err != nil {
-		return nil, fmt.Errorf("reading the build: %w", err)
-	}
+// open decrypts, in place, the encrypted objects of a build, each from its sealed copy,
+// after checking that the build left its identity alone.
+func (r *renderer) open(nodes []*yaml.RNode) error {
 	var used []*sealed
 	of := make([]*sealed, len(nodes))
 	for i, n := range nodes {
@@ -99,10 +114,10 @@ func (r *renderer) open(out []byte) ([]byte, error) {
 		}
 		s := r.sealed[sopsField(n, "mac")]
 		if s == nil {
-			return nil, fmt.Errorf("%s is encrypted, but no resource file of the repository holds it so: render decrypts what kustomizations list in resources", identityOf(n))
+			return fmt.Errorf("%s is encrypted, but no resource file of the repository holds it so: render decrypts what kustomizations list in resources", identityOf(n))
 		}
 		if err := r.sameIdentity(s, identityOf(n)); err != nil {
-			return nil, err
+			return err
 		}
 		if s.plain == nil {
 			s.plain = map[string]*yaml.Node{}
@@ -110,11 +125,8 @@ func (r *renderer) open(out []byte) ([]byte, error) {
 		}
 		of[i] = s
 	}
-	if len(used) == 0 {
-		return out, nil
-	}
 	if err := r.decryptSealed(used); err != nil {
-		return nil, err
+		return err
 	}
 	for i, n := range nodes {
 		s := of[i]
@@ -122,17 +134,13 @@ func (r *renderer) open(out []byte) ([]byte, error) {
 			continue
 		}
 		if _, err := n.Pipe(yaml.Clear("sops")); err != nil {
-			return nil, fmt.Errorf("%s: %w", identityOf(n), err)
+			return fmt.Errorf("%s: %w", identityOf(n), err)
 		}
 		if err := replaceCiphertext(n.YNode(), s.plain); err != nil {
-			return nil, fmt.Errorf("%s (from %s): %w", identityOf(n), s.file, err)
+			return fmt.Errorf("%s (from %s): %w", identityOf(n), s.file, err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := (kio.ByteWriter{Writer: &buf}).Write(nodes); err != nil {
-		return nil, fmt.Errorf("writing the build: %w", err)
-	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // sameIdentity refuses a build object that is not the sealed document it decrypts from.
@@ -181,12 +189,11 @@ func (r *renderer) decryptSealed(list []*sealed) error {
 func (r *renderer) decryptFile(file string, list []*sealed) error {
 	var stream bytes.Buffer
 	for _, s := range list {
-		text, err := s.doc.String()
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
 		stream.WriteString("---\n")
-		stream.WriteString(text)
+		stream.WriteString(s.text)
+		if !strings.HasSuffix(s.text, "\n") {
+			stream.WriteByte('\n')
+		}
 	}
 	plain, err := r.o.Decrypt(stream.Bytes())
 	if err != nil {
