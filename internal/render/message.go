@@ -30,8 +30,16 @@ func cut(s string, n int) string {
 
 // contentMarkers start the parts of parsers' messages that print what they parsed: the
 // YAML to JSON converter prints a whole mapping used as a key, kyaml prints the node it
-// could not use. Render's messages stop before them: a file's content is never shown.
-var contentMarkers = []string{"invalid map key:", "node contents:"}
+// could not use, kustomize an object without a name. Render's messages stop before them:
+// a file's content is never shown.
+var contentMarkers = []string{"invalid map key:", "node contents:", "in object {{"}
+
+// firstLine is the first line of a message of kustomize's, whose further lines print the
+// configuration or the content it could not use.
+func firstLine(msg string) string {
+	line, _, _ := strings.Cut(msg, "\n")
+	return line
+}
 
 // BoundMessage makes a message fit for a log line that Argo CD keeps in an Application's
 // status: what parsers print of the content they read is dropped, every run of text

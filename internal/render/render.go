@@ -182,7 +182,7 @@ func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 		if refused := r.fs.Refused(); refused != nil {
 			return nil, refused
 		}
-		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
+		return nil, fmt.Errorf("building %s: %s", r.fs.rel(dir), firstLine(err.Error()))
 	}
 	if err := r.limits.buildSize(m); err != nil {
 		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
