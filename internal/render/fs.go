@@ -35,17 +35,19 @@ type repoFS struct {
 	mu      sync.Mutex
 	overlay map[string][]byte
 	dirs    map[string]bool
-	// measured holds the stats of each file read, so that kustomize reading a file again
-	// (each build of render reads its bases anew) does not count it again.
-	measured map[string]yamlcap.Stats
-	sizes    map[string]int64
-	total    struct {
-		bytes            int64
-		nodes, documents int
-	}
+	// measured holds what each file read counted for, so that kustomize reading a file
+	// again (each build of render reads its bases anew) does not count it again.
+	measured map[string]counted
+	total    counted
 	// refused is the first refusal: kustomize sometimes tries a path another way after an
 	// error and reports the second failure, so render reports this one.
 	refused error
+}
+
+// counted is what files count for against the caps.
+type counted struct {
+	bytes            int64
+	nodes, documents int
 }
 
 // errOutside is the cause of every read refused for leaving the root.
@@ -63,7 +65,7 @@ func newRepoFS(root string, keyFiles []string, limits Limits) (*repoFS, error) {
 		return nil, fmt.Errorf("resolving the repository root %s: %w", root, err)
 	}
 	f := &repoFS{root: real, logical: root, limits: limits, overlay: map[string][]byte{}, dirs: map[string]bool{},
-		measured: map[string]yamlcap.Stats{}, sizes: map[string]int64{}}
+		measured: map[string]counted{}}
 	if limits.Timeout > 0 {
 		f.deadline = time.Now().Add(limits.Timeout)
 	}
@@ -270,18 +272,15 @@ func (f *repoFS) measure(real string, data []byte) error {
 	if done {
 		return nil
 	}
-	l := f.limits.yaml()
-	st, err := yamlcap.Measure(data, l)
+	st, err := yamlcap.Measure(data, f.limits.yaml())
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", f.rel(real), err)
 	}
+	c := counted{int64(len(data)), st.Nodes, st.Documents}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.measured[real] = st
-	f.sizes[real] = int64(len(data))
-	f.total.bytes += int64(len(data))
-	f.total.nodes += st.Nodes
-	f.total.documents += st.Documents
+	f.measured[real] = c
+	f.total = counted{f.total.bytes + c.bytes, f.total.nodes + c.nodes, f.total.documents + c.documents}
 	switch {
 	case f.limits.TotalBytes > 0 && f.total.bytes > f.limits.TotalBytes:
 		return fmt.Errorf("reading %s: render read more than %d bytes in all (--max-total-size)", f.rel(real), f.limits.TotalBytes)
@@ -295,12 +294,9 @@ func (f *repoFS) measure(real string, data []byte) error {
 
 // forget drops what was counted for a path whose overlay content changes.
 func (f *repoFS) forget(real string) {
-	if st, ok := f.measured[real]; ok {
-		f.total.bytes -= f.sizes[real]
-		f.total.nodes -= st.Nodes
-		f.total.documents -= st.Documents
+	if c, ok := f.measured[real]; ok {
+		f.total = counted{f.total.bytes - c.bytes, f.total.nodes - c.nodes, f.total.documents - c.documents}
 		delete(f.measured, real)
-		delete(f.sizes, real)
 	}
 }
 
