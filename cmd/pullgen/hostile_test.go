@@ -353,7 +353,7 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 		{"many-generated-objects", files20, nil, "PullAccess made more than the 2000 objects"},
 		{"alias-bomb-kustomization", map[string]string{"app/kustomization.yaml": billionLaughs()}, nil, "aliases expand to more than"},
 		{"alias-bomb-pullaccess", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n", "app/pa.yaml": repoSpec("") + strings.TrimPrefix(billionLaughs(), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n")}, nil, "aliases expand to more than"},
-		{"helm-charts", map[string]string{"app/kustomization.yaml": "helmCharts: [{name: evil, repo: https://example.com}]\n"}, nil, "helm"},
+		{"helm-charts", map[string]string{"app/kustomization.yaml": "helmCharts: [{name: evil, repo: https://example.com}]\n"}, nil, "helmCharts run the helm program"},
 		{"helm-generator", map[string]string{"app/kustomization.yaml": "generators: [h.yaml]\n", "app/h.yaml": "apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata: {name: h}\nchartName: evil\n"}, nil, "helm"},
 		{"exec-function", map[string]string{"app/kustomization.yaml": "transformers: [f.yaml]\n", "app/f.yaml": "apiVersion: x/v1\nkind: F\nmetadata:\n  name: f\n  annotations:\n    config.kubernetes.io/function: |\n      exec: {path: git}\n"}, nil, "KRM function"},
 		{"credential-helper", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n", "app/config.json": `{"auths":{"quay.io":{}},"credsStore":"evil"}`,

@@ -246,8 +246,7 @@ func TestRenderReadsOnlyWhatItBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &renderer{limits: DefaultLimits(), fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{}}
-	out, err := r.run(filepath.Join(root, "app"))
+	out, err := newRenderer(Options{}, DefaultLimits(), fsys).run(filepath.Join(root, "app"))
 	if err != nil {
 		t.Fatal(err)
 	}

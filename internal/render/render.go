@@ -75,10 +75,6 @@ func Render(o Options) ([]byte, error) {
 	if o.Limits != nil {
 		limits = *o.Limits
 	}
-	if limits.Timeout <= 0 {
-		out, err := render(o, limits)
-		return out, bounded(err)
-	}
 	type result struct {
 		out []byte
 		err error
@@ -88,10 +84,14 @@ func Render(o Options) ([]byte, error) {
 		out, err := render(o, limits)
 		done <- result{out, err}
 	}()
+	var timeout <-chan time.Time
+	if limits.Timeout > 0 {
+		timeout = time.After(limits.Timeout)
+	}
 	select {
 	case r := <-done:
 		return r.out, bounded(r.err)
-	case <-time.After(limits.Timeout):
+	case <-timeout:
 		// The file system refuses every access from now on, which ends the build soon.
 		return nil, fmt.Errorf("%w (%s, --timeout)", errTimeout, limits.Timeout)
 	}
@@ -115,8 +115,7 @@ func render(o Options, limits Limits) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{o: o, limits: limits, fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{}}
-	out, err := r.run(dir)
+	out, err := newRenderer(o, limits, fsys).run(dir)
 	if refused := fsys.Refused(); refused != nil {
 		// kustomize may have tried another way after a refusal and failed (or not)
 		// otherwise: the refusal is the cause.
@@ -143,6 +142,10 @@ func (r *renderer) run(dir string) ([]byte, error) {
 		}
 	}
 	return m.AsYaml()
+}
+
+func newRenderer(o Options, limits Limits, fsys *repoFS) *renderer {
+	return &renderer{o: o, limits: limits, fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{}}
 }
 
 type renderer struct {
@@ -220,11 +223,6 @@ func (r *renderer) prepare(dir string) error {
 	if err != nil {
 		return err
 	}
-	if field, value, err := findRemote(data); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
-	} else if field != "" {
-		return remoteError(where, field, value)
-	}
 	var k types.Kustomization
 	if err := k8syaml.Unmarshal(data, &k); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
@@ -232,6 +230,11 @@ func (r *renderer) prepare(dir string) error {
 	k.FixKustomization()
 	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 || k.HelmGlobals != nil {
 		return fmt.Errorf("%s: helmCharts run the helm program, which render never does", where)
+	}
+	if field, value, err := findRemote(data); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	} else if field != "" {
+		return remoteError(where, field, value)
 	}
 	for _, list := range [][]string{k.Resources, k.Components, k.Crds} {
 		for _, e := range list {
