@@ -30,6 +30,15 @@ func TestRenderNoReplay(t *testing.T) {
 	writeFile(t, filepath.Join(src, "maconly.yaml"), strings.Replace(plain, "name: portable", "name: maconly\n  namespace: team-a", 1))
 	macOnly := mustRun(t, src, env, sops, "-e", "--mac-only-encrypted", "--age", rcpt, "--encrypted-regex", "^(data|stringData)$", "maconly.yaml")
 
+	// A forgery: the name's value moved under a label key, the namespace's under name. SOPS's MAC
+	// covers values, not keys, so it still decrypts; it reads as a portable Secret named
+	// after the team's namespace.
+	metadata := "    app.kubernetes.io/managed-by: pullgen\n  name: acme\n  namespace: team-a\n"
+	if !strings.Contains(victim, metadata) {
+		t.Fatalf("the generated Secret's metadata changed:\n%s", victim)
+	}
+	forged := strings.Replace(victim, metadata, "    app.kubernetes.io/managed-by: pullgen\n    x: acme\n  name: team-a\n", 1)
+
 	jsonPatch := func(op string) string {
 		return "patches:\n- target: {kind: Secret, name: acme}\n  patch: '[" + op + "]'\n"
 	}
@@ -54,10 +63,12 @@ func TestRenderNoReplay(t *testing.T) {
 		{"portable-renamed", "resources: [../victim/portable]\nnamePrefix: x-\n", nil, "Secret x-portable", ""},
 		{"mac-only", "resources: [../victim/maconly]\n", nil, "mac_only_encrypted", ""},
 		{"mac-only-allowed", "resources: [../victim/maconly]\n", []string{"--allow-retarget"}, "", "Secret team-a/maconly"},
+		{"forged-portable", "resources: [../victim/forged]\nnamespace: attacker\n", nil, "nothing in metadata but its name", ""},
+		{"forged-decrypts-when-allowed", "resources: [../victim/forged]\nnamespace: attacker\n", []string{"--allow-retarget"}, "", "Secret attacker/team-a"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			repo := t.TempDir()
-			for name, content := range map[string]string{"acme": victim, "portable": portable, "maconly": macOnly} {
+			for name, content := range map[string]string{"acme": victim, "portable": portable, "maconly": macOnly, "forged": forged} {
 				writeFile(t, filepath.Join(repo, "victim", name, "secret.yaml"), content)
 				writeFile(t, filepath.Join(repo, "victim", name, "kustomization.yaml"), "resources: [secret.yaml]\n")
 			}

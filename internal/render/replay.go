@@ -30,6 +30,8 @@ type sealed struct {
 	id   identity
 	// macOnly: the MAC covers the encrypted values only, not the name and namespace.
 	macOnly bool
+	// shape says why the identity read from its keys cannot be trusted, if it cannot.
+	shape error
 	// plain maps each ciphertext of the document to its plaintext node.
 	plain map[string]*yaml.Node
 }
@@ -71,7 +73,8 @@ func (r *renderer) recordSealed(p string) error {
 			continue
 		}
 		if _, seen := r.sealed[mac]; !seen {
-			r.sealed[mac] = &sealed{file: r.fs.rel(p), text: text, doc: n, id: identityOf(n), macOnly: sopsField(n, "mac_only_encrypted") == "true"}
+			r.sealed[mac] = &sealed{file: r.fs.rel(p), text: text, doc: n, id: identityOf(n),
+				macOnly: sopsField(n, "mac_only_encrypted") == "true", shape: checkShape(n.YNode())}
 		}
 	}
 	return nil
@@ -151,6 +154,8 @@ func (r *renderer) sameIdentity(s *sealed, got identity) error {
 	switch {
 	case s.macOnly:
 		return fmt.Errorf("%s in %s is encrypted with mac_only_encrypted, so its name and namespace are not protected: render decrypts it only with --allow-retarget", s.id, s.file)
+	case s.shape != nil:
+		return fmt.Errorf("%s in %s: %v: SOPS authenticates values, not keys, so render cannot trust the identity of this shape (--allow-retarget lifts this)", s.id, s.file, s.shape)
 	case s.id.namespace == "" && r.o.RequireNamespace:
 		return fmt.Errorf("%s in %s is encrypted without a namespace, which --require-namespace refuses: encrypt it with metadata.namespace set", s.id, s.file)
 	}
