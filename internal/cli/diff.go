@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -135,8 +136,11 @@ func findSpecs(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var specs []string
 	add := func(root, p string) error {
-		data, ok, err := readCandidate(root, p)
-		if err != nil || !ok {
+		data, err := readRegular(root, p)
+		if errors.Is(err, errRefusedFile) || data == nil {
+			return nil // not a spec diff may read
+		}
+		if err != nil {
 			return err
 		}
 		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,40 +33,57 @@ func pathRoot(p string) string {
 	return abs
 }
 
-// maxSpecFile is the biggest file diff reads while it looks for specs.
+// maxSpecFile is the biggest file diff and check read as a manifest or a spec.
 const maxSpecFile = 16 << 20
 
-// readCandidate reads a file that may hold a spec, found under root: ok is false (and
-// nothing is read) for a file whose links lead outside root, a FIFO, a device or a socket,
-// or a file too big to be a spec. The file is opened so that nothing can block.
-func readCandidate(root, p string) (data []byte, ok bool, err error) {
+// errRefusedFile is what readRegular refuses (errors.Is).
+var errRefusedFile = errors.New("refused")
+
+type refusedFile string
+
+func (e refusedFile) Error() string        { return string(e) }
+func (e refusedFile) Is(target error) bool { return target == errRefusedFile }
+
+// readRegular reads a file found under root, opened so that nothing can block. A dangling
+// link reads as nothing (nil, nil); a link that leads outside root, a FIFO, a device, a
+// socket or a file bigger than maxSpecFile is refused with errRefusedFile.
+func readRegular(root, p string) ([]byte, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return nil, false, nil // a dangling link: as good as absent
+		return nil, nil
 	}
 	if realRoot, err := filepath.EvalSymlinks(root); err == nil && !render.Within(realRoot, real) {
-		return nil, false, nil
+		return nil, refusedFile(fmt.Sprintf("%s: a link to %s, outside %s", p, real, root))
 	}
-	fd, err := syscall.Open(real, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if st, err := os.Lstat(real); err == nil && !st.Mode().IsRegular() {
+		return nil, refusedFile(p + ": not a regular file")
+	}
+	fd, err := syscall.Open(real, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	f := os.NewFile(uintptr(fd), real)
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
-	if !st.Mode().IsRegular() || st.Size() > maxSpecFile {
-		return nil, false, nil
+	if !st.Mode().IsRegular() {
+		return nil, refusedFile(p + ": not a regular file")
 	}
-	data, err = io.ReadAll(io.LimitReader(f, maxSpecFile+1))
+	if st.Size() > maxSpecFile {
+		return nil, refusedFile(fmt.Sprintf("%s: %d bytes, more than the %d a manifest may have", p, st.Size(), maxSpecFile))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSpecFile+1))
 	if err != nil {
-		return nil, false, fmt.Errorf("reading %s: %w", p, err)
+		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
-	return data, len(data) <= maxSpecFile, nil
+	if len(data) > maxSpecFile {
+		return nil, refusedFile(fmt.Sprintf("%s: more than the %d bytes a manifest may have", p, maxSpecFile))
+	}
+	return data, nil
 }
