@@ -386,6 +386,9 @@ func (w *hostileWorld) refuse(t *testing.T, r *hostileRepo, args []string, says 
 			t.Fatal(err)
 		}
 	}
+	for _, name := range append(append([]string{}, r.fifos...), r.huge...) {
+		os.MkdirAll(filepath.Dir(filepath.Join(repo, name)), 0o755)
+	}
 	for _, name := range r.fifos {
 		if err := syscall.Mkfifo(filepath.Join(repo, name), 0o644); err != nil {
 			t.Fatal(err)
@@ -470,4 +473,33 @@ func runBoundedStdin(t *testing.T, dir string, env []string, stdin string, name 
 		rss = ru.Maxrss << 10 // kilobytes on Linux
 	}
 	return boundedResult{result{out.String(), errb.String(), code}, wall, rss}
+}
+
+// TestHostileKustomizationFile: the kustomization itself is the trap.
+func TestHostileKustomizationFile(t *testing.T) {
+	w := newHostileWorld(t)
+	for _, c := range []struct {
+		name string
+		repo hostileRepo
+		says string
+	}{
+		{"link-out", hostileRepo{links: map[string]string{"app/kustomization.yaml": filepath.Join(w.outside, "repo", "kustomization.yaml")}}, "outside the repository root"},
+		{"fifo", hostileRepo{fifos: []string{"app/kustomization.yaml"}}, "not a regular file"},
+		{"huge", hostileRepo{huge: []string{"app/kustomization.yaml"}}, "--max-file-size"},
+		{"loop", hostileRepo{links: map[string]string{"app/kustomization.yaml": "kustomization.yaml"}}, "too many levels of symbolic links"},
+		{"base-links-out", hostileRepo{files: map[string]string{"app/kustomization.yaml": "resources: [base]\n"}, links: map[string]string{"app/base": filepath.Join(w.outside, "repo")}}, "outside the repository root"},
+		{"app-is-a-link-out", hostileRepo{files: map[string]string{"other/kustomization.yaml": "resources: [x.yaml]\n"}, links: map[string]string{"app/kustomization.yaml": "../other/../../" + filepath.Base(w.outside) + "/repo/kustomization.yaml"}}, "outside the repository root"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r := c.repo
+			if r.files == nil {
+				r.files = map[string]string{}
+			}
+			if r.links == nil {
+				r.links = map[string]string{}
+			}
+			w.refuse(t, &r, nil, c.says)
+		})
+	}
 }

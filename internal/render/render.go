@@ -210,8 +210,12 @@ func (r *renderer) prepare(dir string) error {
 	r.done[real] = true
 	kfile := ""
 	for _, n := range kustomizationNames {
-		if r.fs.Exists(filepath.Join(dir, n)) {
-			kfile = filepath.Join(dir, n)
+		p := filepath.Join(dir, n)
+		if _, err := r.fs.resolve(p); err != nil {
+			return fmt.Errorf("%s: %w", r.fs.rel(p), err)
+		}
+		if r.fs.Exists(p) {
+			kfile = p
 			break
 		}
 	}
