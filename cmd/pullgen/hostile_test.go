@@ -351,6 +351,8 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 			"app/big.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {v: " + strings.Repeat("v", 10<<20) + "}\n"}, nil, "the build holds more than"},
 		{"many-transformer-builds", files40, nil, "at most 32 kustomize builds"},
 		{"many-generated-objects", files20, nil, "PullAccess made more than the 2000 objects"},
+		{"wide-mapping", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\ndata:\n" + wideMapping(40_000)}, nil, "a YAML mapping with 40000 keys"},
+		{"mapping-widened-by-merges", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\nx: &a\n" + wideMapping(5000) + "data:\n  <<: [" + strings.TrimSuffix(strings.Repeat("*a, ", 40), ", ") + "]\n"}, nil, "a YAML mapping with 200000 keys"},
 		{"alias-bomb-kustomization", map[string]string{"app/kustomization.yaml": billionLaughs()}, nil, "aliases expand to more than"},
 		{"alias-bomb-pullaccess", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n", "app/pa.yaml": repoSpec("") + strings.TrimPrefix(billionLaughs(), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n")}, nil, "aliases expand to more than"},
 		{"helm-charts", map[string]string{"app/kustomization.yaml": "helmCharts: [{name: evil, repo: https://example.com}]\n"}, nil, "helmCharts run the helm program"},
@@ -502,4 +504,13 @@ func TestHostileKustomizationFile(t *testing.T) {
 			w.refuse(t, &r, nil, c.says)
 		})
 	}
+}
+
+// wideMapping is the body of a mapping with n keys, indented by two spaces.
+func wideMapping(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "  k%d: v\n", i)
+	}
+	return b.String()
 }

@@ -22,7 +22,7 @@ import (
 // checkCaps are the caps of one input of the check.
 func checkCaps() (int64, yamlcap.Limits) {
 	l := render.DefaultLimits()
-	return l.FileBytes, yamlcap.Limits{Nodes: l.Nodes, Depth: l.Depth}
+	return l.FileBytes, yamlcap.Limits{Nodes: l.Nodes, Keys: l.Keys, Depth: l.Depth}
 }
 
 // guardCheckPaths measures every manifest file the check would read under the arguments

@@ -20,7 +20,7 @@ const maxResourceList = 256 << 20
 // absurd sizes), and the namespaces of the function config, which the function multiplies.
 func functionLimits() (yamlcap.Limits, render.Limits) {
 	l := render.DefaultLimits()
-	return yamlcap.Limits{Nodes: 4 * l.Nodes, Depth: l.Depth, Recipients: l.Recipients, Stanzas: l.Stanzas}, l
+	return yamlcap.Limits{Nodes: 4 * l.Nodes, Keys: l.Keys, Depth: l.Depth, Recipients: l.Recipients, Stanzas: l.Stanzas}, l
 }
 
 // readResourceList reads the function's input and checks that it is a ResourceList

@@ -19,8 +19,9 @@ type Limits struct {
 	// kustomize's time grows with the square of their number); Nodes their YAML nodes,
 	// every alias expanded.
 	Documents, Nodes int
-	// Depth caps the nesting of any YAML document.
-	Depth int
+	// Depth caps the nesting of any YAML document; Keys the keys of any one mapping
+	// (kustomize's time grows with the square of a mapping's width).
+	Depth, Keys int
 	// Recipients and Stanzas cap the SOPS master keys of one encrypted document and the
 	// age stanzas of their encrypted data keys.
 	Recipients, Stanzas int
@@ -43,6 +44,7 @@ func DefaultLimits() Limits {
 		Documents:  2000,
 		Nodes:      500_000,
 		Depth:      100,
+		Keys:       10_000,
 		Recipients: 100,
 		Stanzas:    200,
 		Namespaces: 10_000,
@@ -53,7 +55,7 @@ func DefaultLimits() Limits {
 
 // yaml are the caps that apply to each file.
 func (l Limits) yaml() yamlcap.Limits {
-	return yamlcap.Limits{Nodes: l.Nodes, Bytes: int(l.TotalBytes), Depth: l.Depth, Documents: l.Documents, Recipients: l.Recipients, Stanzas: l.Stanzas}
+	return yamlcap.Limits{Nodes: l.Nodes, Bytes: int(l.TotalBytes), Keys: l.Keys, Depth: l.Depth, Documents: l.Documents, Recipients: l.Recipients, Stanzas: l.Stanzas}
 }
 
 // namespaceCount checks spec.namespaces of a PullAccess against the cap before anything

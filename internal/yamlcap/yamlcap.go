@@ -25,6 +25,9 @@ type Limits struct {
 	// Bytes caps the text of the input's scalars, every alias expanded (a long value
 	// aliased a thousand times is a thousand long values once anything writes it out).
 	Bytes int
+	// Keys caps the keys of one mapping, those it merges (<<) included: kustomize's work
+	// grows with the square of a mapping's width.
+	Keys int
 	// Depth caps the nesting of collections, aliases expanded.
 	Depth int
 	// Documents caps the non-empty documents of the input.
@@ -80,7 +83,7 @@ func Measure(data []byte, l Limits) (Stats, error) {
 	if l.Nodes > 0 && est > l.Nodes {
 		return Stats{Nodes: est}, limitError("about %d YAML nodes, more than the %d allowed", est, l.Nodes)
 	}
-	m := measurer{l: l, size: map[*yaml.Node]size{}, depth: map[*yaml.Node]int{}, keys: map[*yaml.Node]keyCount{}}
+	m := measurer{l: l, size: map[*yaml.Node]size{}, depth: map[*yaml.Node]int{}, keys: map[*yaml.Node]keyCount{}, width: map[*yaml.Node]int{}}
 	var st Stats
 	textBytes := 0
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -145,6 +148,33 @@ type measurer struct {
 	size  map[*yaml.Node]size
 	depth map[*yaml.Node]int
 	keys  map[*yaml.Node]keyCount
+	width map[*yaml.Node]int
+}
+
+// widthOf is the number of keys of a mapping once its merge keys (<<) are expanded.
+func (m *measurer) widthOf(n *yaml.Node) int {
+	n = resolve(n)
+	if w, ok := m.width[n]; ok {
+		return w
+	}
+	m.width[n] = 0 // a guard against cycles
+	w := 0
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Tag == "!!merge" || k.Value == "<<" {
+				w = saturatingAdd(w, m.widthOf(n.Content[i+1]))
+			} else {
+				w++
+			}
+		}
+	case yaml.SequenceNode: // the value of a merge key: a list of mappings
+		for _, c := range n.Content {
+			w = saturatingAdd(w, m.widthOf(c))
+		}
+	}
+	m.width[n] = w
+	return w
 }
 
 // size is what a node expands to: its nodes and the bytes of its scalars.
@@ -172,6 +202,11 @@ func (m *measurer) sizeOf(n *yaml.Node) (size, error) {
 		s, err := m.sizeOf(n.Alias)
 		m.size[n] = s
 		return s, err
+	}
+	if n.Kind == yaml.MappingNode && m.l.Keys > 0 {
+		if w := m.widthOf(n); w > m.l.Keys {
+			return size{}, limitError("a YAML mapping with %d keys, more than the %d allowed", w, m.l.Keys)
+		}
 	}
 	total := size{1, len(n.Value)}
 	for _, c := range n.Content {
