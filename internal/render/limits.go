@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -27,6 +28,9 @@ type Limits struct {
 	Recipients, Stanzas int
 	// Namespaces caps the namespaces of one PullAccess.
 	Namespaces int
+	// WidePatches caps the patches whose target selects more than one object by name
+	// (kustomize applies each to every object it selects, about a millisecond each).
+	WidePatches int
 	// Builds caps the kustomize builds of one render (one per PullAccess transformer and
 	// per generator directory, and the last).
 	Builds int
@@ -39,17 +43,18 @@ type Limits struct {
 // few hundred megabytes per render.
 func DefaultLimits() Limits {
 	return Limits{
-		FileBytes:  16 << 20,
-		TotalBytes: 64 << 20,
-		Documents:  2000,
-		Nodes:      500_000,
-		Depth:      100,
-		Keys:       10_000,
-		Recipients: 100,
-		Stanzas:    200,
-		Namespaces: 10_000,
-		Builds:     32,
-		Timeout:    60 * time.Second,
+		FileBytes:   16 << 20,
+		TotalBytes:  64 << 20,
+		Documents:   2000,
+		Nodes:       500_000,
+		Depth:       100,
+		Keys:        10_000,
+		Recipients:  100,
+		Stanzas:     200,
+		Namespaces:  10_000,
+		Builds:      32,
+		WidePatches: 10,
+		Timeout:     60 * time.Second,
 	}
 }
 
@@ -103,4 +108,10 @@ func (l Limits) buildSize(m resmap.ResMap) error {
 		}
 	}
 	return nil
+}
+
+// wideTarget tells whether a patch target may select more than one object: it names no
+// object, or names them with a regular expression.
+func wideTarget(name string) bool {
+	return name == "" || strings.ContainsAny(name, `*+?[](){}|^$\`)
 }

@@ -154,8 +154,9 @@ type renderer struct {
 	fs     *repoFS
 	done   map[string]bool
 	seq    int
-	// builds and generated count kustomize builds and the objects PullAccess made.
-	builds, generated int
+	// builds, generated and widePatches count kustomize builds, the objects PullAccess
+	// made and the patches that may apply to every object.
+	builds, generated, widePatches int
 	// recorded are the resource files whose encrypted documents are in sealed, by MAC.
 	recorded map[string]bool
 	sealed   map[string]*sealed
@@ -239,6 +240,13 @@ func (r *renderer) prepare(dir string) error {
 		return fmt.Errorf("%s: %w", where, err)
 	} else if field != "" {
 		return remoteError(where, field, value)
+	}
+	for _, p := range append(append([]types.Patch{}, k.Patches...), k.PatchesJson6902...) {
+		if p.Target != nil && wideTarget(p.Target.Name) {
+			if err := r.countWidePatch(where); err != nil {
+				return err
+			}
+		}
 	}
 	for _, list := range [][]string{k.Resources, k.Components, k.Crds} {
 		for _, e := range list {
@@ -410,6 +418,16 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 		case !builtinKinds[n.GetKind()]:
 			return nil, fmt.Errorf("%s is a kustomize plugin; render runs no program but PullAccess", what)
 		}
+		if kind := n.GetKind(); kind == "PatchTransformer" || kind == "PatchJson6902Transformer" {
+			if target, _ := n.Pipe(yaml.Lookup("target")); target != nil {
+				name, _ := target.Pipe(yaml.Lookup("name"))
+				if name == nil || wideTarget(name.YNode().Value) {
+					if err := r.countWidePatch(what); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
 		text, err := n.String()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
@@ -537,6 +555,14 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// countWidePatch counts a patch that may apply to every object against the cap.
+func (r *renderer) countWidePatch(where string) error {
+	if r.widePatches++; r.limits.WidePatches > 0 && r.widePatches > r.limits.WidePatches {
+		return fmt.Errorf("%s: more than %d patches whose target selects objects by kind, label or pattern rather than by name: kustomize applies each to every object it selects", where, r.limits.WidePatches)
 	}
 	return nil
 }
