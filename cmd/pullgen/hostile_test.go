@@ -353,6 +353,7 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 		{"many-generated-objects", files20, nil, "PullAccess made more than the 2000 objects"},
 		{"wide-mapping", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\ndata:\n" + wideMapping(40_000)}, nil, "a YAML mapping with 40000 keys"},
 		{"mapping-widened-by-merges", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\nx: &a\n" + wideMapping(5000) + "data:\n  <<: [" + strings.TrimSuffix(strings.Repeat("*a, ", 40), ", ") + "]\n"}, nil, "a YAML mapping with 200000 keys"},
+		{"annotations-times-objects", map[string]string{"app/kustomization.yaml": "resources: [docs.yaml]\ncommonAnnotations:\n" + wideMapping(1000), "app/docs.yaml": manyDocsUnder(1900)}, nil, "more work than render does"},
 		{"wide-patches", map[string]string{"app/kustomization.yaml": wildcardPatches(200), "app/docs.yaml": targets.String()}, nil, "more than 10 patches whose target selects"},
 		{"alias-bomb-kustomization", map[string]string{"app/kustomization.yaml": billionLaughs()}, nil, "aliases expand to more than"},
 		{"alias-bomb-pullaccess", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n", "app/pa.yaml": repoSpec("") + strings.TrimPrefix(billionLaughs(), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n")}, nil, "aliases expand to more than"},
@@ -523,6 +524,15 @@ func wildcardPatches(n int) string {
 	b.WriteString("resources: [docs.yaml]\npatches:\n")
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "- target: {kind: ConfigMap}\n  patch: '[{\"op\": \"add\", \"path\": \"/metadata/labels\", \"value\": {\"a%d\": \"b\"}}]'\n", i)
+	}
+	return b.String()
+}
+
+// manyDocsUnder is a YAML stream of n ConfigMaps.
+func manyDocsUnder(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", i)
 	}
 	return b.String()
 }

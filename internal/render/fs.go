@@ -292,6 +292,13 @@ func (f *repoFS) measure(real string, data []byte) error {
 	return nil
 }
 
+// documents is the number of YAML documents read so far.
+func (f *repoFS) documents() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.total.documents
+}
+
 // forget drops what was counted for a path whose overlay content changes.
 func (f *repoFS) forget(real string) {
 	if c, ok := f.measured[real]; ok {

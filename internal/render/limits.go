@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/yamlcap"
@@ -28,6 +29,10 @@ type Limits struct {
 	Recipients, Stanzas int
 	// Namespaces caps the namespaces of one PullAccess.
 	Namespaces int
+	// Work caps the transformations of a render times the objects they apply to: kustomize
+	// visits every object once per label, annotation, patch, replacement, image or other
+	// transformation (tens of microseconds each, far more for a patch).
+	Work int
 	// WidePatches caps the patches whose target selects more than one object by name
 	// (kustomize applies each to every object it selects, about a millisecond each).
 	WidePatches int
@@ -54,6 +59,7 @@ func DefaultLimits() Limits {
 		Namespaces:  10_000,
 		Builds:      32,
 		WidePatches: 10,
+		Work:        100_000,
 		Timeout:     60 * time.Second,
 	}
 }
@@ -114,4 +120,22 @@ func (l Limits) buildSize(m resmap.ResMap) error {
 // object, or names them with a regular expression.
 func wideTarget(name string) bool {
 	return name == "" || strings.ContainsAny(name, `*+?[](){}|^$\`)
+}
+
+// transformations is how many times kustomize visits every object for a kustomization's
+// own fields: once per label or annotation it sets, per patch, replacement, image,
+// replica count or variable, and per name or namespace change (its generators and
+// transformers count as render reads their configurations).
+func transformations(k *types.Kustomization) int {
+	n := len(k.CommonLabels) + len(k.CommonAnnotations) + len(k.Images) + len(k.Replicas) + len(k.Replacements) +
+		len(k.Patches) + len(k.PatchesJson6902) + len(k.PatchesStrategicMerge) + len(k.Vars)
+	for _, l := range k.Labels {
+		n += len(l.Pairs)
+	}
+	for _, s := range []string{k.NamePrefix, k.NameSuffix, k.Namespace} {
+		if s != "" {
+			n++
+		}
+	}
+	return n
 }

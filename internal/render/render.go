@@ -157,6 +157,8 @@ type renderer struct {
 	// builds, generated and widePatches count kustomize builds, the objects PullAccess
 	// made and the patches that may apply to every object.
 	builds, generated, widePatches int
+	// work counts the transformations kustomize applies to every object.
+	work int
 	// recorded are the resource files whose encrypted documents are in sealed, by MAC.
 	recorded map[string]bool
 	sealed   map[string]*sealed
@@ -176,6 +178,9 @@ func (r *renderer) build(dir string) ([]byte, error) {
 func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 	if r.builds++; r.limits.Builds > 0 && r.builds > r.limits.Builds {
 		return nil, fmt.Errorf("%s: render runs at most %d kustomize builds (one per PullAccess transformer and generator directory)", r.fs.rel(dir), r.limits.Builds)
+	}
+	if objects := r.fs.documents() + r.generated; r.limits.Work > 0 && r.work*objects > r.limits.Work {
+		return nil, fmt.Errorf("%s: %d transformations (labels, annotations, patches, replacements, images, ...) over up to %d objects, more work than render does (%d)", r.fs.rel(dir), r.work, objects, r.limits.Work)
 	}
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified
@@ -241,6 +246,7 @@ func (r *renderer) prepare(dir string) error {
 	} else if field != "" {
 		return remoteError(where, field, value)
 	}
+	r.work += transformations(&k)
 	for _, p := range append(append([]types.Patch{}, k.Patches...), k.PatchesJson6902...) {
 		if p.Target != nil && wideTarget(p.Target.Name) {
 			if err := r.countWidePatch(where); err != nil {
@@ -343,7 +349,8 @@ func (r *renderer) prepare(dir string) error {
 }
 
 // prepareEntry checks one entry of resources, components or crds: a directory is
-// prepared in turn, the encrypted documents of a file are recorded.
+// prepared in turn, a file is read (counted against the caps before any build) and its
+// encrypted documents recorded.
 func (r *renderer) prepareEntry(dir, where, e string) error {
 	p := entryPath(dir, e)
 	if _, err := r.fs.resolve(p); err != nil {
@@ -352,7 +359,21 @@ func (r *renderer) prepareEntry(dir, where, e string) error {
 	if r.fs.IsDir(p) {
 		return r.prepare(p)
 	}
+	if r.fs.Exists(p) {
+		if _, err := r.fs.ReadFile(p); err != nil {
+			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		}
+	}
 	return r.recordSealed(p)
+}
+
+// mapLen is the number of entries of a mapping field of a configuration.
+func mapLen(n *yaml.RNode, field string) int {
+	v, err := n.Pipe(yaml.Lookup(field))
+	if err != nil || v == nil || v.YNode().Kind != yaml.MappingNode {
+		return 0
+	}
+	return len(v.YNode().Content) / 2
 }
 
 // entryPath is the path an entry of a kustomization names, as kustomize reads it.
@@ -418,6 +439,7 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 		case !builtinKinds[n.GetKind()]:
 			return nil, fmt.Errorf("%s is a kustomize plugin; render runs no program but PullAccess", what)
 		}
+		r.work += max(1, mapLen(n, "labels")+mapLen(n, "annotations"))
 		if kind := n.GetKind(); kind == "PatchTransformer" || kind == "PatchJson6902Transformer" {
 			if target, _ := n.Pipe(yaml.Lookup("target")); target != nil {
 				name, _ := target.Pipe(yaml.Lookup("name"))
