@@ -51,18 +51,10 @@ func fileFields(k *types.Kustomization) []string {
 		out = append(out, r.Path)
 	}
 	out = append(out, k.OpenAPI["path"])
-	for _, g := range append(append([]types.ConfigMapArgs{}, k.ConfigMapGenerator...), secretsAsConfigMaps(k.SecretGenerator)...) {
+	for _, g := range append(configMapArgs(k.ConfigMapGenerator), secretArgs(k.SecretGenerator)...) {
 		out = append(out, g.FileSources...)
 		out = append(out, g.EnvSources...)
 		out = append(out, g.EnvSource)
-	}
-	return out
-}
-
-func secretsAsConfigMaps(s []types.SecretArgs) []types.ConfigMapArgs {
-	var out []types.ConfigMapArgs
-	for _, a := range s {
-		out = append(out, types.ConfigMapArgs{GeneratorArgs: a.GeneratorArgs})
 	}
 	return out
 }

@@ -247,6 +247,11 @@ func (r *renderer) prepare(dir string) error {
 		return remoteError(where, field, value)
 	}
 	r.work += transformations(&k)
+	for _, g := range append(configMapArgs(k.ConfigMapGenerator), secretArgs(k.SecretGenerator)...) {
+		if err := r.checkGenerator(dir, where, g); err != nil {
+			return err
+		}
+	}
 	for _, p := range append(append([]types.Patch{}, k.Patches...), k.PatchesJson6902...) {
 		if p.Target != nil && wideTarget(p.Target.Name) {
 			if err := r.countWidePatch(where); err != nil {
@@ -440,6 +445,14 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 			return nil, fmt.Errorf("%s is a kustomize plugin; render runs no program but PullAccess", what)
 		}
 		r.work += max(1, mapLen(n, "labels")+mapLen(n, "annotations"))
+		if kind := n.GetKind(); kind == "ConfigMapGenerator" || kind == "SecretGenerator" {
+			var g types.GeneratorArgs
+			if text, err := n.String(); err == nil && k8syaml.Unmarshal([]byte(text), &g) == nil {
+				if err := r.checkGenerator(dir, what, g); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if kind := n.GetKind(); kind == "PatchTransformer" || kind == "PatchJson6902Transformer" {
 			if target, _ := n.Pipe(yaml.Lookup("target")); target != nil {
 				name, _ := target.Pipe(yaml.Lookup("name"))
@@ -579,6 +592,53 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// checkGenerator counts the object a ConfigMap or Secret generator makes and holds its
+// keys (literals, files, lines of env files) to the cap on a mapping's keys.
+func (r *renderer) checkGenerator(dir, where string, g types.GeneratorArgs) error {
+	if err := r.countGenerated(dir, 1); err != nil {
+		return err
+	}
+	keys := len(g.LiteralSources) + len(g.FileSources)
+	envs := g.EnvSources
+	if g.EnvSource != "" {
+		envs = append(envs, g.EnvSource)
+	}
+	for _, e := range envs {
+		if remoteForm(e) {
+			continue // refused with its field by findRemote
+		}
+		p := entryPath(dir, e)
+		if !r.fs.Exists(p) {
+			continue // kustomize reports it
+		}
+		data, err := r.fs.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		}
+		keys += bytes.Count(data, []byte{'\n'}) + 1
+	}
+	if r.limits.Keys > 0 && keys > r.limits.Keys {
+		return fmt.Errorf("%s: generator %s makes about %d keys, more than the %d a mapping may have", where, excerpt(g.Name), keys, r.limits.Keys)
+	}
+	return nil
+}
+
+func configMapArgs(list []types.ConfigMapArgs) []types.GeneratorArgs {
+	out := make([]types.GeneratorArgs, len(list))
+	for i, a := range list {
+		out[i] = a.GeneratorArgs
+	}
+	return out
+}
+
+func secretArgs(list []types.SecretArgs) []types.GeneratorArgs {
+	out := make([]types.GeneratorArgs, len(list))
+	for i, a := range list {
+		out[i] = a.GeneratorArgs
+	}
+	return out
 }
 
 // countWidePatch counts a patch that may apply to every object against the cap.
