@@ -30,7 +30,7 @@ func runRender(args []string, std IO) int {
 	var allowEnv, allowKeyHosts stringsFlag
 	fs.Var(&allowEnv, "allow-env", "let env: sources read variable `NAME` besides ARGOCD_ENV_* (repeatable)")
 	fs.Var(&allowKeyHosts, "allow-key-host", "let decryption use Vault and Azure Key Vault keys at `HOST` (repeatable)")
-	sandbox := addSandboxFlags(fs)
+	caps := addSandboxFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -64,9 +64,9 @@ func runRender(args []string, std IO) int {
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 
-		Limits:           &sandbox.limits,
-		AllowRetarget:    sandbox.allowRetarget,
-		RequireNamespace: sandbox.requireNamespace,
+		Limits:           &caps.limits,
+		AllowRetarget:    caps.allowRetarget,
+		RequireNamespace: caps.requireNamespace,
 	})
 	if err != nil {
 		return fail(std, "render: %v", err)
