@@ -30,7 +30,7 @@ func runRender(args []string, std IO) int {
 	var allowEnv, allowKeyHosts stringsFlag
 	fs.Var(&allowEnv, "allow-env", "let env: sources read variable `NAME` besides ARGOCD_ENV_* (repeatable)")
 	fs.Var(&allowKeyHosts, "allow-key-host", "let decryption use Vault and Azure Key Vault keys at `HOST` (repeatable)")
-	caps := addSandboxFlags(fs)
+	caps := addRenderCaps(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage

@@ -9,16 +9,16 @@ import (
 	"pullgen.dev/pullgen/internal/render"
 )
 
-// sandboxFlags are render's flags for its caps and for the identity of decrypted objects.
-type sandboxFlags struct {
+// renderCaps are render's flags for its caps and for the identity of decrypted objects.
+type renderCaps struct {
 	limits           render.Limits
 	allowRetarget    bool
 	requireNamespace bool
 }
 
-// addSandboxFlags registers the flags on fs, with render's defaults.
-func addSandboxFlags(fs *flag.FlagSet) *sandboxFlags {
-	s := &sandboxFlags{limits: render.DefaultLimits()}
+// addRenderCaps registers the flags on fs, with render's defaults.
+func addRenderCaps(fs *flag.FlagSet) *renderCaps {
+	s := &renderCaps{limits: render.DefaultLimits()}
 	l := &s.limits
 	fs.DurationVar(&l.Timeout, "timeout", l.Timeout, "stop and fail after `DURATION`")
 	fs.Var((*sizeFlag)(&l.FileBytes), "max-file-size", "refuse a file bigger than `SIZE` (bytes, or with Ki, Mi, Gi)")
