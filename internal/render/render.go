@@ -444,39 +444,45 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 		case !builtinKinds[n.GetKind()]:
 			return nil, fmt.Errorf("%s is a kustomize plugin; render runs no program but PullAccess", what)
 		}
-		r.work += max(1, mapLen(n, "labels")+mapLen(n, "annotations"))
-		if kind := n.GetKind(); kind == "ConfigMapGenerator" || kind == "SecretGenerator" {
-			var g types.GeneratorArgs
-			if text, err := n.String(); err == nil && k8syaml.Unmarshal([]byte(text), &g) == nil {
-				if err := r.checkGenerator(dir, what, g); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if kind := n.GetKind(); kind == "PatchTransformer" || kind == "PatchJson6902Transformer" {
-			if target, _ := n.Pipe(yaml.Lookup("target")); target != nil {
-				name, _ := target.Pipe(yaml.Lookup("name"))
-				if name == nil || wideTarget(name.YNode().Value) {
-					if err := r.countWidePatch(what); err != nil {
-						return nil, err
-					}
-				}
-			}
-		}
-		text, err := n.String()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		if f, v, err := findRemote([]byte(text)); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		} else if f != "" {
-			return nil, remoteError(what, f, v)
+		if err := r.checkBuiltin(dir, what, n); err != nil {
+			return nil, err
 		}
 	}
 	if pullAccesses > 0 && pullAccesses != len(nodes) {
 		return nil, fmt.Errorf("%s: %s: %s: put each PullAccess in an entry of its own", where, field, name)
 	}
 	return nodes, nil
+}
+
+// checkBuiltin checks the configuration of a built-in generator or transformer: no field
+// names anything remote; it counts as transformations (one per label or annotation it
+// sets), a generator as an object with its keys, a patch without a name as a wide one.
+func (r *renderer) checkBuiltin(dir, what string, n *yaml.RNode) error {
+	text, err := n.String()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if f, v, err := findRemote([]byte(text)); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	} else if f != "" {
+		return remoteError(what, f, v)
+	}
+	r.work += max(1, mapLen(n, "labels")+mapLen(n, "annotations"))
+	switch n.GetKind() {
+	case "ConfigMapGenerator", "SecretGenerator":
+		var g types.GeneratorArgs
+		if err := k8syaml.Unmarshal([]byte(text), &g); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return r.checkGenerator(dir, what, g)
+	case "PatchTransformer", "PatchJson6902Transformer":
+		target, _ := n.Pipe(yaml.Lookup("target"))
+		name, _ := n.Pipe(yaml.Lookup("target", "name"))
+		if target != nil && (name == nil || wideTarget(name.YNode().Value)) {
+			return r.countWidePatch(what)
+		}
+	}
+	return nil
 }
 
 // builtinKinds are kustomize's built-in generators and transformers, which run in process.
