@@ -356,6 +356,7 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 		{"annotations-times-objects", map[string]string{"app/kustomization.yaml": "resources: [docs.yaml]\ncommonAnnotations:\n" + wideMapping(1000), "app/docs.yaml": manyDocsUnder(1900)}, nil, "more work than render does"},
 		{"wide-env-file", map[string]string{"app/kustomization.yaml": "configMapGenerator: [{name: g, envs: [e.env]}]\n", "app/e.env": strings.Repeat("K=v\n", 50_000)}, nil, "more than the 10000 a mapping may have"},
 		{"many-generators", map[string]string{"app/kustomization.yaml": "configMapGenerator:\n" + strings.Repeat("- {name: g, literals: [a=b]}\n", 2500)}, nil, "objects a render may build"},
+		{"many-wide-mappings", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\n" + wideMappings(20, 9999)}, nil, "too wide in all"},
 		{"wide-patches", map[string]string{"app/kustomization.yaml": wildcardPatches(200), "app/docs.yaml": targets.String()}, nil, "more than 10 patches whose target selects"},
 		{"alias-bomb-kustomization", map[string]string{"app/kustomization.yaml": billionLaughs()}, nil, "aliases expand to more than"},
 		{"alias-bomb-pullaccess", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n", "app/pa.yaml": repoSpec("") + strings.TrimPrefix(billionLaughs(), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\n")}, nil, "aliases expand to more than"},
@@ -535,6 +536,15 @@ func manyDocsUnder(n int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", i)
+	}
+	return b.String()
+}
+
+// wideMappings is n top-level mappings of keys keys each.
+func wideMappings(n, keys int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "d%d:\n%s", i, wideMapping(keys))
 	}
 	return b.String()
 }

@@ -46,8 +46,8 @@ type repoFS struct {
 
 // counted is what files count for against the caps.
 type counted struct {
-	bytes            int64
-	nodes, documents int
+	bytes                     int64
+	nodes, documents, breadth int
 }
 
 // errOutside is the cause of every read refused for leaving the root.
@@ -276,11 +276,11 @@ func (f *repoFS) measure(real string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", f.rel(real), err)
 	}
-	c := counted{int64(len(data)), st.Nodes, st.Documents}
+	c := counted{int64(len(data)), st.Nodes, st.Documents, st.Breadth}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.measured[real] = c
-	f.total = counted{f.total.bytes + c.bytes, f.total.nodes + c.nodes, f.total.documents + c.documents}
+	f.total = counted{f.total.bytes + c.bytes, f.total.nodes + c.nodes, f.total.documents + c.documents, f.total.breadth + c.breadth}
 	switch {
 	case f.limits.TotalBytes > 0 && f.total.bytes > f.limits.TotalBytes:
 		return fmt.Errorf("reading %s: render read more than %d bytes in all (--max-total-size)", f.rel(real), f.limits.TotalBytes)
@@ -288,6 +288,8 @@ func (f *repoFS) measure(real string, data []byte) error {
 		return fmt.Errorf("reading %s: render read more than %d YAML nodes in all (--max-nodes)", f.rel(real), f.limits.Nodes)
 	case f.limits.Documents > 0 && f.total.documents > f.limits.Documents:
 		return fmt.Errorf("reading %s: render read more than %d YAML documents in all (--max-documents)", f.rel(real), f.limits.Documents)
+	case f.limits.Keys > 0 && f.total.breadth > f.limits.breadth():
+		return fmt.Errorf("reading %s: render read YAML mappings too wide in all (the squares of their widths add up to more than %d)", f.rel(real), f.limits.breadth())
 	}
 	return nil
 }
@@ -302,7 +304,7 @@ func (f *repoFS) documents() int {
 // forget drops what was counted for a path whose overlay content changes.
 func (f *repoFS) forget(real string) {
 	if c, ok := f.measured[real]; ok {
-		f.total = counted{f.total.bytes - c.bytes, f.total.nodes - c.nodes, f.total.documents - c.documents}
+		f.total = counted{f.total.bytes - c.bytes, f.total.nodes - c.nodes, f.total.documents - c.documents, f.total.breadth - c.breadth}
 		delete(f.measured, real)
 	}
 }

@@ -649,6 +649,7 @@ func secretArgs(list []types.SecretArgs) []types.GeneratorArgs {
 
 // countWidePatch counts a patch that may apply to every object against the cap.
 func (r *renderer) countWidePatch(where string) error {
+	r.work += 7 // a patch costs kustomize about eight times what a label costs, per object
 	if r.widePatches++; r.limits.WidePatches > 0 && r.widePatches > r.limits.WidePatches {
 		return fmt.Errorf("%s: more than %d patches whose target selects objects by kind, label or pattern rather than by name: kustomize applies each to every object it selects", where, r.limits.WidePatches)
 	}

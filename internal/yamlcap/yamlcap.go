@@ -26,8 +26,8 @@ type Limits struct {
 	// aliased a thousand times is a thousand long values once anything writes it out).
 	Bytes int
 	// Keys caps the keys of one mapping, those it merges (<<) included: kustomize's work
-	// grows with the square of a mapping's width.
-	Keys int
+	// grows with the square of a mapping's width. Breadth caps the sum of those squares.
+	Keys, Breadth int
 	// Depth caps the nesting of collections, aliases expanded.
 	Depth int
 	// Documents caps the non-empty documents of the input.
@@ -44,6 +44,8 @@ type Stats struct {
 	Nodes int
 	// Documents are the non-empty documents; Objects those whose top is a mapping.
 	Documents, Objects int
+	// Breadth is the sum of the squares of the mappings' widths.
+	Breadth int
 }
 
 // ErrLimit is what every error of a cap exceeded is (errors.Is).
@@ -132,6 +134,7 @@ func Measure(data []byte, l Limits) (Stats, error) {
 	if err := rawSOPS(data, l); err != nil {
 		return st, err
 	}
+	st.Breadth = m.breadth
 	return st, nil
 }
 
@@ -149,6 +152,8 @@ type measurer struct {
 	depth map[*yaml.Node]int
 	keys  map[*yaml.Node]keyCount
 	width map[*yaml.Node]int
+	// breadth sums the squares of the widths of the mappings measured.
+	breadth int
 }
 
 // widthOf is the number of keys of a mapping once its merge keys (<<) are expanded.
@@ -203,9 +208,14 @@ func (m *measurer) sizeOf(n *yaml.Node) (size, error) {
 		m.size[n] = s
 		return s, err
 	}
-	if n.Kind == yaml.MappingNode && m.l.Keys > 0 {
-		if w := m.widthOf(n); w > m.l.Keys {
+	if n.Kind == yaml.MappingNode {
+		w := m.widthOf(n)
+		if m.l.Keys > 0 && w > m.l.Keys {
 			return size{}, limitError("a YAML mapping with %d keys, more than the %d allowed", w, m.l.Keys)
+		}
+		m.breadth = saturatingAdd(m.breadth, w*w)
+		if m.l.Breadth > 0 && m.breadth > m.l.Breadth {
+			return size{}, limitError("YAML mappings too wide in all (the squares of their widths add up to more than %d)", m.l.Breadth)
 		}
 	}
 	total := size{1, len(n.Value)}

@@ -68,7 +68,7 @@ func bomb(levels int) string {
 }
 
 func TestMeasure(t *testing.T) {
-	limits := Limits{Nodes: 100_000, Bytes: 1 << 20, Keys: 1000, Depth: 50, Documents: 10, Recipients: 3, Stanzas: 4}
+	limits := Limits{Nodes: 100_000, Bytes: 1 << 20, Keys: 1000, Breadth: 2_000_000, Depth: 50, Documents: 10, Recipients: 3, Stanzas: 4}
 	wide := func(n int) string {
 		var b strings.Builder
 		for i := 0; i < n; i++ {
@@ -90,6 +90,7 @@ func TestMeasure(t *testing.T) {
 		{"wide mapping", "data:\n" + wide(1001), "a YAML mapping with 1001 keys", 0},
 		{"mapping widened by merges", "a: &a\n" + wide(600) + "b:\n  <<: [*a, *a]\n", "a YAML mapping with 1200 keys", 0},
 		{"wide within the cap", "data:\n" + wide(1000), "", 1},
+		{"many wide mappings", "a:\n" + wide(900) + "---\nb:\n" + wide(900) + "---\nc:\n" + wide(900) + "\n", "too wide in all", 0},
 		{"long value aliased", "a: &a " + strings.Repeat("x", 100_000) + "\nb: [" + strings.TrimSuffix(strings.Repeat("*a, ", 20), ", ") + "]\n", "aliases expand to more than 1048576 bytes", 0},
 		{"too many nodes to parse", strings.Repeat("- a\n", 60_000), "more than the 100000 allowed", 0},
 		{"deep flow", strings.Repeat("[", 60) + strings.Repeat("]", 60), "nested more than 50 levels", 0},
