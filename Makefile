@@ -43,9 +43,13 @@ demo: build $(BIN)/kustomize $(BIN)/sops
 	@echo "# pullgen render (the Argo CD plugin): built in process and decrypted with the DEMO key"
 	$(DEMO_ENV) $(BIN)/pullgen render examples/private-registry-password --allow-env ACME_REGISTRY_TOKEN
 
-## test: every test, against the real tools
+## test: every test, against the real tools, then a few seconds of fuzzing of what render
+## decodes from a repository (the seed corpus runs with the tests already)
+FUZZ := -run '^$$' -fuzztime 5s -fuzzminimizetime 2s
 test: tools
 	$(GO) test -count=1 ./...
+	$(GO) test $(FUZZ) -fuzz '^FuzzKustomizationDecoding$$' ./internal/render
+	$(GO) test $(FUZZ) -fuzz '^FuzzPullAccessDecoding$$' ./internal/render
 
 ## bench: every benchmark of the repository, against the real tools (kustomize and sops from
 ## ./bin, kubectl and age-keygen from the machine; a benchmark whose tool is missing skips).

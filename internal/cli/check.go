@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 
 	"pullgen.dev/pullgen/internal/pullcheck"
 	"pullgen.dev/pullgen/internal/render"
@@ -12,11 +13,12 @@ import (
 // build, so that their PullAccess generators and transformers count, for their registry
 // keys only: the check needs no credential, except with --online.
 func runCheck(args []string, std IO) int {
+	roots := argumentRoots(args)
 	build := func(keysOnly bool) func(string) ([]byte, error) {
 		return func(dir string) ([]byte, error) {
 			return render.Render(render.Options{
 				Dir:       dir,
-				Root:      checkRoot(dir),
+				Root:      rootFor(roots, dir),
 				LookupEnv: os.LookupEnv,
 				Trusted:   true,
 				KeysOnly:  keysOnly,
@@ -25,26 +27,30 @@ func runCheck(args []string, std IO) int {
 	}
 	pullcheck.Build = build(true)
 	pullcheck.BuildWithCredentials = build(false)
-	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr)
+	if err := guardCheckPaths(args); err != nil {
+		return fail(std, "check: %v", err)
+	}
+	return pullcheck.Main(args, &cappedStdin{r: std.Stdin}, std.Stdout, std.Stderr)
 }
 
-// checkRoot is the directory a kustomization may load from: the enclosing git work tree,
-// else the working directory when it holds dir, else dir.
-func checkRoot(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return dir
-	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			break
+// argumentRoots are the roots of the arguments that name files or directories.
+func argumentRoots(args []string) []string {
+	var roots []string
+	for _, a := range args {
+		if _, err := os.Stat(a); err == nil && !strings.HasPrefix(a, "-") {
+			roots = append(roots, pathRoot(a))
 		}
 	}
-	if cwd, err := os.Getwd(); err == nil && render.Within(cwd, abs) {
-		return cwd
+	return roots
+}
+
+// rootFor is the root of the argument a kustomization was found under.
+func rootFor(roots []string, dir string) string {
+	abs, _ := filepath.Abs(dir)
+	for _, r := range roots {
+		if render.Within(r, abs) {
+			return r
+		}
 	}
-	return abs
+	return pathRoot(dir)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -139,10 +140,13 @@ func encryptionRules(j job, file string) (sopsx.Rules, bool) {
 func findSpecs(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var specs []string
-	add := func(p string) error {
-		data, err := os.ReadFile(p)
+	add := func(root, p string) error {
+		data, err := readRegular(root, p)
+		if errors.Is(err, errRefusedFile) || data == nil {
+			return nil // not a spec diff may read
+		}
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
+			return err
 		}
 		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {
 			if _, err := readPullAccesses(p); err == nil {
@@ -158,11 +162,12 @@ func findSpecs(paths []string) ([]string, error) {
 			return nil, fmt.Errorf("reading %s: %w", root, err)
 		}
 		if !st.IsDir() {
-			if err := add(root); err != nil {
+			if err := add(pathRoot(root), root); err != nil {
 				return nil, err
 			}
 			continue
 		}
+		top := pathRoot(root)
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -174,7 +179,7 @@ func findSpecs(paths []string) ([]string, error) {
 				return nil
 			}
 			if ext := filepath.Ext(p); ext == ".yaml" || ext == ".yml" {
-				return add(p)
+				return add(top, p)
 			}
 			return nil
 		})

@@ -28,7 +28,11 @@ func functionOptions() fn.Options {
 // there). On error the output holds the results and no items, and the results go to
 // stderr one line each.
 func runFunction(std IO) int {
-	rw := &kio.ByteReadWriter{Reader: std.Stdin, KeepReaderAnnotations: true}
+	data, err := readResourceList(std.Stdin)
+	if err != nil {
+		return malformedResourceList(std, err)
+	}
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(data), KeepReaderAnnotations: true}
 	items, err := rw.Read()
 	if err != nil {
 		return fail(std, "reading the ResourceList on stdin: %v", err)
@@ -36,6 +40,7 @@ func runFunction(std IO) int {
 	config := rw.FunctionConfig
 	rw.FunctionConfig = nil
 	out, results := fn.Run(config, items, functionOptions())
+	boundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	var buf bytes.Buffer
 	if err := writeResourceList(&buf, out, results); err != nil {
@@ -120,6 +125,7 @@ func runLegacyPlugin(configFile string, std IO) int {
 		}
 	}
 	out, results := fn.Run(config, items, functionOptions())
+	boundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	if results.ExitCode() != 0 {
 		return ExitUsage

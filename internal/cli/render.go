@@ -50,6 +50,7 @@ func runRender(args []string, std IO) int {
 		fmt.Fprint(std.Stderr, renderUsage)
 		fs.PrintDefaults()
 	}
+	caps := addRenderCaps(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return ExitUsage
@@ -84,6 +85,10 @@ func runRender(args []string, std IO) int {
 		KeyFiles:   append(keyFiles(std.Getenv), keys.pgpKeyFiles...),
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
+
+		Limits:           &caps.limits,
+		AllowRetarget:    caps.allowRetarget,
+		RequireNamespace: caps.requireNamespace,
 	})
 	if err != nil {
 		return fail(std, "render: %v", err)

@@ -3,138 +3,456 @@ package render
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"pullgen.dev/pullgen/internal/yamlcap"
 )
 
-// repo is the repository as render sees it: an in-memory copy of the files under the
-// root, so that kustomize cannot read anything else, without the decryption keys, and
-// with a record of the symbolic links that leave the root.
-type repo struct {
-	root string
-	fs   filesys.FileSystem
-	// escapes maps a path under the root to the outside target its link points at.
-	escapes map[string]string
-	// hidden are files under the root that are never read: the decryption keys.
-	hidden map[string]bool
+// repoFS is the repository as render and kustomize see it: a filesys.FileSystem that reads
+// through to the real files under the root, when they are asked for and not before, with an
+// in-memory overlay for what render writes (its rewritten kustomizations and the objects
+// of PullAccess generators and transformers). It serves nothing outside the root: every
+// access resolves symbolic links one by one and refuses a target outside the root; it
+// reads only regular files (opened so that a FIFO or a device cannot block), none bigger
+// than the file cap, never the decryption keys, and measures every file against the YAML
+// caps before anyone parses it. Nothing is ever written to disk.
+type repoFS struct {
+	root     string // absolute, without symbolic links
+	logical  string // the root as given, which paths may also be under
+	limits   Limits
+	keys     []os.FileInfo
+	deadline time.Time
+
+	mu      sync.Mutex
+	overlay map[string][]byte
+	dirs    map[string]bool
+	// measured holds what each file read counted for, so that kustomize reading a file
+	// again (each build of render reads its bases anew) does not count it again.
+	measured map[string]counted
+	total    counted
+	// refused is the first refusal: kustomize sometimes tries a path another way after an
+	// error and reports the second failure, so render reports this one.
+	refused error
 }
 
-// loadRepo copies the regular files under root into memory, following links that stay
-// inside it. keyFiles are left out wherever they are.
-func loadRepo(root string, keyFiles []string) (*repo, error) {
-	r := &repo{root: root, fs: filesys.MakeFsInMemory(), escapes: map[string]string{}, hidden: map[string]bool{}}
-	var keys []os.FileInfo
-	for _, k := range keyFiles {
-		if st, err := os.Stat(k); err == nil {
-			keys = append(keys, st)
-		}
-	}
-	isKey := func(st os.FileInfo) bool {
-		for _, k := range keys {
-			if os.SameFile(k, st) {
-				return true
-			}
-		}
-		return false
-	}
-	var copyTree func(src, dst string, depth int) error
-	copyTree = func(src, dst string, depth int) error {
-		if depth > 16 {
-			return fmt.Errorf("%s: symbolic links nest too deep", dst)
-		}
-		return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return fmt.Errorf("reading %s: %w", p, err)
-			}
-			rel, _ := filepath.Rel(src, p)
-			target := filepath.Join(dst, rel)
-			if d.IsDir() {
-				if d.Name() == ".git" && p != src {
-					return filepath.SkipDir
-				}
-				return r.fs.MkdirAll(target)
-			}
-			if d.Type()&fs.ModeSymlink != 0 {
-				resolved, err := filepath.EvalSymlinks(p)
-				if err != nil {
-					return nil // a dangling link: as good as absent
-				}
-				if !Within(r.root, resolved) {
-					r.escapes[target] = resolved
-					return nil
-				}
-				st, err := os.Stat(resolved)
-				if err != nil {
-					return nil
-				}
-				if st.IsDir() {
-					return copyTree(resolved, target, depth+1)
-				}
-				return r.copyFile(resolved, target, st, isKey)
-			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			st, err := d.Info()
-			if err != nil {
-				return fmt.Errorf("reading %s: %w", p, err)
-			}
-			return r.copyFile(p, target, st, isKey)
-		})
-	}
-	if err := copyTree(root, root, 0); err != nil {
-		return nil, err
-	}
-	return r, nil
+// counted is what files count for against the caps.
+type counted struct {
+	bytes                     int64
+	nodes, documents, breadth int
 }
 
-func (r *repo) copyFile(src, dst string, st os.FileInfo, isKey func(os.FileInfo) bool) error {
-	if isKey(st) {
-		r.hidden[dst] = true
-		return nil
-	}
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", src, err)
-	}
-	return r.fs.WriteFile(dst, b)
-}
-
-// errOutside is the cause of every refused read.
+// errOutside is the cause of every read refused for leaving the root.
 var errOutside = errors.New("outside the repository root")
 
-// readFile reads a file a spec names, refusing paths and links that leave the root and
-// the decryption key.
-func (r *repo) readFile(path string) ([]byte, error) {
-	path = filepath.Clean(path)
-	if !Within(r.root, path) {
-		return nil, fmt.Errorf("%w (render reads only the repository)", errOutside)
+// errTimeout is the cause once the render has run out of time.
+var errTimeout = errors.New("render ran out of time")
+
+// maxLinks bounds the symbolic links one path may go through, as the kernel does.
+const maxLinks = 40
+
+func newRepoFS(root string, keyFiles []string, limits Limits) (*repoFS, error) {
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, fmt.Errorf("resolving the repository root %s: %w", root, err)
 	}
-	for p := path; Within(r.root, p); p = filepath.Dir(p) {
-		if target, ok := r.escapes[p]; ok {
-			return nil, fmt.Errorf("%w: %s is a link to %s", errOutside, r.rel(p), target)
+	f := &repoFS{root: real, logical: root, limits: limits, overlay: map[string][]byte{}, dirs: map[string]bool{},
+		measured: map[string]counted{}}
+	if limits.Timeout > 0 {
+		f.deadline = time.Now().Add(limits.Timeout)
+	}
+	for _, k := range keyFiles {
+		if st, err := os.Stat(k); err == nil {
+			f.keys = append(f.keys, st)
 		}
-		if p == r.root {
-			break
+	}
+	return f, nil
+}
+
+// relTo is p relative to the root ("" for the root itself); ok is false when p is outside.
+func (f *repoFS) relTo(p string) (string, bool) {
+	if !filepath.IsAbs(p) {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", false
+		}
+		p = abs
+	}
+	p = filepath.Clean(p)
+	for _, root := range []string{f.root, f.logical} {
+		if Within(root, p) {
+			rel, _ := filepath.Rel(root, p)
+			if rel == "." {
+				rel = ""
+			}
+			return rel, true
 		}
 	}
-	if r.hidden[path] {
-		return nil, errors.New("is the decryption key, which render never reads as a credential")
-	}
-	return r.fs.ReadFile(path)
+	return "", false
 }
 
 // rel is a path relative to the root, for messages.
-func (r *repo) rel(p string) string {
-	if rel, err := filepath.Rel(r.root, p); err == nil {
-		return rel
+func (f *repoFS) rel(p string) string {
+	if r, ok := f.relTo(p); ok {
+		if r == "" {
+			return "."
+		}
+		return r
 	}
 	return p
 }
+
+// resolve turns p into the real path it names under the root, following symbolic links
+// one component at a time and refusing any that leads outside. A path that does not exist
+// (yet) resolves to where it would be.
+func (f *repoFS) resolve(p string) (string, error) {
+	rel, ok := f.relTo(p)
+	if !ok {
+		return "", fmt.Errorf("%s: %w", excerpt(p), errOutside)
+	}
+	cur := f.root
+	var rest []string
+	if rel != "" {
+		rest = strings.Split(rel, string(filepath.Separator))
+	}
+	links := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		next := filepath.Join(cur, c)
+		if f.isOverlay(next) {
+			cur = next
+			continue
+		}
+		st, err := os.Lstat(next)
+		if err != nil {
+			return filepath.Join(append([]string{next}, rest...)...), nil
+		}
+		if st.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("%s: too many levels of symbolic links", f.rel(next))
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return "", fmt.Errorf("reading the link %s: %w", f.rel(next), err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(cur, target)
+		}
+		trel, ok := f.relTo(target)
+		if !ok {
+			return "", fmt.Errorf("%s is a link to %s: %w", f.rel(next), excerpt(target), errOutside)
+		}
+		cur = f.root
+		var more []string
+		if trel != "" {
+			more = strings.Split(trel, string(filepath.Separator))
+		}
+		rest = append(more, rest...)
+	}
+	return cur, nil
+}
+
+func (f *repoFS) isOverlay(p string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, file := f.overlay[p]
+	return file || f.dirs[p]
+}
+
+// alive fails once the render is out of time, so that kustomize stops at its next read.
+func (f *repoFS) alive() error {
+	if !f.deadline.IsZero() && time.Now().After(f.deadline) {
+		return f.refuse(fmt.Errorf("%w (%s, --timeout)", errTimeout, f.limits.Timeout))
+	}
+	return nil
+}
+
+// refuse records the first refusal and returns err.
+func (f *repoFS) refuse(err error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refused == nil {
+		f.refused = err
+	}
+	return err
+}
+
+// Refused is the first read refused for a rule of the sandbox, if any.
+func (f *repoFS) Refused() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refused
+}
+
+// ReadFile reads a file under the root: from the overlay, else from disk, measured.
+func (f *repoFS) ReadFile(p string) ([]byte, error) {
+	if err := f.alive(); err != nil {
+		return nil, err
+	}
+	real, err := f.resolve(p)
+	if err != nil {
+		return nil, f.refuse(fmt.Errorf("reading %s: %w", f.rel(p), err))
+	}
+	f.mu.Lock()
+	data, ok := f.overlay[real]
+	f.mu.Unlock()
+	if !ok {
+		if data, err = f.readDisk(real); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.measure(real, data); err != nil {
+		return nil, f.refuse(err)
+	}
+	return append([]byte(nil), data...), nil
+}
+
+// readDisk reads a regular file without following a link in its last component and
+// without blocking on a FIFO or a device: opened non-blocking, checked with fstat.
+func (f *repoFS) readDisk(real string) ([]byte, error) {
+	st, err := os.Lstat(real)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.rel(real), pathCause(err))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, f.refuse(fmt.Errorf("reading %s: %s, not a regular file: render reads only regular files", f.rel(real), fileKind(st.Mode())))
+	}
+	fd, err := syscall.Open(real, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, f.refuse(fmt.Errorf("reading %s: %w", f.rel(real), err))
+	}
+	file := os.NewFile(uintptr(fd), real)
+	defer file.Close()
+	st, err = file.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.rel(real), pathCause(err))
+	}
+	if !st.Mode().IsRegular() {
+		return nil, f.refuse(fmt.Errorf("reading %s: %s, not a regular file: render reads only regular files", f.rel(real), fileKind(st.Mode())))
+	}
+	for _, k := range f.keys {
+		if os.SameFile(k, st) {
+			return nil, f.refuse(fmt.Errorf("reading %s: it is the decryption key, which render never reads", f.rel(real)))
+		}
+	}
+	if max := f.limits.FileBytes; max > 0 && st.Size() > max {
+		return nil, f.refuse(fmt.Errorf("reading %s: %d bytes, more than the %d a file may have (--max-file-size)", f.rel(real), st.Size(), max))
+	}
+	limit := st.Size() + 1
+	if max := f.limits.FileBytes; max > 0 {
+		limit = max + 1
+	}
+	data, err := io.ReadAll(io.LimitReader(file, limit))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", f.rel(real), pathCause(err))
+	}
+	if max := f.limits.FileBytes; max > 0 && int64(len(data)) > max {
+		return nil, f.refuse(fmt.Errorf("reading %s: more than the %d bytes a file may have (--max-file-size)", f.rel(real), max))
+	}
+	return data, nil
+}
+
+// measure counts a file against the total caps, once per path and content.
+func (f *repoFS) measure(real string, data []byte) error {
+	f.mu.Lock()
+	_, done := f.measured[real]
+	f.mu.Unlock()
+	if done {
+		return nil
+	}
+	st, err := yamlcap.Measure(data, f.limits.yaml())
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", f.rel(real), err)
+	}
+	c := counted{int64(len(data)), st.Nodes, st.Documents, st.Breadth}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.measured[real] = c
+	f.total = counted{f.total.bytes + c.bytes, f.total.nodes + c.nodes, f.total.documents + c.documents, f.total.breadth + c.breadth}
+	switch {
+	case f.limits.TotalBytes > 0 && f.total.bytes > f.limits.TotalBytes:
+		return fmt.Errorf("reading %s: render read more than %d bytes in all (--max-total-size)", f.rel(real), f.limits.TotalBytes)
+	case f.limits.Nodes > 0 && f.total.nodes > f.limits.Nodes:
+		return fmt.Errorf("reading %s: render read more than %d YAML nodes in all (--max-nodes)", f.rel(real), f.limits.Nodes)
+	case f.limits.Documents > 0 && f.total.documents > f.limits.Documents:
+		return fmt.Errorf("reading %s: render read more than %d YAML documents in all (--max-documents)", f.rel(real), f.limits.Documents)
+	case f.limits.Keys > 0 && f.total.breadth > f.limits.breadth():
+		return fmt.Errorf("reading %s: render read YAML mappings too wide in all (the squares of their widths add up to more than %d)", f.rel(real), f.limits.breadth())
+	}
+	return nil
+}
+
+// documents is the number of YAML documents read so far.
+func (f *repoFS) documents() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.total.documents
+}
+
+// forget drops what was counted for a path whose overlay content changes.
+func (f *repoFS) forget(real string) {
+	if c, ok := f.measured[real]; ok {
+		f.total = counted{f.total.bytes - c.bytes, f.total.nodes - c.nodes, f.total.documents - c.documents, f.total.breadth - c.breadth}
+		delete(f.measured, real)
+	}
+}
+
+func pathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "a special file"
+}
+
+// WriteFile writes into the overlay only.
+func (f *repoFS) WriteFile(p string, data []byte) error {
+	real, err := f.resolve(p)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forget(real)
+	f.overlay[real] = append([]byte(nil), data...)
+	return nil
+}
+
+// MkdirAll makes directories in the overlay.
+func (f *repoFS) MkdirAll(p string) error {
+	real, err := f.resolve(p)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for d := real; Within(f.root, d) && d != f.root; d = filepath.Dir(d) {
+		f.dirs[d] = true
+	}
+	return nil
+}
+
+// Mkdir makes a directory in the overlay.
+func (f *repoFS) Mkdir(p string) error { return f.MkdirAll(p) }
+
+// RemoveAll removes what render wrote at and under p; the real files stay.
+func (f *repoFS) RemoveAll(p string) error {
+	real, err := f.resolve(p)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.overlay {
+		if Within(real, k) {
+			f.forget(k)
+			delete(f.overlay, k)
+		}
+	}
+	for k := range f.dirs {
+		if Within(real, k) {
+			delete(f.dirs, k)
+		}
+	}
+	return nil
+}
+
+// IsDir tells whether p is a directory under the root.
+func (f *repoFS) IsDir(p string) bool {
+	real, err := f.resolve(p)
+	if err != nil {
+		return false
+	}
+	return f.isDir(real)
+}
+
+func (f *repoFS) isDir(real string) bool {
+	f.mu.Lock()
+	dir := f.dirs[real]
+	f.mu.Unlock()
+	if dir {
+		return true
+	}
+	st, err := os.Lstat(real)
+	return err == nil && st.IsDir()
+}
+
+// Exists tells whether p is a file or a directory under the root.
+func (f *repoFS) Exists(p string) bool {
+	real, err := f.resolve(p)
+	if err != nil {
+		return false
+	}
+	if f.isOverlay(real) {
+		return true
+	}
+	_, err = os.Lstat(real)
+	return err == nil
+}
+
+// CleanedAbs is the real directory of p and its file name ("" for a directory), as
+// kustomize's loader expects; paths outside the root or that do not exist are errors.
+func (f *repoFS) CleanedAbs(p string) (filesys.ConfirmedDir, string, error) {
+	if err := f.alive(); err != nil {
+		return "", "", err
+	}
+	real, err := f.resolve(p)
+	if err != nil {
+		return "", "", f.refuse(err)
+	}
+	if f.isDir(real) {
+		return filesys.ConfirmedDir(real), "", nil
+	}
+	if !f.Exists(real) {
+		return "", "", fmt.Errorf("%s does not exist", f.rel(real))
+	}
+	return filesys.ConfirmedDir(filepath.Dir(real)), filepath.Base(real), nil
+}
+
+// errNoListing answers the calls that would list or stream directories, which neither
+// kustomize's build nor render needs: render reads only files that are named.
+var errNoListing = errors.New("render reads only the files a kustomization names")
+
+// Create is not offered: render writes only with WriteFile.
+func (f *repoFS) Create(string) (filesys.File, error) { return nil, errNoListing }
+
+// Open is not offered: files are read whole with ReadFile.
+func (f *repoFS) Open(string) (filesys.File, error) { return nil, errNoListing }
+
+// ReadDir is not offered.
+func (f *repoFS) ReadDir(string) ([]string, error) { return nil, errNoListing }
+
+// Glob is not offered.
+func (f *repoFS) Glob(string) ([]string, error) { return nil, errNoListing }
+
+// Walk is not offered.
+func (f *repoFS) Walk(string, filepath.WalkFunc) error { return errNoListing }
 
 // Within tells whether path is root or below it.
 func Within(root, path string) bool {

@@ -1,9 +1,13 @@
 // Package render is `pullgen render`: the Argo CD plugin's generate step. It builds a
 // kustomization in process with the kustomize API, runs the PullAccess resources of its
 // generators and transformers itself, decrypts what SOPS encrypted, and returns one YAML
-// stream. The repository is untrusted: render runs no other program, reads nothing outside
-// the repository root, reads only the environment variables the operator allows, and
-// never reads the decryption key as a credential.
+// stream. The repository is untrusted, and render enforces its boundary by structure:
+// kustomize reads through a file system that serves only regular files under the root,
+// lazily and within caps (fs.go); every field of every kustomization and configuration
+// that is not known to be data is refused when it names something remote (remote.go); no
+// plugin, function or Helm runs; YAML is measured before it is parsed (internal/yamlcap);
+// decrypted objects keep the identity their encryption protects (replay.go); and errors
+// quote at most a short excerpt of input (message.go).
 package render
 
 import (
@@ -12,8 +16,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -21,6 +27,7 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/yamlcap"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -51,13 +58,46 @@ type Options struct {
 	// KeysOnly runs PullAccess for its registry keys only: a password that cannot be read
 	// is replaced by a placeholder (pullgen check needs no credential).
 	KeysOnly bool
+	// Limits bound the work; nil means DefaultLimits.
+	Limits *Limits
+	// AllowRetarget lets kustomize rename or move decrypted objects.
+	AllowRetarget bool
+	// RequireNamespace refuses to decrypt objects encrypted without a namespace.
+	RequireNamespace bool
 }
 
-// stateDir holds, inside the in-memory copy of a kustomization, what render writes there.
+// stateDir holds, in the overlay of a kustomization's directory, what render writes there.
 const stateDir = ".pullgen-render"
 
-// Render builds o.Dir and returns the YAML stream.
+// Render builds o.Dir and returns the YAML stream. Errors are bounded (BoundMessage).
 func Render(o Options) ([]byte, error) {
+	limits := DefaultLimits()
+	if o.Limits != nil {
+		limits = *o.Limits
+	}
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := render(o, limits)
+		done <- result{out, err}
+	}()
+	var timeout <-chan time.Time
+	if limits.Timeout > 0 {
+		timeout = time.After(limits.Timeout)
+	}
+	select {
+	case r := <-done:
+		return r.out, bounded(r.err)
+	case <-timeout:
+		// The file system refuses every access from now on, which ends the build soon.
+		return nil, fmt.Errorf("%w (%s, --timeout)", errTimeout, limits.Timeout)
+	}
+}
+
+func render(o Options, limits Limits) ([]byte, error) {
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", o.Dir, err)
@@ -71,45 +111,92 @@ func Render(o Options) ([]byte, error) {
 	if !Within(root, dir) {
 		return nil, fmt.Errorf("%s is outside the repository root %s", dir, root)
 	}
-	repo, err := loadRepo(root, o.KeyFiles)
+	fsys, err := newRepoFS(root, o.KeyFiles, limits)
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{o: o, repo: repo, done: map[string]bool{}, decrypted: map[string]bool{}}
+	out, err := newRenderer(o, limits, fsys).run(dir)
+	if refused := fsys.Refused(); refused != nil {
+		// kustomize may have tried another way after a refusal and failed (or not)
+		// otherwise: the refusal is the cause.
+		return nil, refused
+	}
+	return out, err
+}
+
+func (r *renderer) run(dir string) ([]byte, error) {
 	if err := r.prepare(dir); err != nil {
 		return nil, err
 	}
-	out, err := r.build(dir)
+	m, err := r.buildMap(dir)
 	if err != nil {
 		return nil, err
 	}
-	if o.Decrypt != nil {
-		if out, err = o.Decrypt(out); err != nil {
+	if r.o.Decrypt != nil {
+		nodes := make([]*yaml.RNode, 0, m.Size())
+		for _, res := range m.Resources() {
+			nodes = append(nodes, &res.RNode)
+		}
+		if err := r.open(nodes); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return m.AsYaml()
+}
+
+func newRenderer(o Options, limits Limits, fsys *repoFS) *renderer {
+	return &renderer{o: o, limits: limits, fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{}}
 }
 
 type renderer struct {
-	o         Options
-	repo      *repo
-	done      map[string]bool
-	decrypted map[string]bool
-	seq       int
+	o      Options
+	limits Limits
+	fs     *repoFS
+	done   map[string]bool
+	seq    int
+	// builds, generated and widePatches count kustomize builds, the objects PullAccess
+	// made and the patches that may apply to every object.
+	builds, generated, widePatches int
+	// work counts the transformations kustomize applies to every object.
+	work int
+	// recorded are the resource files whose encrypted documents are in sealed, by MAC.
+	recorded map[string]bool
+	sealed   map[string]*sealed
 }
 
-// build runs kustomize over dir in the in-memory repository, with no plugin of any kind.
+// build runs kustomize over dir in the repository's file system, with no plugin of any
+// kind, and returns the YAML stream.
 func (r *renderer) build(dir string) ([]byte, error) {
+	m, err := r.buildMap(dir)
+	if err != nil {
+		return nil, err
+	}
+	return m.AsYaml()
+}
+
+// buildMap runs kustomize over dir and returns its objects.
+func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
+	if r.builds++; r.limits.Builds > 0 && r.builds > r.limits.Builds {
+		return nil, fmt.Errorf("%s: render runs at most %d kustomize builds (one per PullAccess transformer and generator directory)", r.fs.rel(dir), r.limits.Builds)
+	}
+	if objects := r.fs.documents() + r.generated; r.limits.Work > 0 && r.work*objects > r.limits.Work {
+		return nil, fmt.Errorf("%s: %d transformations (labels, annotations, patches, replacements, images, ...) over up to %d objects, more work than render does (%d)", r.fs.rel(dir), r.work, objects, r.limits.Work)
+	}
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	opts.PluginConfig = types.DisabledPluginConfig()
 	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
-	m, err := krusty.MakeKustomizer(opts).Run(r.repo.fs, dir)
+	m, err := krusty.MakeKustomizer(opts).Run(r.fs, dir)
 	if err != nil {
-		return nil, fmt.Errorf("building %s: %w", r.repo.rel(dir), err)
+		if refused := r.fs.Refused(); refused != nil {
+			return nil, refused
+		}
+		return nil, fmt.Errorf("building %s: %s", r.fs.rel(dir), firstLine(err.Error()))
 	}
-	return m.AsYaml()
+	if err := r.limits.buildSize(m); err != nil {
+		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
+	}
+	return m, nil
 }
 
 var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
@@ -119,35 +206,58 @@ var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Ku
 // generator become resources, and a PullAccess transformer runs over what the
 // kustomization built up to it.
 func (r *renderer) prepare(dir string) error {
-	if r.done[dir] {
+	real, err := r.fs.resolve(dir)
+	if err != nil {
+		return err
+	}
+	if r.done[real] {
 		return nil
 	}
-	r.done[dir] = true
+	r.done[real] = true
 	kfile := ""
 	for _, n := range kustomizationNames {
-		if r.repo.fs.Exists(filepath.Join(dir, n)) {
-			kfile = filepath.Join(dir, n)
+		p := filepath.Join(dir, n)
+		if _, err := r.fs.resolve(p); err != nil {
+			return fmt.Errorf("%s: %w", r.fs.rel(p), err)
+		}
+		if r.fs.Exists(p) {
+			kfile = p
 			break
 		}
 	}
 	if kfile == "" {
-		if _, ok := r.repo.escapes[dir]; ok {
-			return fmt.Errorf("%s: a base outside the repository root (%s)", r.repo.rel(dir), r.repo.escapes[dir])
-		}
-		return fmt.Errorf("%s: no kustomization.yaml", r.repo.rel(dir))
+		return fmt.Errorf("%s: no kustomization.yaml", r.fs.rel(dir))
 	}
-	data, err := r.repo.fs.ReadFile(kfile)
+	where := r.fs.rel(kfile)
+	data, err := r.fs.ReadFile(kfile)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", r.repo.rel(kfile), err)
+		return err
 	}
 	var k types.Kustomization
 	if err := k8syaml.Unmarshal(data, &k); err != nil {
-		return fmt.Errorf("%s: %w", r.repo.rel(kfile), err)
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	k.FixKustomization()
-	where := r.repo.rel(kfile)
-	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
+	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 || k.HelmGlobals != nil {
 		return fmt.Errorf("%s: helmCharts run the helm program, which render never does", where)
+	}
+	if field, value, err := findRemote(data); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
+	} else if field != "" {
+		return remoteError(where, field, value)
+	}
+	r.work += transformations(&k)
+	for _, g := range append(configMapArgs(k.ConfigMapGenerator), secretArgs(k.SecretGenerator)...) {
+		if err := r.checkGenerator(dir, where, g); err != nil {
+			return err
+		}
+	}
+	for _, p := range append(append([]types.Patch{}, k.Patches...), k.PatchesJson6902...) {
+		if p.Target != nil && wideTarget(p.Target.Name) {
+			if err := r.countWidePatch(where); err != nil {
+				return err
+			}
+		}
 	}
 	for _, list := range [][]string{k.Resources, k.Components, k.Crds} {
 		for _, e := range list {
@@ -175,6 +285,9 @@ func (r *renderer) prepare(dir string) error {
 				return err
 			}
 			if err := sameServiceAccount(where, emitted, c.GetName(), objs); err != nil {
+				return err
+			}
+			if err := r.countGenerated(dir, len(objs)); err != nil {
 				return err
 			}
 			name, err := r.writeObjects(dir, objs)
@@ -219,10 +332,14 @@ func (r *renderer) prepare(dir string) error {
 				return fmt.Errorf("%s: reading the build: %w", where, err)
 			}
 		}
+		had := len(items)
 		for _, c := range configs {
 			if items, err = r.runPullAccess(dir, c, items); err != nil {
 				return err
 			}
+		}
+		if err := r.countGenerated(dir, len(items)-had); err != nil {
+			return err
 		}
 		stage, err := r.writeObjects(dir, items)
 		if err != nil {
@@ -264,41 +381,45 @@ func sameServiceAccount(where string, emitted map[string]string, pullAccess stri
 	return nil
 }
 
-// prepareEntry checks one entry of resources, components or crds.
+// prepareEntry checks one entry of resources, components or crds: a directory is
+// prepared in turn, a file is read (counted against the caps before any build) and its
+// encrypted documents recorded.
 func (r *renderer) prepareEntry(dir, where, e string) error {
-	if isRemote(e) {
-		return fmt.Errorf("%s: %s is a remote base; render loads nothing from the network", where, e)
+	p := entryPath(dir, e)
+	if _, err := r.fs.resolve(p); err != nil {
+		return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 	}
-	p := filepath.Join(dir, e)
-	if !Within(r.repo.root, p) {
-		return fmt.Errorf("%s: %s is outside the repository root", where, e)
-	}
-	if target, ok := r.repo.escapes[p]; ok {
-		return fmt.Errorf("%s: %s links outside the repository root (%s)", where, e, target)
-	}
-	if r.repo.fs.IsDir(p) {
+	if r.fs.IsDir(p) {
 		return r.prepare(p)
 	}
-	return r.decryptResource(p)
+	if r.fs.Exists(p) {
+		if _, err := r.fs.ReadFile(p); err != nil {
+			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		}
+	}
+	return r.recordSealed(p)
 }
 
-// decryptResource replaces, in the in-memory repository, a resource file whose documents
-// SOPS encrypted with their plaintext: kustomize rewrites objects with their keys sorted,
-// which would break the MAC of a file encrypted in another key order.
-func (r *renderer) decryptResource(p string) error {
-	if r.o.Decrypt == nil || r.decrypted[p] || !r.repo.fs.Exists(p) {
-		return nil
+// mapLen is the number of entries of a mapping field of a configuration.
+func mapLen(n *yaml.RNode, field string) int {
+	v, err := n.Pipe(yaml.Lookup(field))
+	if err != nil || v == nil || v.YNode().Kind != yaml.MappingNode {
+		return 0
 	}
-	r.decrypted[p] = true
-	data, err := r.repo.fs.ReadFile(p)
-	if err != nil || !bytes.Contains(data, []byte("\nsops:")) {
-		return nil // kustomize reports what it cannot read
+	return len(v.YNode().Content) / 2
+}
+
+// entryPath is the path an entry of a kustomization names, as kustomize reads it.
+func entryPath(dir, e string) string {
+	if filepath.IsAbs(e) {
+		return e
 	}
-	plain, err := r.o.Decrypt(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", r.repo.rel(p), err)
-	}
-	return r.repo.fs.WriteFile(p, plain)
+	return filepath.Join(dir, e)
+}
+
+// remoteError is the error for a field that names something remote.
+func remoteError(where, field, value string) error {
+	return fmt.Errorf("%s: %s: %q names a URL or a git remote: render loads nothing from the network", where, field, excerpt(value))
 }
 
 // configs reads the configurations an entry of generators, transformers or validators
@@ -307,44 +428,89 @@ func (r *renderer) decryptResource(p string) error {
 // PullAccess. A PullAccess must stand alone in its entry.
 func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 	var data []byte
+	name := excerpt(e)
 	switch {
 	case strings.Contains(e, "\n"):
 		data = []byte(e)
+		name = "(inline)"
+	case remoteForm(e):
+		return nil, remoteError(where, field, e)
 	default:
 		if err := r.prepareEntry(dir, where, e); err != nil {
 			return nil, err
 		}
-		p := filepath.Join(dir, e)
+		p := entryPath(dir, e)
 		var err error
-		if r.repo.fs.IsDir(p) {
+		if r.fs.IsDir(p) {
 			data, err = r.build(p)
 		} else {
-			data, err = r.repo.fs.ReadFile(p)
+			data, err = r.fs.ReadFile(p)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %s: %w", where, field, e, err)
+			return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
 		}
+	}
+	if _, err := yamlcap.Measure(data, r.limits.yaml()); err != nil {
+		return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
 	}
 	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %s: %w", where, field, e, err)
+		return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
 	}
 	pullAccesses := 0
 	for _, n := range nodes {
 		a := n.GetAnnotations()
+		what := fmt.Sprintf("%s: %s: %s: %s %s", where, field, name, n.GetKind(), excerpt(n.GetName()))
 		switch {
 		case n.GetKind() == v1alpha1.Kind && n.GetApiVersion() == v1alpha1.APIVersion:
 			pullAccesses++
+			continue
 		case a["config.kubernetes.io/function"] != "" || a["config.k8s.io/function"] != "":
-			return nil, fmt.Errorf("%s: %s: %s: %s %s is a KRM function; render runs no program but PullAccess", where, field, e, n.GetKind(), n.GetName())
+			return nil, fmt.Errorf("%s is a KRM function; render runs no program but PullAccess", what)
+		case n.GetKind() == "HelmChartInflationGenerator":
+			return nil, fmt.Errorf("%s runs the helm program, which render never does", what)
 		case !builtinKinds[n.GetKind()]:
-			return nil, fmt.Errorf("%s: %s: %s: %s %s is a kustomize plugin; render runs no program but PullAccess", where, field, e, n.GetKind(), n.GetName())
+			return nil, fmt.Errorf("%s is a kustomize plugin; render runs no program but PullAccess", what)
+		}
+		if err := r.checkBuiltin(dir, what, n); err != nil {
+			return nil, err
 		}
 	}
 	if pullAccesses > 0 && pullAccesses != len(nodes) {
-		return nil, fmt.Errorf("%s: %s: %s: put each PullAccess in an entry of its own", where, field, e)
+		return nil, fmt.Errorf("%s: %s: %s: put each PullAccess in an entry of its own", where, field, name)
 	}
 	return nodes, nil
+}
+
+// checkBuiltin checks the configuration of a built-in generator or transformer: no field
+// names anything remote; it counts as transformations (one per label or annotation it
+// sets), a generator as an object with its keys, a patch without a name as a wide one.
+func (r *renderer) checkBuiltin(dir, what string, n *yaml.RNode) error {
+	text, err := n.String()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if f, v, err := findRemote([]byte(text)); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	} else if f != "" {
+		return remoteError(what, f, v)
+	}
+	r.work += max(1, mapLen(n, "labels")+mapLen(n, "annotations"))
+	switch n.GetKind() {
+	case "ConfigMapGenerator", "SecretGenerator":
+		var g types.GeneratorArgs
+		if err := k8syaml.Unmarshal([]byte(text), &g); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return r.checkGenerator(dir, what, g)
+	case "PatchTransformer", "PatchJson6902Transformer":
+		target, _ := n.Pipe(yaml.Lookup("target"))
+		name, _ := n.Pipe(yaml.Lookup("target", "name"))
+		if target != nil && (name == nil || wideTarget(name.YNode().Value)) {
+			return r.countWidePatch(what)
+		}
+	}
+	return nil
 }
 
 // builtinKinds are kustomize's built-in generators and transformers, which run in process.
@@ -360,17 +526,6 @@ func isPullAccess(nodes []*yaml.RNode) bool {
 	return len(nodes) > 0 && nodes[0].GetKind() == v1alpha1.Kind
 }
 
-// isRemote tells whether a resources entry names something to fetch.
-func isRemote(e string) bool {
-	if strings.Contains(e, "://") || strings.HasPrefix(e, "git@") || strings.HasPrefix(e, "git::") ||
-		strings.Contains(e, "?ref=") || strings.Contains(e, "?version=") {
-		return true
-	}
-	first, _, _ := strings.Cut(e, "/")
-	return strings.Contains(first, ".") && first != "." && first != ".." && strings.Contains(e, "/") &&
-		(strings.HasPrefix(first, "github.com") || strings.HasPrefix(first, "gitlab.com") || strings.HasPrefix(first, "bitbucket.org"))
-}
-
 // runPullAccess checks a PullAccess against the sandbox's rules and runs it over items.
 func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.RNode) ([]*yaml.RNode, error) {
 	config = config.Copy()
@@ -379,10 +534,17 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 			return nil, fmt.Errorf("overriding the namespaces: %w", err)
 		}
 	}
-	file := r.repo.rel(dir)
+	file := r.fs.rel(dir)
+	what := fmt.Sprintf("%s: PullAccess %s", file, excerpt(config.GetName()))
+	if err := r.limits.namespaceCount(config); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if field, value := remoteFileSource(config.YNode(), ""); field != "" {
+		return nil, remoteError(what, field, value)
+	}
 	if !r.o.Trusted {
 		if err := r.sandboxRules(config); err != nil {
-			return nil, fmt.Errorf("%s: PullAccess %s: %w", file, config.GetName(), err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	out, results := fn.Run(config, items, fn.Options{
@@ -392,7 +554,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		Resolver: credsource.Resolver{
 			BaseDir:      dir,
 			LookupEnv:    r.o.LookupEnv,
-			ReadFile:     r.repo.readFile,
+			ReadFile:     r.fs.ReadFile,
 			AllowHelpers: r.o.Trusted,
 		},
 	})
@@ -402,6 +564,34 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		return nil, errors.New(strings.TrimSpace(b.String()))
 	}
 	return out, nil
+}
+
+// remoteFileSource finds, anywhere in a PullAccess, a file: source that names a URL or a
+// git remote (the file system would not fetch it anyway; this says which field it is).
+func remoteFileSource(n *yaml.Node, path string) (string, string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i].Value, n.Content[i+1]
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if k == "file" && v.Kind == yaml.ScalarNode && remoteForm(v.Value) {
+				return p, v.Value
+			}
+			if f, s := remoteFileSource(v, p); f != "" {
+				return f, s
+			}
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			if f, s := remoteFileSource(v, fmt.Sprintf("%s[%d]", path, i)); f != "" {
+				return f, s
+			}
+		}
+	}
+	return "", ""
 }
 
 // sandboxRules refuses what render never does: credential helpers, and environment
@@ -418,7 +608,7 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	}
 	checkEnv := func(field string, s *v1alpha1.Source) {
 		if s != nil && s.Env != "" && !strings.HasPrefix(s.Env, EnvPrefix) && !allowed[s.Env] {
-			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", field, s.Env, EnvPrefix))
+			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", field, excerpt(s.Env), EnvPrefix))
 		}
 	}
 	for i, reg := range pa.Spec.Registries {
@@ -438,8 +628,73 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	return nil
 }
 
-// writeObjects writes objects into a new file of the in-memory kustomization at dir and
-// returns its name relative to dir.
+// checkGenerator counts the object a ConfigMap or Secret generator makes and holds its
+// keys (literals, files, lines of env files) to the cap on a mapping's keys.
+func (r *renderer) checkGenerator(dir, where string, g types.GeneratorArgs) error {
+	if err := r.countGenerated(dir, 1); err != nil {
+		return err
+	}
+	keys := len(g.LiteralSources) + len(g.FileSources)
+	envs := g.EnvSources
+	if g.EnvSource != "" {
+		envs = append(envs, g.EnvSource)
+	}
+	for _, e := range envs {
+		if remoteForm(e) {
+			continue // refused with its field by findRemote
+		}
+		p := entryPath(dir, e)
+		if !r.fs.Exists(p) {
+			continue // kustomize reports it
+		}
+		data, err := r.fs.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		}
+		keys += bytes.Count(data, []byte{'\n'}) + 1
+	}
+	if r.limits.Keys > 0 && keys > r.limits.Keys {
+		return fmt.Errorf("%s: generator %s makes about %d keys, more than the %d a mapping may have", where, excerpt(g.Name), keys, r.limits.Keys)
+	}
+	return nil
+}
+
+func configMapArgs(list []types.ConfigMapArgs) []types.GeneratorArgs {
+	out := make([]types.GeneratorArgs, len(list))
+	for i, a := range list {
+		out[i] = a.GeneratorArgs
+	}
+	return out
+}
+
+func secretArgs(list []types.SecretArgs) []types.GeneratorArgs {
+	out := make([]types.GeneratorArgs, len(list))
+	for i, a := range list {
+		out[i] = a.GeneratorArgs
+	}
+	return out
+}
+
+// countWidePatch counts a patch that may apply to every object against the cap.
+func (r *renderer) countWidePatch(where string) error {
+	r.work += 7 // a patch costs kustomize about eight times what a label costs, per object
+	if r.widePatches++; r.limits.WidePatches > 0 && r.widePatches > r.limits.WidePatches {
+		return fmt.Errorf("%s: more than %d patches whose target selects objects by kind, label or pattern rather than by name: kustomize applies each to every object it selects", where, r.limits.WidePatches)
+	}
+	return nil
+}
+
+// countGenerated counts the objects PullAccess added against the cap, before kustomize
+// reads them.
+func (r *renderer) countGenerated(dir string, n int) error {
+	if r.generated += n; r.limits.Documents > 0 && r.generated > r.limits.Documents {
+		return fmt.Errorf("%s: PullAccess made more than the %d objects a render may build (--max-documents)", r.fs.rel(dir), r.limits.Documents)
+	}
+	return nil
+}
+
+// writeObjects writes objects into a new file of the overlay of the kustomization at dir
+// and returns its name relative to dir.
 func (r *renderer) writeObjects(dir string, objs []*yaml.RNode) (string, error) {
 	r.seq++
 	name := filepath.Join(stateDir, fmt.Sprintf("objects-%d.yaml", r.seq))
@@ -447,16 +702,16 @@ func (r *renderer) writeObjects(dir string, objs []*yaml.RNode) (string, error) 
 	if err := (kio.ByteWriter{Writer: &buf}).Write(objs); err != nil {
 		return "", fmt.Errorf("encoding objects: %w", err)
 	}
-	if err := r.repo.fs.MkdirAll(filepath.Join(dir, stateDir)); err != nil {
+	if err := r.fs.MkdirAll(filepath.Join(dir, stateDir)); err != nil {
 		return "", err
 	}
-	return name, r.repo.fs.WriteFile(filepath.Join(dir, name), buf.Bytes())
+	return name, r.fs.WriteFile(filepath.Join(dir, name), buf.Bytes())
 }
 
 func (r *renderer) writeKustomization(kfile string, k *types.Kustomization) error {
 	b, err := k8syaml.Marshal(k)
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", r.repo.rel(kfile), err)
+		return fmt.Errorf("encoding %s: %w", r.fs.rel(kfile), err)
 	}
-	return r.repo.fs.WriteFile(kfile, b)
+	return r.fs.WriteFile(kfile, b)
 }

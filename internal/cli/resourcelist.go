@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+
+	yaml "go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+
+	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/yamlcap"
+)
+
+// maxResourceList caps what the function reads on stdin.
+const maxResourceList = 256 << 20
+
+// functionLimits bound the ResourceList the function reads: what kustomize or kpt built
+// may be big, so only what no build can mean is refused (alias bombs, deep nesting,
+// absurd sizes), and the namespaces of the function config, which the function multiplies.
+func functionLimits() (yamlcap.Limits, render.Limits) {
+	l := render.DefaultLimits()
+	return yamlcap.Limits{Nodes: 4 * l.Nodes, Keys: l.Keys, Depth: l.Depth, Recipients: l.Recipients, Stanzas: l.Stanzas}, l
+}
+
+// readResourceList reads the function's input and checks that it is a ResourceList
+// (KRM functions specification): a mapping of kind ResourceList whose items, when present,
+// are a list of objects and whose functionConfig, when present, is an object. Errors quote
+// none of the input.
+func readResourceList(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxResourceList+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the ResourceList on stdin: %w", err)
+	}
+	if len(data) > maxResourceList {
+		return nil, fmt.Errorf("the ResourceList on stdin is bigger than %d bytes", maxResourceList)
+	}
+	caps, limits := functionLimits()
+	if _, err := yamlcap.Measure(data, caps); err != nil {
+		return nil, fmt.Errorf("the ResourceList on stdin: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("the input on stdin is not YAML (%s)", render.BoundMessage(err.Error()))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return nil, fmt.Errorf("the input on stdin holds more than one YAML document; a ResourceList is one")
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("the input on stdin is not a ResourceList: not a mapping")
+	}
+	top := doc.Content[0]
+	if kind := field(top, "kind"); kind == nil || kind.Value != "ResourceList" {
+		return nil, fmt.Errorf("the input on stdin is not a ResourceList: kind is not ResourceList")
+	}
+	if items := field(top, "items"); items != nil && !isNull(items) {
+		if items.Kind != yaml.SequenceNode {
+			return nil, fmt.Errorf("ResourceList.items: not a list of objects")
+		}
+		for i, it := range items.Content {
+			for it.Kind == yaml.AliasNode && it.Alias != nil {
+				it = it.Alias
+			}
+			if it.Kind != yaml.MappingNode {
+				return nil, fmt.Errorf("ResourceList.items[%d]: not an object", i)
+			}
+			for _, f := range []string{"apiVersion", "kind"} {
+				if v := field(it, f); v == nil || v.Kind != yaml.ScalarNode || v.Value == "" {
+					return nil, fmt.Errorf("ResourceList.items[%d].%s: missing", i, f)
+				}
+			}
+		}
+	}
+	if config := field(top, "functionConfig"); config != nil && !isNull(config) {
+		if config.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("ResourceList.functionConfig: not an object")
+		}
+		if ns := field(field(config, "spec"), "namespaces"); ns != nil && limits.Namespaces > 0 && len(ns.Content) > limits.Namespaces {
+			return nil, fmt.Errorf("ResourceList.functionConfig.spec.namespaces: %d namespaces, more than the %d a PullAccess may have", len(ns.Content), limits.Namespaces)
+		}
+	}
+	return data, nil
+}
+
+// field is the value of a mapping's key, aliases followed; nil when absent.
+func field(m *yaml.Node, key string) *yaml.Node {
+	if m == nil {
+		return nil
+	}
+	for m.Kind == yaml.AliasNode && m.Alias != nil {
+		m = m.Alias
+	}
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v := m.Content[i+1]
+			for v.Kind == yaml.AliasNode && v.Alias != nil {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+// malformedResourceList answers an input that is not a ResourceList as the KRM functions
+// specification asks: a ResourceList with the error as a result on stdout, the error on
+// stderr, exit 1.
+func malformedResourceList(std IO, err error) int {
+	results := framework.Results{{Severity: framework.Error, Message: err.Error()}}
+	var buf bytes.Buffer
+	if werr := writeResourceList(&buf, nil, results); werr == nil {
+		std.Stdout.Write(buf.Bytes())
+	}
+	fmt.Fprintf(std.Stderr, "pullgen: %v\n", err)
+	return ExitFindings
+}
+
+// boundResults bounds the messages of results as render bounds its errors: they quote at
+// most a short excerpt of the input.
+func boundResults(results framework.Results) {
+	for _, r := range results {
+		if r != nil {
+			r.Message = render.BoundMessage(r.Message)
+		}
+	}
+}
