@@ -3,11 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
+	"pullgen.dev/pullgen/internal/regularfile"
 	"pullgen.dev/pullgen/internal/render"
 )
 
@@ -59,31 +58,13 @@ func readRegular(root, p string) ([]byte, error) {
 	if realRoot, err := filepath.EvalSymlinks(root); err == nil && !render.Within(realRoot, real) {
 		return nil, refusedFile(fmt.Sprintf("%s: a link to %s, outside %s", p, real, root))
 	}
-	if st, err := os.Lstat(real); err == nil && !st.Mode().IsRegular() {
-		return nil, refusedFile(p + ": not a regular file")
-	}
-	fd, err := syscall.Open(real, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
-	if err != nil {
+	data, err := regularfile.Read(real, maxSpecFile)
+	var big *regularfile.TooBigError
+	switch {
+	case errors.Is(err, regularfile.ErrNotRegular), errors.As(err, &big):
+		return nil, refusedFile(fmt.Sprintf("%s: %v", p, err))
+	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", p, err)
-	}
-	f := os.NewFile(uintptr(fd), real)
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, refusedFile(p + ": not a regular file")
-	}
-	if st.Size() > maxSpecFile {
-		return nil, refusedFile(fmt.Sprintf("%s: %d bytes, more than the %d a manifest may have", p, st.Size(), maxSpecFile))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSpecFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
-	}
-	if len(data) > maxSpecFile {
-		return nil, refusedFile(fmt.Sprintf("%s: more than the %d bytes a manifest may have", p, maxSpecFile))
 	}
 	return data, nil
 }

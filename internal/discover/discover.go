@@ -22,6 +22,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/konfig"
+
+	"pullgen.dev/pullgen/internal/regularfile"
 )
 
 // The PullAccess discovery looks for.
@@ -273,18 +275,18 @@ func (f *finder) read(p string) []byte {
 		f.stop(fmt.Sprintf("%d bytes read", f.o.MaxTotalSize))
 		return nil
 	}
-	file, err := openRegular(p)
+	file, fst, err := regularfile.Open(p)
 	if err != nil {
 		return nil
 	}
 	defer file.Close()
-	// The file read is the one examined: a regular file, the same as before.
-	if fst, err := file.Stat(); err != nil || !fst.Mode().IsRegular() || !os.SameFile(st, fst) {
+	// The file read is the one examined.
+	if !os.SameFile(st, fst) {
 		return nil
 	}
-	data, err := io.ReadAll(io.LimitReader(file, f.o.MaxFileSize+1))
+	data, err := regularfile.ReadAll(file, fst, f.o.MaxFileSize)
 	f.bytes += int64(len(data))
-	if err != nil || int64(len(data)) > f.o.MaxFileSize {
+	if err != nil {
 		return nil
 	}
 	return data

@@ -3,17 +3,16 @@ package render
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"pullgen.dev/pullgen/internal/regularfile"
 	"pullgen.dev/pullgen/internal/yamlcap"
 )
 
@@ -220,46 +219,30 @@ func (f *repoFS) ReadFile(p string) ([]byte, error) {
 }
 
 // readDisk reads a regular file without following a link in its last component and
-// without blocking on a FIFO or a device: opened non-blocking, checked with fstat.
+// without blocking on a FIFO or a device (package regularfile), never the decryption key.
 func (f *repoFS) readDisk(real string) ([]byte, error) {
-	st, err := os.Lstat(real)
-	if err != nil {
+	file, st, err := regularfile.Open(real)
+	switch {
+	case errors.Is(err, regularfile.ErrNotRegular):
+		return nil, f.refuse(fmt.Errorf("reading %s: %w: render reads only regular files", f.rel(real), err))
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("reading %s: %w", f.rel(real), pathCause(err))
+	case err != nil:
+		return nil, f.refuse(fmt.Errorf("reading %s: %w", f.rel(real), pathCause(err)))
 	}
-	if !st.Mode().IsRegular() {
-		return nil, f.refuse(fmt.Errorf("reading %s: %s, not a regular file: render reads only regular files", f.rel(real), fileKind(st.Mode())))
-	}
-	fd, err := syscall.Open(real, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, f.refuse(fmt.Errorf("reading %s: %w", f.rel(real), err))
-	}
-	file := os.NewFile(uintptr(fd), real)
 	defer file.Close()
-	st, err = file.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", f.rel(real), pathCause(err))
-	}
-	if !st.Mode().IsRegular() {
-		return nil, f.refuse(fmt.Errorf("reading %s: %s, not a regular file: render reads only regular files", f.rel(real), fileKind(st.Mode())))
-	}
 	for _, k := range f.keys {
 		if os.SameFile(k, st) {
 			return nil, f.refuse(fmt.Errorf("reading %s: it is the decryption key, which render never reads", f.rel(real)))
 		}
 	}
-	if max := f.limits.FileBytes; max > 0 && st.Size() > max {
-		return nil, f.refuse(fmt.Errorf("reading %s: %d bytes, more than the %d a file may have (--max-file-size)", f.rel(real), st.Size(), max))
-	}
-	limit := st.Size() + 1
-	if max := f.limits.FileBytes; max > 0 {
-		limit = max + 1
-	}
-	data, err := io.ReadAll(io.LimitReader(file, limit))
-	if err != nil {
+	data, err := regularfile.ReadAll(file, st, f.limits.FileBytes)
+	var big *regularfile.TooBigError
+	switch {
+	case errors.As(err, &big):
+		return nil, f.refuse(fmt.Errorf("reading %s: %w (--max-file-size)", f.rel(real), err))
+	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", f.rel(real), pathCause(err))
-	}
-	if max := f.limits.FileBytes; max > 0 && int64(len(data)) > max {
-		return nil, f.refuse(fmt.Errorf("reading %s: more than the %d bytes a file may have (--max-file-size)", f.rel(real), max))
 	}
 	return data, nil
 }
@@ -315,20 +298,6 @@ func pathCause(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "a special file"
 }
 
 // WriteFile writes into the overlay only.
