@@ -16,6 +16,7 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/drift"
 	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/regularfile"
 	"pullgen.dev/pullgen/internal/sopsx"
 )
 
@@ -220,7 +221,7 @@ func readCommitted(dir string) ([]drift.Object, []byte, error) {
 		if e.IsDir() || filepath.Ext(e.Name()) != ".yaml" {
 			continue
 		}
-		data, err := os.ReadFile(p)
+		data, err := regularfile.Read(p, maxSpecFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", p, err)
 		}

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/regularfile"
 )
 
 // inventories gives generate and diff the Namespace and Project objects a
@@ -73,7 +74,10 @@ func (iv *inventories) read(dir string) ([]*yaml.RNode, error) {
 		default:
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := regularfile.Read(p, maxSpecFile)
+		if errors.Is(err, regularfile.ErrNotRegular) {
+			return nil // a FIFO, a device or a link: not a manifest of the spec's own
+		}
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", p, err)
 		}
