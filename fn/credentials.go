@@ -15,6 +15,11 @@ import (
 // user name or password that cannot be read becomes a placeholder instead.
 func Resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) (dockercfg.Auths, Problems) {
 	var p Problems
+	if keysOnly {
+		keys := *r
+		keys.KeysOnly = true // a credential store is never asked
+		r = &keys
+	}
 	auths := dockercfg.Auths{}
 	owner := map[string]string{} // auths key → field that wrote it
 	put := func(f, key string, e dockercfg.Entry) {

@@ -64,6 +64,11 @@ func (r *Resolver) FromConfig(fc v1alpha1.FromConfig) ([]Entry, error) {
 	}
 	if len(viaHelper) > 0 {
 		switch {
+		case r.KeysOnly:
+			for _, key := range viaHelper {
+				entries = append(entries, Entry{Key: key, Username: keysOnlyPlaceholder, Password: keysOnlyPlaceholder})
+			}
+			viaHelper = nil
 		case !fc.CredentialHelpers:
 			return nil, fmt.Errorf("reading %s: %s: the credentials are in a credential store (credsStore/credHelpers); "+
 				"set credentialHelpers: true to run docker-credential-<name> get, or use a config with auth entries",
@@ -85,6 +90,9 @@ func (r *Resolver) FromConfig(fc v1alpha1.FromConfig) ([]Entry, error) {
 	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
 	return entries, nil
 }
+
+// keysOnlyPlaceholder stands for a credential that KeysOnly does not ask a store for.
+const keysOnlyPlaceholder = "unread"
 
 // helperFor names the credential helper for key: credHelpers[key], else credsStore.
 func (c *configFile) helperFor(key string) string {

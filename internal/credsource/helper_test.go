@@ -164,6 +164,29 @@ func TestFromConfigHelpers(t *testing.T) {
 		}
 	})
 
+	t.Run("keys only: the store is never asked", func(t *testing.T) {
+		keys := *r
+		keys.KeysOnly = true
+		keys.LookPath = func(file string) (string, error) {
+			t.Errorf("KeysOnly looked up %s to run it", file)
+			return "", exec.ErrNotFound
+		}
+		got, err := keys.FromConfig(v1alpha1.FromConfig{File: "store.json", CredentialHelpers: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotKeys []string
+		for _, e := range got {
+			gotKeys = append(gotKeys, e.Key)
+			if e.Key != "ghcr.io" && e.Password == secret { // ghcr.io's credential is in the file itself
+				t.Errorf("%s: a credential asked of the store in KeysOnly", e.Key)
+			}
+		}
+		if want := []string{"ghcr.io", "quay.io", "registry.example.com:5000"}; !reflect.DeepEqual(gotKeys, want) {
+			t.Errorf("keys %v, want %v", gotKeys, want)
+		}
+	})
+
 	t.Run("not run without AllowHelpers", func(t *testing.T) {
 		sandbox := *r
 		sandbox.AllowHelpers = false

@@ -27,6 +27,9 @@ type Resolver struct {
 	ReadFile func(path string) ([]byte, error)
 	// AllowHelpers false forbids credential helpers even where the spec asks (render sandbox).
 	AllowHelpers bool
+	// KeysOnly lists the registries of a credential store without asking it: their entries
+	// carry a placeholder credential and no helper runs (the pull check needs keys only).
+	KeysOnly bool
 	// HelperTimeout bounds one docker-credential-<name> run; 0 means DefaultHelperTimeout.
 	HelperTimeout time.Duration
 	// LookPath finds docker-credential-<name>; nil means exec.LookPath.
