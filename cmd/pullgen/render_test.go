@@ -95,6 +95,10 @@ func TestRenderSandbox(t *testing.T) {
 		{"key-file-inside-root", map[string]string{"app/pa.yaml": base("{file: keys.txt}"), "app/keys.txt": "AGE-SECRET-KEY-1TESTKEYNOTREAL\n"}, nil, []string{"SOPS_AGE_KEY_FILE=APP/keys.txt"}, "decryption key"},
 		{"env-sops-age-key", map[string]string{"app/pa.yaml": base("{env: SOPS_AGE_KEY}")}, nil, []string{"SOPS_AGE_KEY=AGE-SECRET-KEY-1TESTKEYNOTREAL"}, "env SOPS_AGE_KEY: render reads only ARGOCD_ENV_"},
 		{"env-home", map[string]string{"app/pa.yaml": base("{env: HOME}")}, nil, nil, "env HOME: render reads only ARGOCD_ENV_"},
+		// Every env: source is held to the rule, not only the password's: an expiry read from
+		// the sidecar's environment would otherwise reach the output as an annotation.
+		{"env-expires-at", map[string]string{"app/pa.yaml": base("{env: ARGOCD_ENV_T}\n      expiresAtFrom: {env: SIDECAR_DATE}")}, nil, []string{"SIDECAR_DATE=2031-05-06"}, "spec.registries[0].expiresAtFrom: env SIDECAR_DATE: render reads only ARGOCD_ENV_"},
+		{"env-global-base", map[string]string{"app/pa.yaml": strings.Replace(base("{env: ARGOCD_ENV_T}"), "  output:", "  globalPullSecret: {base: {env: HOME}}\n  output:", 1)}, nil, nil, "spec.globalPullSecret.base: env HOME: render reads only ARGOCD_ENV_"},
 		{"credential-helpers", map[string]string{"app/pa.yaml": strings.Replace(base("{file: token.txt}"), "    - server: quay.io/acme\n      username: robot\n      passwordFrom: {file: token.txt}\n", "    - fromConfig: {file: config.json, credentialHelpers: true}\n", 1),
 			"app/config.json": `{"auths":{"quay.io":{}},"credsStore":"evil"}`}, nil, nil, "credentialHelpers: render runs no credential helper"},
 		{"exec-function", map[string]string{"app/pa.yaml": base("{env: ARGOCD_ENV_T}"), "app/evil.yaml": "apiVersion: evil.example/v1\nkind: Evil\nmetadata:\n  name: evil\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: " + script + "\n"}, nil, nil, "is a KRM function; render runs no program"},

@@ -12,9 +12,12 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -606,26 +609,70 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	for _, n := range r.o.AllowEnv {
 		allowed[n] = true
 	}
-	checkEnv := func(field string, s *v1alpha1.Source) {
-		if s != nil && s.Env != "" && !strings.HasPrefix(s.Env, EnvPrefix) && !allowed[s.Env] {
-			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", field, excerpt(s.Env), EnvPrefix))
+	// Every env: source, whatever field holds it (usernameFrom, passwordFrom,
+	// expiresAtFrom, globalPullSecret.base, and any added later), as the decoder sees it.
+	sources, err := envSources(config)
+	if err != nil {
+		return nil // fn.Run reports it
+	}
+	for _, s := range sources {
+		if !strings.HasPrefix(s.name, EnvPrefix) && !allowed[s.name] {
+			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, excerpt(s.name), EnvPrefix))
 		}
 	}
 	for i, reg := range pa.Spec.Registries {
-		f := fmt.Sprintf("spec.registries[%d]", i)
-		checkEnv(f+".usernameFrom", reg.UsernameFrom)
-		checkEnv(f+".passwordFrom", reg.PasswordFrom)
 		if reg.FromConfig != nil && reg.FromConfig.CredentialHelpers {
-			errs = append(errs, f+".fromConfig.credentialHelpers: render runs no credential helper (it would run a program)")
+			errs = append(errs, fmt.Sprintf("spec.registries[%d].fromConfig.credentialHelpers: render runs no credential helper (it would run a program)", i))
 		}
-	}
-	if g := pa.Spec.GlobalPullSecret; g != nil {
-		checkEnv("spec.globalPullSecret.base", &g.Base)
 	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// envSource is an env: source of a PullAccess: the field that holds it and the variable.
+type envSource struct{ field, name string }
+
+// envSources lists, sorted by field, every env: source of a PullAccess, found by walking
+// the config as the decoder reads it (YAML as JSON, aliases and merges expanded).
+func envSources(config *yaml.RNode) ([]envSource, error) {
+	text, err := config.String()
+	if err != nil {
+		return nil, err
+	}
+	j, err := k8syaml.YAMLToJSON([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(j, &v); err != nil {
+		return nil, err
+	}
+	var out []envSource
+	var walk func(v any, path string)
+	walk = func(v any, path string) {
+		switch x := v.(type) {
+		case []any:
+			for i, e := range x {
+				walk(e, fmt.Sprintf("%s[%d]", path, i))
+			}
+		case map[string]any:
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				if name, ok := x[k].(string); ok && k == "env" && name != "" {
+					out = append(out, envSource{path, name})
+					continue
+				}
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				walk(x[k], p)
+			}
+		}
+	}
+	walk(v, "")
+	return out, nil
 }
 
 // checkGenerator counts the object a ConfigMap or Secret generator makes and holds its
