@@ -192,6 +192,26 @@ func TestVersionAndSchema(t *testing.T) {
 	}
 }
 
+// TestHelp: -h prints a command's usage and exits 0, changes nothing (install -h installs
+// nothing), and an unknown flag is a usage error, exit 2.
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"generate", "render", "discover", "diff", "check", "install"} {
+		t.Run(cmd, func(t *testing.T) {
+			dir := t.TempDir()
+			r := run(t, dir, nil, "", pullgen(), cmd, "-h")
+			if r.code != 0 || !strings.Contains(r.stderr, "pullgen "+cmd) || r.stdout != "" {
+				t.Errorf("%s -h: exit %d, stdout %q, stderr %q; want exit 0 and the usage on stderr", cmd, r.code, r.stdout, r.stderr)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+				t.Errorf("%s -h wrote %s", cmd, entries[0].Name())
+			}
+			if r := run(t, dir, nil, "", pullgen(), cmd, "--no-such-flag"); r.code != 2 {
+				t.Errorf("%s --no-such-flag: exit %d, want 2", cmd, r.code)
+			}
+		})
+	}
+}
+
 // TestDiff compares committed output with its spec: in step, a changed password (masked),
 // and a namespace added; then generate brings it back in step.
 func TestDiff(t *testing.T) {

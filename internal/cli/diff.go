@@ -31,7 +31,7 @@ func runDiff(args []string, std IO) int {
 	live := fset.String("live", "", "compare the ServiceAccounts with a live dump (`FILE`, - for stdin) instead of the committed output")
 	paths, err := parseInterspersed(fset, args)
 	if err != nil {
-		return ExitUsage
+		return parseExit(err)
 	}
 	if len(paths) == 0 {
 		paths = []string{"."}

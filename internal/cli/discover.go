@@ -20,7 +20,7 @@ func runDiscover(args []string, std IO) int {
 	fs.SetOutput(std.Stderr)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return ExitUsage
+		return parseExit(err)
 	}
 	if len(pos) > 1 {
 		return fail(std, "discover: usage: pullgen discover [DIR]")

@@ -27,7 +27,7 @@ func runGenerate(args []string, std IO) int {
 	quiet := fs.Bool("quiet", false, "print no summary")
 	specs, err := parseInterspersed(fs, args)
 	if err != nil {
-		return ExitUsage
+		return parseExit(err)
 	}
 	if len(specs) == 0 {
 		return fail(std, "generate: give at least one PullAccess file or directory")
@@ -256,6 +256,15 @@ func checkOwned(dir string) error {
 		}
 	}
 	return nil
+}
+
+// parseExit is the exit code of a command whose flags did not parse: 0 when help was
+// asked for (the flag package printed it), 2 otherwise.
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	return ExitUsage
 }
 
 // parseInterspersed parses flags that may stand before, between or after the positional

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,6 +35,15 @@ func pluginHome(getenv func(string) string) (string, error) {
 // runInstall is `pullgen install [DIR]`: it copies this binary to the legacy plugin path
 // under DIR, or under kustomize's plugin home.
 func runInstall(args []string, std IO) int {
+	fs := flag.NewFlagSet("pullgen install", flag.ContinueOnError)
+	fs.SetOutput(std.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: pullgen install [DIR]: copy pullgen to kustomize's legacy plugin path under DIR, or under its plugin home")
+	}
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	args = fs.Args()
 	if len(args) > 1 {
 		return fail(std, "install: usage: pullgen install [DIR]")
 	}

@@ -53,7 +53,7 @@ func runRender(args []string, std IO) int {
 	caps := addRenderCaps(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return ExitUsage
+		return parseExit(err)
 	}
 	if len(pos) > 1 {
 		return fail(std, "render: usage: pullgen render [DIR] [--allow-env NAME]...")
