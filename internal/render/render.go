@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -556,7 +557,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		KeysOnly:  r.o.KeysOnly,
 		Resolver: credsource.Resolver{
 			BaseDir:      dir,
-			LookupEnv:    r.o.LookupEnv,
+			LookupEnv:    r.lookupEnv,
 			ReadFile:     r.fs.ReadFile,
 			AllowHelpers: r.o.Trusted,
 		},
@@ -597,6 +598,25 @@ func remoteFileSource(n *yaml.Node, path string) (string, string) {
 	return "", ""
 }
 
+// lookupEnv is the environment as a PullAccess sees it: untrusted, only the variables
+// sandboxRules lets env: sources name, whatever reads them (sandboxRules says which field
+// asked; this holds for a reader it does not know of).
+func (r *renderer) lookupEnv(name string) (string, bool) {
+	if !r.o.Trusted && !r.envAllowed(name) {
+		return "", false
+	}
+	if r.o.LookupEnv == nil {
+		return os.LookupEnv(name)
+	}
+	return r.o.LookupEnv(name)
+}
+
+// envAllowed tells whether an untrusted PullAccess may read the variable name:
+// ARGOCD_ENV_* (an Application's plugin.env) and those the operator allowed.
+func (r *renderer) envAllowed(name string) bool {
+	return strings.HasPrefix(name, EnvPrefix) || slices.Contains(r.o.AllowEnv, name)
+}
+
 // sandboxRules refuses what render never does: credential helpers, and environment
 // variables the operator did not allow.
 func (r *renderer) sandboxRules(config *yaml.RNode) error {
@@ -605,10 +625,6 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 		return nil // fn.Run reports these
 	}
 	var errs []string
-	allowed := map[string]bool{}
-	for _, n := range r.o.AllowEnv {
-		allowed[n] = true
-	}
 	// Every env: source, whatever field holds it (usernameFrom, passwordFrom,
 	// expiresAtFrom, globalPullSecret.base, and any added later), as the decoder sees it.
 	sources, err := envSources(config)
@@ -616,7 +632,7 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 		return nil // fn.Run reports it
 	}
 	for _, s := range sources {
-		if !strings.HasPrefix(s.name, EnvPrefix) && !allowed[s.name] {
+		if !r.envAllowed(s.name) {
 			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, excerpt(s.name), EnvPrefix))
 		}
 	}
