@@ -2,7 +2,9 @@ package fn
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -41,6 +43,7 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 	default:
 		p.addf("spec.secret.type", "must be %s or %s", v1alpha1.SecretTypeDockerConfigJSON, v1alpha1.SecretTypeDockercfg)
 	}
+	ownedMetadata(&p, s.Secret)
 	namespaces(&p, "spec.namespaces", s.Namespaces)
 	if len(s.Registries) > 0 && len(s.Namespaces) == 0 && s.NamespaceSelector == nil && s.GlobalPullSecret == nil {
 		p.add("spec.namespaces", "list at least one namespace to put the image pull Secret in, or select them with spec.namespaceSelector (or merge the registries into spec.globalPullSecret)")
@@ -246,5 +249,24 @@ func namespaces(p *Problems, f string, list []string) {
 			p.addf(fi, "%q is listed twice", ns)
 		}
 		seen[ns] = true
+	}
+}
+
+// ownedMetadata refuses spec.secret labels and annotations that would overwrite those
+// pullgen writes itself: a second run finds its objects by them, and spec.syncWave sets the
+// sync wave.
+func ownedMetadata(p *Problems, s v1alpha1.SecretSpec) {
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+		if k == manifest.LabelManagedBy {
+			p.addf("spec.secret.labels["+k+"]", "pullgen sets %s itself, to find what it generated on the next run", k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Annotations)) {
+		switch {
+		case k == manifest.AnnotationSyncWave:
+			p.addf("spec.secret.annotations["+k+"]", "set the sync wave with spec.syncWave (default \"-1\"; \"\" for none)")
+		case strings.HasPrefix(k, v1alpha1.Group+"/"):
+			p.addf("spec.secret.annotations["+k+"]", "the %s/ annotations are pullgen's own, written from the spec", v1alpha1.Group)
+		}
 	}
 }
