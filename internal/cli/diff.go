@@ -142,7 +142,7 @@ func findSpecs(paths []string) ([]string, error) {
 	seen := map[string]bool{}
 	var specs []string
 	add := func(root, p string) error {
-		data, err := readRegular(root, p)
+		data, err := readRegular(root, p, maxSpecFile)
 		if errors.Is(err, errRefusedFile) || data == nil {
 			return nil // not a spec diff may read
 		}

@@ -45,8 +45,8 @@ func (e refusedFile) Is(target error) bool { return target == errRefusedFile }
 
 // readRegular reads a file found under root, opened so that nothing can block. A dangling
 // link reads as nothing (nil, nil); a link that leads outside root, a FIFO, a device, a
-// socket or a file bigger than maxSpecFile is refused with errRefusedFile.
-func readRegular(root, p string) ([]byte, error) {
+// socket or a file bigger than max bytes is refused with errRefusedFile.
+func readRegular(root, p string, max int64) ([]byte, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return nil, err
@@ -58,7 +58,7 @@ func readRegular(root, p string) ([]byte, error) {
 	if realRoot, err := filepath.EvalSymlinks(root); err == nil && !render.Within(realRoot, real) {
 		return nil, refusedFile(fmt.Sprintf("%s: a link to %s, outside %s", p, real, root))
 	}
-	data, err := regularfile.Read(real, maxSpecFile)
+	data, err := regularfile.Read(real, max)
 	var big *regularfile.TooBigError
 	switch {
 	case errors.Is(err, regularfile.ErrNotRegular), errors.As(err, &big):
