@@ -11,7 +11,7 @@ import (
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
-// pullCheck runs the pull check (SPEC section 4) over the output as spec.check asks:
+// pullCheck runs the pull check (package pullcheck; docs/check.md) over the output as spec.check asks:
 // error findings stay errors under "error" and become warnings under "warn"; warnings
 // stay warnings; anonymous and authenticated pulls (infos) are not reported here.
 // The spec's registries count as private even where the PullAccess is not among the items.
