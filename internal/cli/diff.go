@@ -137,10 +137,10 @@ func encryptionRules(j job, file string) (sopsx.Rules, bool) {
 	return rules, found && err == nil
 }
 
-// findSpecs lists the YAML files under paths that hold a PullAccess, sorted.
-func findSpecs(paths []string) ([]string, error) {
+// findSpecs reads the YAML files under paths that hold a PullAccess, sorted by path.
+func findSpecs(paths []string) ([]spec, error) {
 	seen := map[string]bool{}
-	var specs []string
+	var specs []spec
 	add := func(root, p string) error {
 		data, err := readRegular(root, p, maxSpecFile)
 		if errors.Is(err, errRefusedFile) || data == nil {
@@ -150,9 +150,9 @@ func findSpecs(paths []string) ([]string, error) {
 			return err
 		}
 		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {
-			if _, err := readPullAccesses(p); err == nil {
+			if nodes, err := parsePullAccesses(p, data); err == nil {
 				seen[p] = true
-				specs = append(specs, p)
+				specs = append(specs, spec{file: p, nodes: nodes})
 			}
 		}
 		return nil
@@ -188,7 +188,7 @@ func findSpecs(paths []string) ([]string, error) {
 			return nil, err
 		}
 	}
-	sort.Strings(specs)
+	sort.Slice(specs, func(i, j int) bool { return specs[i].file < specs[j].file })
 	return specs, nil
 }
 

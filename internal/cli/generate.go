@@ -79,33 +79,50 @@ func generateJobs(args []string, outDir string, std IO) ([]job, bool, error) {
 		if st, err := os.Stat(a); err == nil && st.IsDir() {
 			dirs = append(dirs, a)
 		} else {
-			files = append(files, filepath.Clean(a)) // a file, or an error readPullAccesses reports
+			files = append(files, filepath.Clean(a)) // a file, or an error readSpec reports
 		}
 	}
 	slices.Sort(files)
 	files = slices.Compact(files)
-	jobs, ok := findJobs(files, outDir, std, true)
+	named := make([]spec, len(files))
+	for i, f := range files {
+		named[i] = readSpec(f)
+	}
+	jobs, ok := findJobs(named, outDir, std, true)
 	if len(dirs) == 0 {
 		return jobs, ok, nil
 	}
-	specs, err := findSpecs(dirs)
+	found, err := findSpecs(dirs)
 	if err != nil {
 		return nil, false, err
 	}
-	specs = slices.DeleteFunc(specs, func(s string) bool { _, named := slices.BinarySearch(files, s); return named })
-	more, ok2 := findJobs(specs, outDir, std, false)
+	found = slices.DeleteFunc(found, func(s spec) bool { _, named := slices.BinarySearch(files, s.file); return named })
+	more, ok2 := findJobs(found, outDir, std, false)
 	if len(more) == 0 && ok2 {
 		return nil, false, fmt.Errorf("no PullAccess with spec.output.dir under %s", strings.Join(dirs, ", "))
 	}
 	return append(jobs, more...), ok && ok2, nil
 }
 
-// readPullAccesses reads the PullAccess documents of a spec file.
-func readPullAccesses(file string) ([]*yaml.RNode, error) {
+// spec is a spec file and its PullAccess documents, or why they cannot be had.
+type spec struct {
+	file  string
+	nodes []*yaml.RNode
+	err   error
+}
+
+// readSpec reads the PullAccess documents of a spec file named by the user.
+func readSpec(file string) spec {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", file, err)
+		return spec{file: file, err: fmt.Errorf("reading %s: %w", file, err)}
 	}
+	nodes, err := parsePullAccesses(file, data)
+	return spec{file: file, nodes: nodes, err: err}
+}
+
+// parsePullAccesses parses the PullAccess documents of a spec file's content.
+func parsePullAccesses(file string, data []byte) ([]*yaml.RNode, error) {
 	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
 	if err != nil {
 		return nil, fmt.Errorf("%s: parsing YAML: %w", file, err)

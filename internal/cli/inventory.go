@@ -19,14 +19,16 @@ import (
 // spec.namespaceSelector chooses among: those in the YAML and JSON files under the spec's
 // directory, recursively, as written (no kustomize build), skipping hidden directories and
 // the output directories of the run. A spec's namespaces so depend on its own directory
-// only, and generate and diff agree whatever paths they are given.
+// only, and generate and diff agree whatever paths they are given. Each file is read once
+// per run, though the directories of several specs may hold it.
 type inventories struct {
-	skip  map[string]bool
-	byDir map[string][]*yaml.RNode
+	skip   map[string]bool
+	byDir  map[string][]*yaml.RNode
+	byFile map[string][]*yaml.RNode
 }
 
 func newInventories(jobs []job) *inventories {
-	iv := &inventories{skip: map[string]bool{}, byDir: map[string][]*yaml.RNode{}}
+	iv := &inventories{skip: map[string]bool{}, byDir: map[string][]*yaml.RNode{}, byFile: map[string][]*yaml.RNode{}}
 	for _, j := range jobs {
 		if abs, err := filepath.Abs(j.dir); err == nil {
 			iv.skip[abs] = true
@@ -74,26 +76,42 @@ func (iv *inventories) read(dir string) ([]*yaml.RNode, error) {
 		default:
 			return nil
 		}
-		data, err := regularfile.Read(p, maxSpecFile)
-		if errors.Is(err, regularfile.ErrNotRegular) {
-			return nil // a FIFO, a device or a link: not a manifest of the spec's own
-		}
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
-		}
-		if !bytes.Contains(data, []byte("Namespace")) && !bytes.Contains(data, []byte("Project")) {
-			return nil
-		}
-		nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
-		if err != nil {
-			return nil
-		}
-		for _, n := range nodes {
-			if manifest.IsNamespaceKind(n.GetApiVersion(), n.GetKind()) {
-				out = append(out, n)
+		objs, read := iv.byFile[p]
+		if !read {
+			var err error
+			if objs, err = readNamespaces(p); err != nil {
+				return err
 			}
+			iv.byFile[p] = objs
 		}
+		out = append(out, objs...)
 		return nil
 	})
 	return out, err
+}
+
+// readNamespaces reads the Namespaces and Projects of a file; none from a file that is not
+// regular or not Kubernetes manifests.
+func readNamespaces(p string) ([]*yaml.RNode, error) {
+	data, err := regularfile.Read(p, maxSpecFile)
+	if errors.Is(err, regularfile.ErrNotRegular) {
+		return nil, nil // a FIFO, a device or a link: not a manifest of the spec's own
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if !bytes.Contains(data, []byte("Namespace")) && !bytes.Contains(data, []byte("Project")) {
+		return nil, nil
+	}
+	nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		return nil, nil
+	}
+	var out []*yaml.RNode
+	for _, n := range nodes {
+		if manifest.IsNamespaceKind(n.GetApiVersion(), n.GetKind()) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

@@ -24,20 +24,21 @@ type job struct {
 	keysOnly bool
 }
 
-// findJobs reads the PullAccesses of spec files. The output directory is outDir when
-// given, else each spec's spec.output.dir relative to the spec; without either, a job is an
-// error when required, and skipped otherwise.
-func findJobs(specs []string, outDir string, std IO, required bool) ([]job, bool) {
+// findJobs makes the jobs of the PullAccesses of spec files; a spec that could not be read
+// is printed and makes ok false. The output directory is outDir when given, else each
+// spec's spec.output.dir relative to the spec; without either, a job is an error when
+// required, and skipped otherwise.
+func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) {
 	var jobs []job
 	ok := true
-	for _, file := range specs {
-		nodes, err := readPullAccesses(file)
-		if err != nil {
-			fmt.Fprintf(std.Stderr, "pullgen: %v\n", err)
+	for _, s := range specs {
+		file := s.file
+		if s.err != nil {
+			fmt.Fprintf(std.Stderr, "pullgen: %v\n", s.err)
 			ok = false
 			continue
 		}
-		for _, n := range nodes {
+		for _, n := range s.nodes {
 			dir := outDir
 			if dir == "" {
 				d, _ := n.Pipe(yaml.Lookup("spec", "output", "dir"))

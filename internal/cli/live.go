@@ -18,21 +18,17 @@ import (
 // PullAccesses under the paths produce together, it tells which entries of the live object (from a
 // `kubectl get sa -A -o yaml` dump, a List or a YAML stream) applying it would remove.
 // Exit 0 when none would go, 1 when some would, 2 on errors.
-func runDiffLive(specs []string, file string, quiet bool, std IO) int {
+func runDiffLive(specs []spec, file string, quiet bool, std IO) int {
 	live, err := readLive(file, std.Stdin)
 	if err != nil {
 		return fail(std, "diff: %v", err)
 	}
 	var jobs []job
-	for _, spec := range specs {
-		nodes, err := readPullAccesses(spec)
-		if err != nil {
-			return fail(std, "diff: %v", err)
-		}
-		for _, n := range nodes {
+	for _, s := range specs {
+		for _, n := range s.nodes {
 			// One cluster: every PullAccess found, with spec.output.dir or without (render
 			// and kustomize), counts as applied to it, so one output holds them all.
-			jobs = append(jobs, job{file: spec, node: n, dir: ".", keysOnly: true})
+			jobs = append(jobs, job{file: s.file, node: n, dir: ".", keysOnly: true})
 		}
 	}
 	outputs, ok := runJobs(jobs, std, true)
