@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -20,43 +19,34 @@ import (
 // PullAccess linked, so that running one again (kpt render over its own output, a chain of
 // transformers) replaces its own entries and nothing else.
 
-// serviceAccountLinks are the ServiceAccounts a PullAccess links, by namespace/name, with the
-// entries it links to each, and the order to create the missing ones in.
-type serviceAccountLinks struct {
-	entries map[string][]string
-	order   []string
-}
-
-// wantedLinks lists what a PullAccess links: in every namespace, each ServiceAccount of
-// spec.serviceAccounts gets its keep entries and then the Secret.
-func wantedLinks(pa *v1alpha1.PullAccess, secretName string) serviceAccountLinks {
-	w := serviceAccountLinks{entries: map[string][]string{}}
-	for _, ns := range pa.Spec.Namespaces {
-		for _, sa := range pa.Spec.ServiceAccounts {
-			key := ns + "/" + sa.Name
-			w.entries[key] = append(append([]string(nil), sa.Keep...), secretName)
-			w.order = append(w.order, key)
-		}
-	}
-	return w
-}
-
 // linkServiceAccounts updates the ServiceAccounts of items that the PullAccess links or
-// linked before, and creates the ones it links that items lack. It returns items without
-// the ServiceAccounts pullgen created that no PullAccess links any more, and the new ones.
+// linked before, and creates the ones it links that items lack. In every namespace, each
+// ServiceAccount of spec.serviceAccounts gets its keep entries and then the Secret. It
+// returns items without the ServiceAccounts pullgen created that no PullAccess links any
+// more, and the new ones.
 func linkServiceAccounts(pa *v1alpha1.PullAccess, owner manifest.Owner, items []*yaml.RNode, secretName string) (kept, created []*yaml.RNode, p Problems) {
-	want := wantedLinks(pa, secretName)
-	found := map[string]bool{}
+	entries := map[string][]string{} // by ServiceAccount name
+	for _, sa := range pa.Spec.ServiceAccounts {
+		entries[sa.Name] = append(slices.Clone(sa.Keep), secretName)
+	}
+	inNamespaces := map[string]bool{}
+	for _, ns := range pa.Spec.Namespaces {
+		inNamespaces[ns] = true
+	}
+	found := map[string]bool{} // namespace/name of the linked ServiceAccounts of items
 	kept = items[:0:0]
 	for _, it := range items {
 		if !manifest.IsServiceAccount(it) {
 			kept = append(kept, it)
 			continue
 		}
-		key := namespaceOf(it) + "/" + it.GetName()
-		entries, linked := want.entries[key]
-		found[key] = found[key] || linked
-		keep, err := relink(it, pa.Metadata.Name, entries, owner.SyncWave)
+		var want []string
+		if ns := namespaceOf(it); inNamespaces[ns] {
+			if want = entries[it.GetName()]; want != nil {
+				found[ns+"/"+it.GetName()] = true
+			}
+		}
+		keep, err := relink(it, pa.Metadata.Name, want, owner.SyncWave)
 		if err != nil {
 			p = append(p, objectProblem(it, "imagePullSecrets", err.Error()))
 		}
@@ -64,13 +54,12 @@ func linkServiceAccounts(pa *v1alpha1.PullAccess, owner manifest.Owner, items []
 			kept = append(kept, it)
 		}
 	}
-	for _, key := range want.order {
-		if found[key] {
-			continue
+	for _, ns := range pa.Spec.Namespaces {
+		for _, sa := range pa.Spec.ServiceAccounts {
+			if !found[ns+"/"+sa.Name] {
+				created = append(created, owner.ServiceAccount(sa.Name, ns, entries[sa.Name]...))
+			}
 		}
-		found[key] = true
-		ns, name, _ := strings.Cut(key, "/")
-		created = append(created, owner.ServiceAccount(name, ns, want.entries[key]...))
 	}
 	return kept, created, p
 }
