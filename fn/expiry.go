@@ -3,7 +3,7 @@ package fn
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -82,13 +82,12 @@ func formatExpiry(t time.Time) string {
 	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
 }
 
-// soonest returns the earliest expiry, false when there is none.
-func soonest(list []expiry) (expiry, bool) {
+// soonest returns the earliest expiry, the zero time when there is none.
+func soonest(list []expiry) time.Time {
 	if len(list) == 0 {
-		return expiry{}, false
+		return time.Time{}
 	}
-	sort.SliceStable(list, func(i, j int) bool { return list[i].at.Before(list[j].at) })
-	return list[0], true
+	return slices.MinFunc(list, func(a, b expiry) int { return a.at.Compare(b.at) }).at
 }
 
 // expiryProblems warns of every registry whose credential has expired (whatever
@@ -112,14 +111,15 @@ func expiryProblems(pa *v1alpha1.PullAccess, list []expiry, now time.Time) Probl
 }
 
 // annotateSecrets writes, on the Secrets this PullAccess generated, the soonest expiry of
-// their credentials and, on those in a namespace only the selector chose, the selector.
-func annotateSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, first *expiry, selected map[string]bool) {
+// their credentials (none when zero) and, on those in a namespace only the selector chose,
+// the selector.
+func annotateSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, expires time.Time, selected map[string]bool) {
 	for _, o := range out {
 		if o.GetKind() != "Secret" || !manifest.IsGeneratedBy(o, pa.Metadata.Name) {
 			continue
 		}
-		if first != nil {
-			setAnnotation(o, pullcheck.ExpiresAtAnnotation, formatExpiry(first.at))
+		if !expires.IsZero() {
+			setAnnotation(o, pullcheck.ExpiresAtAnnotation, formatExpiry(expires))
 		}
 		if selected[o.GetNamespace()] && o.GetName() == pa.SecretName() {
 			setAnnotation(o, pullcheck.NamespaceSelectorAnnotation, selectorString(pa.Spec.NamespaceSelector))

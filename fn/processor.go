@@ -96,11 +96,7 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	kept, earlier := splitEarlier(pa.Metadata.Name, items)
 	out, p := Apply(pa, auths, global, kept)
 	problems = append(problems, p...)
-	var first *expiry
-	if e, ok := soonest(expiries); ok {
-		first = &e
-	}
-	annotateSecrets(pa, out, first, selected)
+	annotateSecrets(pa, out, soonest(expiries), selected)
 	problems = append(problems, expiryProblems(pa, expiries, now)...)
 	problems = append(problems, pullCheck(pa, auths, out, now)...)
 	if pa.Encrypt() && !opts.Plaintext {
