@@ -56,7 +56,7 @@ func Resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) (do
 			case err == nil:
 				return v
 			case keysOnly:
-				return "unread"
+				return credsource.KeysOnlyPlaceholder
 			}
 			p.add(field, err.Error())
 			ok = false

@@ -66,7 +66,7 @@ func (r *Resolver) FromConfig(fc v1alpha1.FromConfig) ([]Entry, error) {
 		switch {
 		case r.KeysOnly:
 			for _, key := range viaHelper {
-				entries = append(entries, Entry{Key: key, Username: keysOnlyPlaceholder, Password: keysOnlyPlaceholder})
+				entries = append(entries, Entry{Key: key, Username: KeysOnlyPlaceholder, Password: KeysOnlyPlaceholder})
 			}
 			viaHelper = nil
 		case !fc.CredentialHelpers:
@@ -91,8 +91,9 @@ func (r *Resolver) FromConfig(fc v1alpha1.FromConfig) ([]Entry, error) {
 	return entries, nil
 }
 
-// keysOnlyPlaceholder stands for a credential that KeysOnly does not ask a store for.
-const keysOnlyPlaceholder = "unread"
+// KeysOnlyPlaceholder stands for a credential that is not read: one KeysOnly does not ask a
+// store for, or a user name or password fn.Resolve cannot read in keys-only mode.
+const KeysOnlyPlaceholder = "unread"
 
 // helperFor names the credential helper for key: credHelpers[key], else credsStore.
 func (c *configFile) helperFor(key string) string {
