@@ -45,7 +45,7 @@ func targetNamespaces(pa *v1alpha1.PullAccess, objs []*yaml.RNode, generator boo
 			continue
 		}
 		seen[name] = true
-		if len(name) > 63 || !dnsLabel.MatchString(name) {
+		if !dnsLabel.MatchString(name) {
 			p = append(p, objectProblem(o, "metadata.name", fmt.Sprintf("%q is not a valid namespace name: a DNS label", name)))
 			continue
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 var (
-	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`) // at most 63
 	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	schemeRE     = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://`)
 )
@@ -235,7 +235,7 @@ func namespace(p *Problems, f, v string) {
 	switch {
 	case v == "":
 		p.add(f, "is required")
-	case len(v) > 63 || !dnsLabel.MatchString(v):
+	case !dnsLabel.MatchString(v):
 		p.addf(f, "%q is not a valid namespace: a DNS label (lower-case letters, digits and '-', at most 63)", v)
 	}
 }
