@@ -118,11 +118,18 @@ func TestExpiryAnnotation(t *testing.T) {
 			if results.ExitCode() != 0 {
 				t.Fatal(messages(results))
 			}
+			secrets := 0
 			for _, o := range out {
+				if o.GetKind() == "Secret" {
+					secrets++
+				}
 				got, ok := o.GetAnnotations()[pullcheck.ExpiresAtAnnotation]
 				if got != tt.want || ok != (tt.want != "") {
 					t.Errorf("%s %s: expires-at %q, want %q", o.GetKind(), o.GetName(), got, tt.want)
 				}
+			}
+			if secrets != 1 {
+				t.Errorf("%d Secrets, want the one of team-a", secrets)
 			}
 		})
 	}

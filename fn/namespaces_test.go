@@ -218,7 +218,9 @@ func TestNamespaceSelectorOrder(t *testing.T) {
 		rng.Shuffle(len(docs), func(i, j int) { docs[i], docs[j] = docs[j], docs[i] })
 		excludes := []string{`"kube-*"`, `"openshift-*"`, `"plain"`}
 		rng.Shuffle(len(excludes), func(i, j int) { excludes[i], excludes[j] = excludes[j], excludes[i] })
-		spec := "  namespaces: [zeta, alpha]\n  namespaceSelector: {}\n  excludeNamespaces: [" + strings.Join(excludes, ", ") + "]\n  serviceAccounts: [default]\n"
+		listed := []string{"zeta", "alpha", "team-a"}
+		rng.Shuffle(len(listed), func(i, j int) { listed[i], listed[j] = listed[j], listed[i] })
+		spec := "  namespaces: [" + strings.Join(listed, ", ") + "]\n  namespaceSelector: {}\n  excludeNamespaces: [" + strings.Join(excludes, ", ") + "]\n  serviceAccounts: [default]\n"
 		out, results := runSpec(t, spec, docs, Options{})
 		if results.ExitCode() != 0 {
 			t.Fatal(messages(results))
