@@ -64,8 +64,9 @@ func TestExamplesInStep(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("pullgen diff examples: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if n := strings.Count(r.stderr, "; in step"); n < 7 {
-		t.Errorf("%d output directories in step, want every example's:\n%s", n, r.stderr)
+	generated, _ := filepath.Glob(filepath.Join(examples, "*", "generated"))
+	if n := strings.Count(r.stderr, "; in step"); n != len(generated) || n < 7 {
+		t.Errorf("%d output directories in step, want every example's (%d):\n%s", n, len(generated), r.stderr)
 	}
 	noKey := append(env, noKeyEnv(t)...)
 	r = run(t, repoRoot, noKey, "", pullgen(), "diff", "examples/private-registry-password")
