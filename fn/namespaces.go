@@ -3,6 +3,7 @@ package fn
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,16 +16,21 @@ import (
 )
 
 // targetNamespaces works out the namespaces of a validated PullAccess: spec.namespaces and
-// the Namespaces and Projects among the objects that spec.namespaceSelector matches, less
-// spec.excludeNamespaces, sorted. It returns them with the set chosen by the selector
-// alone. generator is true when the function got no input (see noInput).
-func targetNamespaces(pa *v1alpha1.PullAccess, objs []*yaml.RNode, generator bool, from string) ([]string, map[string]bool, Problems) {
+// the Namespaces and Projects among the items and the inventory (see Options.Inventory)
+// that spec.namespaceSelector matches, less spec.excludeNamespaces, sorted. It returns them
+// with the set chosen by the selector alone. Without an inventory, a run with no input
+// (see noInput) is a generator's, where a selector is an error.
+func targetNamespaces(pa *v1alpha1.PullAccess, items, inventory []*yaml.RNode, inventoryFrom string) ([]string, map[string]bool, Problems) {
 	s := pa.Spec
 	if s.NamespaceSelector == nil {
 		return s.Namespaces, nil, nil
 	}
+	from := inventoryFrom
+	if from == "" {
+		from = "the input"
+	}
 	var p Problems
-	if generator {
+	if inventoryFrom == "" && noInput(items) {
 		p.add("spec.namespaceSelector", "selects among the Namespace and Project objects of the input, and a generator gets none: "+
 			"list the PullAccess under the kustomization's transformers: instead of generators: (or run it as a kpt mutator over the package)")
 		return nil, nil, p
@@ -36,7 +42,7 @@ func targetNamespaces(pa *v1alpha1.PullAccess, objs []*yaml.RNode, generator boo
 	selected := map[string]bool{}
 	seen := map[string]bool{}
 	matched := 0
-	for _, o := range objs {
+	for _, o := range slices.Concat(items, inventory) {
 		if !manifest.IsNamespaceKind(o.GetApiVersion(), o.GetKind()) {
 			continue
 		}

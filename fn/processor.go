@@ -70,11 +70,7 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	if problems.HasErrors() {
 		return nil, problems.Results(src)
 	}
-	from := opts.InventoryFrom
-	if from == "" {
-		from = "the input"
-	}
-	namespaces, selected, p := targetNamespaces(pa, append(append([]*yaml.RNode(nil), items...), opts.Inventory...), opts.InventoryFrom == "" && noInput(items), from)
+	namespaces, selected, p := targetNamespaces(pa, items, opts.Inventory, opts.InventoryFrom)
 	problems = append(problems, p...)
 	pa.Spec.Namespaces = namespaces
 	auths, p := Resolve(pa, &opts.Resolver, opts.KeysOnly)
