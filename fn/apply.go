@@ -2,8 +2,10 @@ package fn
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -18,10 +20,17 @@ import (
 // items, which hold no earlier output of the same PullAccess (see splitEarlier):
 // ServiceAccounts and workloads of the input are edited in place, and the generated objects
 // follow the input in a fixed order. global is the merged global pull secret, nil when the
-// spec has none.
-func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode) ([]*yaml.RNode, Problems) {
+// spec has none. Every generated Secret carries expires, the soonest expiry of the
+// credentials (none when zero), and those in the namespaces that spec.namespaceSelector
+// alone chose (selected) carry the selector.
+func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode, expires time.Time, selected map[string]bool) ([]*yaml.RNode, Problems) {
 	var p Problems
-	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels, Annotations: pa.Spec.Secret.Annotations, SyncWave: pa.SyncWaveValue()}
+	var expiry map[string]string
+	if !expires.IsZero() {
+		expiry = map[string]string{pullcheck.ExpiresAtAnnotation: formatExpiry(expires)}
+	}
+	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels,
+		Annotations: merged(pa.Spec.Secret.Annotations, expiry), SyncWave: pa.SyncWaveValue()}
 	var generated []*yaml.RNode
 
 	secretName := pa.SecretName()
@@ -30,8 +39,17 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 		if typ == v1alpha1.SecretTypeDockercfg {
 			key, payload = ".dockercfg", auths.Dockercfg()
 		}
+		bySelector := owner
+		if len(selected) > 0 {
+			bySelector.Annotations = merged(owner.Annotations, map[string]string{
+				pullcheck.NamespaceSelectorAnnotation: selectorString(pa.Spec.NamespaceSelector)})
+		}
 		for _, ns := range pa.Spec.Namespaces {
-			generated = append(generated, owner.Secret(secretName, ns, typ, key, payload, auths.Keys()))
+			o := owner
+			if selected[ns] {
+				o = bySelector
+			}
+			generated = append(generated, o.Secret(secretName, ns, typ, key, payload, auths.Keys()))
 		}
 	}
 
@@ -63,13 +81,24 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 	}
 
 	if global != nil {
-		g := manifest.Owner{Name: pa.Metadata.Name, SyncWave: pa.SyncWaveValue()}
+		g := manifest.Owner{Name: pa.Metadata.Name, Annotations: expiry, SyncWave: pa.SyncWaveValue()}
 		generated = append(generated, g.Secret(manifest.GlobalPullSecretName, manifest.GlobalPullSecretNS,
 			v1alpha1.SecretTypeDockerConfigJSON, ".dockerconfigjson", global.DockerConfigJSON(), global.Keys()))
 	}
 
 	sortObjects(generated)
 	return append(kept, generated...), p
+}
+
+// merged is the union of two maps of annotations, b winning.
+func merged(a, b map[string]string) map[string]string {
+	if len(b) == 0 {
+		return a
+	}
+	out := make(map[string]string, len(a)+len(b))
+	maps.Copy(out, a)
+	maps.Copy(out, b)
+	return out
 }
 
 // splitEarlier separates the earlier output of a PullAccess (a second kpt render, or

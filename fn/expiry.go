@@ -8,11 +8,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/pullcheck"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -108,46 +105,4 @@ func expiryProblems(pa *v1alpha1.PullAccess, list []expiry, now time.Time) Probl
 		p = append(p, Problem{Severity: framework.Warning, Field: e.field, Message: msg})
 	}
 	return p
-}
-
-// annotateSecrets writes, on the Secrets this PullAccess generated, the soonest expiry of
-// their credentials (none when zero) and, on those in a namespace only the selector chose,
-// the selector.
-func annotateSecrets(pa *v1alpha1.PullAccess, out []*yaml.RNode, expires time.Time, selected map[string]bool) {
-	for _, o := range out {
-		if o.GetKind() != "Secret" || !manifest.IsGeneratedBy(o, pa.Metadata.Name) {
-			continue
-		}
-		if !expires.IsZero() {
-			setAnnotation(o, pullcheck.ExpiresAtAnnotation, formatExpiry(expires))
-		}
-		if selected[o.GetNamespace()] && o.GetName() == pa.SecretName() {
-			setAnnotation(o, pullcheck.NamespaceSelectorAnnotation, selectorString(pa.Spec.NamespaceSelector))
-		}
-	}
-}
-
-// setAnnotation sets an annotation of a generated object, keeping the annotations sorted
-// as they were built.
-func setAnnotation(o *yaml.RNode, key, value string) {
-	ann, err := o.Pipe(yaml.LookupCreate(yaml.MappingNode, "metadata", "annotations"))
-	if err != nil || ann == nil {
-		return
-	}
-	c := ann.YNode().Content
-	i := 0
-	for ; i+1 < len(c); i += 2 {
-		if c[i].Value == key {
-			c[i+1].Value = value
-			return
-		}
-		if c[i].Value > key {
-			break
-		}
-	}
-	kv := []*yaml.Node{
-		{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: key},
-		{Kind: yaml.ScalarNode, Tag: yaml.NodeTagString, Value: value},
-	}
-	ann.YNode().Content = append(c[:i], append(kv, c[i:]...)...)
 }

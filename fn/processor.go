@@ -90,9 +90,8 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 		now = time.Now()
 	}
 	kept, earlier := splitEarlier(pa.Metadata.Name, items)
-	out, p := Apply(pa, auths, global, kept)
+	out, p := Apply(pa, auths, global, kept, soonest(expiries), selected)
 	problems = append(problems, p...)
-	annotateSecrets(pa, out, soonest(expiries), selected)
 	problems = append(problems, expiryProblems(pa, expiries, now)...)
 	problems = append(problems, pullCheck(pa, auths, out, now)...)
 	if pa.Encrypt() && !opts.Plaintext {

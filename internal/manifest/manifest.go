@@ -41,7 +41,8 @@ const (
 type Owner struct {
 	// Name of the PullAccess.
 	Name string
-	// Labels and Annotations from spec.secret, for Secrets only.
+	// Labels and Annotations of Secrets only: spec.secret's, and pullgen's own that depend
+	// on the run (when the credentials expire, the namespace selector).
 	Labels, Annotations map[string]string
 	// SyncWave is the Argo CD sync wave of Secrets and ServiceAccounts; "" for none.
 	SyncWave string
