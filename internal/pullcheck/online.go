@@ -72,7 +72,7 @@ type OnlineAttempt struct {
 
 // BuildWithCredentials, when set, builds kustomizations for --online in place of Build:
 // with the credentials of their PullAccess resources, not placeholders.
-var BuildWithCredentials func(dir string) ([]byte, error)
+var BuildWithCredentials func(arg, dir string) ([]byte, error)
 
 // VerifyOnline verifies the credentials of every image finding against its registry and
 // returns findings with one online finding added per image, sorted. Credentials come from
