@@ -75,6 +75,12 @@ func TestCheckRoot(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "outside the repository root") {
 		t.Errorf("outside git: exit %d, stderr %s", r.code, r.stderr)
 	}
+	// A flag's value that names a directory is no path argument: it neither widens the
+	// root nor gets read.
+	r = runBounded(t, cwd, nil, pullgen(), "check", "--namespace", ".", "apps/app")
+	if r.code != 2 || !strings.Contains(r.stderr, "outside the repository root") {
+		t.Errorf("outside git, with --namespace .: exit %d, stderr %s", r.code, r.stderr)
+	}
 
 	git := tool(t, "git")
 	mustRun(t, cwd, nil, git, "init", "-q")

@@ -2,21 +2,19 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
+	"syscall"
 
 	"pullgen.dev/pullgen/internal/render"
 	"pullgen.dev/pullgen/internal/yamlcap"
 )
 
-// The check reads manifests that may come from anyone (a pull request, a pipe). Before it
-// parses anything, the files it would read and its stdin are held to caps: regular files
-// only (a FIFO would block it), under the root of their path argument, and a size that the
+// The check reads manifests that may come from anyone (a pull request, a pipe). Each file
+// it reads, and its stdin, are held to caps before a parser sees them: regular files only
+// (a FIFO would block it), under the root of their path argument, and a size that the
 // check holds in memory with room to spare. Its caps are its own, larger than render's: the
 // check is made to read a fleet (50,000 workloads are about 28 MB of YAML) and reads it in
 // linear time and memory, where kustomize's work grows faster than its input.
@@ -59,86 +57,67 @@ func mayHoldAlias(data []byte) bool {
 	return false
 }
 
-// guardCheckPaths measures every manifest file the check would read under the arguments
-// that name files or directories (kustomizations are left to render, which guards itself).
-func guardCheckPaths(args []string) error {
-	var total int64
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil || strings.HasPrefix(a, "-") {
-			continue // a flag or its value, or a path the check reports itself
-		}
-		root := pathRoot(a)
-		if !st.IsDir() {
-			if err := guardManifest(root, a, &total); err != nil {
-				return err
-			}
-			continue
-		}
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // the check reports it
-			}
-			if d.IsDir() {
-				if p != a && strings.HasPrefix(d.Name(), ".") || isKustomizationDir(p) {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			switch strings.ToLower(filepath.Ext(p)) {
-			case ".yaml", ".yml", ".json":
-				return guardManifest(root, p, &total)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+// checkInput reads what the check is given: each manifest file once, through readRegular
+// (regular files only, none by a link out of the root of its path argument), and stdin,
+// each held to the caps, and measured before a parser sees it. What it measures is what
+// the check parses.
+type checkInput struct {
+	// fileBytes caps a file or stdin, totalBytes all the files of one run.
+	fileBytes, totalBytes int64
+	total                 int64
+	// roots are the roots of the path arguments (pathRoot), by argument.
+	roots map[string]string
 }
 
-func isKustomizationDir(dir string) bool {
-	for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
-		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && !st.IsDir() {
-			return true
-		}
-	}
-	return false
+func newCheckInput() *checkInput {
+	return &checkInput{fileBytes: checkFileBytes, totalBytes: checkTotalBytes, roots: map[string]string{}}
 }
 
-// guardManifest checks one file the check would read, and adds its size to total.
-func guardManifest(root, p string, total *int64) error {
-	data, err := readRegular(root, p, checkFileBytes)
-	if err != nil || data == nil {
-		return err
+// root is the root of a path argument: what it refers to may come from there.
+func (in *checkInput) root(arg string) string {
+	r, ok := in.roots[arg]
+	if !ok {
+		r = pathRoot(arg)
+		in.roots[arg] = r
 	}
-	if *total += int64(len(data)); *total > checkTotalBytes {
-		return fmt.Errorf("%s: the manifests given hold more than the %d bytes one check reads", p, checkTotalBytes)
+	return r
+}
+
+// readFile reads the manifest file p found under the path argument arg.
+func (in *checkInput) readFile(arg, p string) (string, error) {
+	data, err := readRegular(in.root(arg), p, in.fileBytes)
+	if err != nil {
+		return "", err
+	}
+	if data == nil {
+		// A link that leads nowhere: the error of opening it (which does not block).
+		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			f.Close()
+			err = fs.ErrNotExist
+		}
+		return "", fmt.Errorf("reading %s: %w", p, err)
+	}
+	if in.total += int64(len(data)); in.total > in.totalBytes {
+		return "", fmt.Errorf("%s: the manifests given hold more than the %d bytes one check reads", p, in.totalBytes)
 	}
 	if err := measureManifest(data); err != nil {
-		return fmt.Errorf("%s: %w", p, err)
+		return "", fmt.Errorf("%s: %w", p, err)
 	}
-	return nil
+	return string(data), nil
 }
 
-// cappedStdin holds what the check reads on stdin to the caps: at the end of the input it
-// measures it, and answers with the error instead of the end when it is over a cap.
-type cappedStdin struct {
-	r   io.Reader
-	buf bytes.Buffer
-}
-
-func (c *cappedStdin) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.buf.Write(p[:n])
-	if c.buf.Len() > checkFileBytes {
-		return n, fmt.Errorf("more than the %d bytes a manifest stream may have", checkFileBytes)
+// readStdin reads the manifests on stdin.
+func (in *checkInput) readStdin(r io.Reader) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, in.fileBytes+1))
+	switch {
+	case err != nil:
+		return "", err
+	case int64(len(data)) > in.fileBytes:
+		return "", fmt.Errorf("more than the %d bytes a manifest stream may have", in.fileBytes)
 	}
-	if errors.Is(err, io.EOF) {
-		if merr := measureManifest(c.buf.Bytes()); merr != nil {
-			return n, merr
-		}
+	if err := measureManifest(data); err != nil {
+		return "", err
 	}
-	return n, err
+	return string(data), nil
 }

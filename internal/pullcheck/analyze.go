@@ -12,6 +12,12 @@ import (
 // Analyze runs the pull check over objs and returns its findings, sorted (SortFindings).
 // objs are read, never modified. An object without File takes it from its path annotation.
 func Analyze(objs []Object, opts Options) []Finding {
+	_, findings := analyze(objs, opts)
+	return findings
+}
+
+// analyze is Analyze; it also returns the index of the input it read.
+func analyze(objs []Object, opts Options) (*index, []Finding) {
 	a := &analyzer{
 		ix:        buildIndex(objs, opts),
 		opts:      opts,
@@ -33,7 +39,7 @@ func Analyze(objs []Object, opts Options) []Finding {
 	a.secretExpiries()
 	a.fleetFindings()
 	SortFindings(a.findings)
-	return a.findings
+	return a.ix, a.findings
 }
 
 // AnalyzeNodes runs the pull check over in-memory resources, such as a KRM function's items;

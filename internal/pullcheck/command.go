@@ -82,7 +82,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	opts := Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt, ExpiringWithin: time.Duration(within)}
-	findings := onl.verify(objs, Analyze(objs, opts), opts)
+	ix, findings := analyze(objs, opts)
+	findings = onl.verify(ix, findings, opts)
 	if err := Write(stdout, *format, findings); err != nil {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage

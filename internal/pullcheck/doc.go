@@ -14,7 +14,8 @@
 // Nothing in this package prints or keeps a password or an auth value: findings carry only
 // Secret names and auths keys.
 //
-// With --online (VerifyOnline), the credentials' values are read from the input's Secrets,
-// in memory only, and handed to package online, which asks the registries whether they
-// work; its findings (rules online-*) follow each image's offline finding.
+// With --online, the credentials' values are read from the input's Secrets (each decrypted
+// once, for its keys and its values), in memory only, and handed to package online, which
+// asks the registries whether they work; its findings (rules online-*) follow each image's
+// offline finding.
 package pullcheck

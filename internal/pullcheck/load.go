@@ -43,7 +43,7 @@ func Load(paths []string, stdin io.Reader) ([]Object, error) {
 // loadPath reads one path argument.
 func loadPath(p string, stdin io.Reader) ([]Object, error) {
 	if p == StdinPath {
-		data, err := readString(stdin, 0)
+		data, err := ReadStdin(stdin)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
@@ -58,9 +58,9 @@ func loadPath(p string, stdin io.Reader) ([]Object, error) {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	if !st.IsDir() {
-		data, err := readFile(p)
+		data, err := ReadFile(p, p)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", p, err)
+			return nil, err
 		}
 		objs, err := parseManifests(data, p, true)
 		if err != nil {
@@ -70,6 +70,21 @@ func loadPath(p string, stdin io.Reader) ([]Object, error) {
 	}
 	return loadDir(p)
 }
+
+// ReadFile reads the manifest file p, found under the path argument arg (p itself for a
+// file argument), into a string; its errors name the file. The command line sets a read
+// that holds what the check reads to its caps; by default the file is read as it is.
+var ReadFile = func(arg, p string) (string, error) {
+	data, err := readFile(p)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", p, err)
+	}
+	return data, nil
+}
+
+// ReadStdin reads the manifests on standard input into a string. The command line sets a
+// read held to its caps; by default stdin is read whole.
+var ReadStdin = func(r io.Reader) (string, error) { return readString(r, 0) }
 
 // isKustomization reports whether dir holds a kustomization file.
 func isKustomization(dir string) bool {
@@ -85,7 +100,7 @@ func isKustomization(dir string) bool {
 // kustomization found inside being built in place of its files.
 func loadDir(dir string) ([]Object, error) {
 	if isKustomization(dir) {
-		return BuildKustomization(dir)
+		return BuildKustomization(dir, dir)
 	}
 	var out []Object
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -97,7 +112,7 @@ func loadDir(dir string) ([]Object, error) {
 				return filepath.SkipDir
 			}
 			if p != dir && isKustomization(p) {
-				objs, err := BuildKustomization(p)
+				objs, err := BuildKustomization(dir, p)
 				if err != nil {
 					return err
 				}
@@ -111,9 +126,9 @@ func loadDir(dir string) ([]Object, error) {
 		default:
 			return nil
 		}
-		data, err := readFile(p)
+		data, err := ReadFile(dir, p)
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", p, err)
+			return err
 		}
 		objs, err := parseManifests(data, p, true)
 		if err != nil {
@@ -129,10 +144,10 @@ func loadDir(dir string) ([]Object, error) {
 	return out, nil
 }
 
-// BuildKustomization runs kustomize build on dir in process, with plugins disabled and
-// kustomize's root-only load restrictions. The objects' file is dir.
-func BuildKustomization(dir string) ([]Object, error) {
-	data, err := Build(dir)
+// BuildKustomization builds the kustomization dir, found under the path argument arg, with
+// Build. The objects' file is dir.
+func BuildKustomization(arg, dir string) ([]Object, error) {
+	data, err := Build(arg, dir)
 	if err != nil {
 		return nil, fmt.Errorf("building kustomization %s: %w", dir, err)
 	}
@@ -146,10 +161,11 @@ func BuildKustomization(dir string) ([]Object, error) {
 	return objs, nil
 }
 
-// Build builds a kustomization directory into a YAML stream. By default it is kustomize
-// with plugins disabled; the command line sets pullgen's own in-process build, which also
-// runs the PullAccess generators and transformers.
-var Build = func(dir string) ([]byte, error) {
+// Build builds a kustomization directory, found under the path argument arg, into a YAML
+// stream. By default it is kustomize with plugins disabled and its root-only load
+// restrictions; the command line sets pullgen's own in-process build, which also runs the
+// PullAccess generators and transformers, and loads from the root of arg.
+var Build = func(arg, dir string) ([]byte, error) {
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		return nil, err

@@ -2,15 +2,11 @@ package pullcheck
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 	"time"
-
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/online"
 )
@@ -72,13 +68,14 @@ type OnlineAttempt struct {
 
 // BuildWithCredentials, when set, builds kustomizations for --online in place of Build:
 // with the credentials of their PullAccess resources, not placeholders.
-var BuildWithCredentials func(dir string) ([]byte, error)
+var BuildWithCredentials func(arg, dir string) ([]byte, error)
 
-// VerifyOnline verifies the credentials of every image finding against its registry and
+// verifyOnline verifies the credentials of every image finding against its registry and
 // returns findings with one online finding added per image, sorted. Credentials come from
-// the Secrets in objs (decrypted with opts.Decrypt); objs and findings are not modified.
-func VerifyOnline(ctx context.Context, objs []Object, findings []Finding, opts Options, o online.Options) []Finding {
-	values := newSecretValues(objs, opts)
+// the Secrets of ix, the index the offline check read (and decrypted with opts.Decrypt)
+// them into, each once; findings are not modified.
+func verifyOnline(ctx context.Context, ix *index, findings []Finding, opts Options, o online.Options) []Finding {
+	values := &secretValues{ix: ix, opts: opts, read: map[nsName]*secretAuths{}, labels: map[string]Credential{}}
 	var probes []online.Probe
 	var of []Finding // the online finding of each probe, filled below
 	out := append([]Finding(nil), findings...)
@@ -188,37 +185,18 @@ func severityOf(o online.Outcome) (Severity, string) {
 
 // secretValues reads the credentials of the input's Secrets, each Secret once.
 type secretValues struct {
-	nodes map[nsName]*yaml.Node
-	opts  Options
-	read  map[nsName]*secretAuths
+	ix   *index
+	opts Options
+	read map[nsName]*secretAuths
 	// labels are the entries read, by the label they are given.
 	labels map[string]Credential
 }
 
 // secretAuths are a Secret's auths entries with their values, or why they are unknown.
 type secretAuths struct {
-	name        string
 	entries     map[string]online.AuthEntry
 	keyring     Keyring
 	unavailable string
-}
-
-func newSecretValues(objs []Object, opts Options) *secretValues {
-	sv := &secretValues{nodes: map[nsName]*yaml.Node{}, opts: opts, read: map[nsName]*secretAuths{}, labels: map[string]Credential{}}
-	for i := range objs {
-		if objs[i].Node == nil {
-			continue
-		}
-		n := objs[i].Node.YNode()
-		if m := readMeta(n); m.kind == "Secret" && group(m.apiVersion) == "" {
-			ns := m.namespace
-			if ns == "" {
-				ns = opts.namespace()
-			}
-			sv.nodes[nsName{ns, m.name}] = n
-		}
-	}
-	return sv
 }
 
 // credential returns the values of one credential of the offline check.
@@ -246,56 +224,33 @@ func (sv *secretValues) credential(ns string, c Credential) online.Credential {
 	return out
 }
 
-// secret reads a Secret's entries once, decrypting it when it is encrypted.
+// secret reads a Secret's entries once, from what the offline check read of it (the
+// Secret, or its decryption).
 func (sv *secretValues) secret(ns, name string) *secretAuths {
 	k := nsName{ns, name}
 	if s := sv.read[k]; s != nil {
 		return s
 	}
-	s := &secretAuths{name: name, entries: map[string]online.AuthEntry{}}
+	s := &secretAuths{entries: map[string]online.AuthEntry{}}
 	sv.read[k] = s
-	n := sv.nodes[k]
+	info := sv.ix.secret(ns, name, sv.opts)
 	switch {
-	case n == nil:
+	case info == nil:
 		s.unavailable = "Secret " + name + " is not in the input"
 		return s
-	case field(n, "sops") != nil && sv.opts.Decrypt == nil:
+	case info.plain == nil && sv.opts.Decrypt == nil:
 		s.unavailable = "Secret " + name + " is SOPS-encrypted and no key is at hand: its credential is not tried"
 		return s
-	case field(n, "sops") != nil:
-		plain, err := sv.opts.Decrypt(yaml.NewRNode(n))
-		if err != nil || plain == nil {
-			s.unavailable = fmt.Sprintf("Secret %s is SOPS-encrypted and could not be decrypted with the keys at hand (%s): its credential is not tried", name, oneLine(fmt.Sprint(err)))
-			return s
-		}
-		n = plain.YNode()
+	case info.plain == nil:
+		s.unavailable = fmt.Sprintf("Secret %s is SOPS-encrypted and could not be decrypted with the keys at hand (%s): its credential is not tried", name, oneLine(fmt.Sprint(info.decryptErr)))
+		return s
 	}
-	raw, wrapped := secretConfig(n)
-	var auths map[string]json.RawMessage
-	if wrapped {
-		var cfg dockerConfigJSON
-		if json.Unmarshal(raw, &cfg) == nil {
-			auths = cfg.Auths
-		}
-	} else {
-		_ = json.Unmarshal(raw, &auths)
-	}
+	raw, dataKey, _, _ := dockerConfig(info.plain)
+	auths, _ := dockerAuths(raw, dataKey == DockerConfigJSONKey)
 	for key, rawEntry := range auths {
-		var e dockerConfigEntry
-		if json.Unmarshal(rawEntry, &e) != nil {
+		user, pass, err := decodeEntry(rawEntry)
+		if err != nil {
 			continue
-		}
-		user, pass := e.Username, e.Password
-		if e.Auth != "" {
-			// As the kubelet decodes it: auth wins over username and password.
-			decoded, err := base64.StdEncoding.DecodeString(e.Auth)
-			if err != nil {
-				decoded, err = base64.RawStdEncoding.DecodeString(e.Auth)
-			}
-			if err != nil {
-				continue
-			}
-			user, pass, _ = strings.Cut(string(decoded), ":")
 		}
 		c := Credential{Secret: name, Registry: key}
 		label := describeCreds([]Credential{c})
@@ -304,20 +259,6 @@ func (sv *secretValues) secret(ns, name string) *secretAuths {
 		s.keyring.Add(name, []string{key})
 	}
 	return s
-}
-
-// secretConfig returns the docker config of a plain image pull Secret and whether it is a
-// .dockerconfigjson ({"auths":…}) rather than a .dockercfg; stringData wins over data.
-func secretConfig(n *yaml.Node) ([]byte, bool) {
-	key := DockercfgKey
-	if scalar(field(n, "type")) == SecretTypeDockerConfigJSON {
-		key = DockerConfigJSONKey
-	}
-	if v := field(field(n, "stringData"), key); v != nil {
-		return []byte(scalar(v)), key == DockerConfigJSONKey
-	}
-	b, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(scalar(field(field(n, "data"), key))))
-	return b, key == DockerConfigJSONKey
 }
 
 // onlineFlags are the flags of `pullgen check --online`.
@@ -369,11 +310,12 @@ func (f *onlineFlags) load(paths []string, stdin io.Reader) ([]Object, error) {
 	return Load(paths, stdin)
 }
 
-// verify runs the online verification when --online is given.
-func (f *onlineFlags) verify(objs []Object, findings []Finding, opts Options) []Finding {
+// verify runs the online verification when --online is given, over the index of the
+// offline check.
+func (f *onlineFlags) verify(ix *index, findings []Finding, opts Options) []Finding {
 	if !*f.on {
 		return findings
 	}
-	return VerifyOnline(context.Background(), objs, findings, opts,
+	return verifyOnline(context.Background(), ix, findings, opts,
 		online.Options{Concurrency: *f.concurrency, Timeout: *f.timeout, Insecure: f.insecure})
 }

@@ -1,6 +1,7 @@
 package pullcheck
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	fage "filippo.io/age"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/online"
 	"pullgen.dev/pullgen/internal/registrytest"
+	"pullgen.dev/pullgen/internal/sopsx"
 )
 
 var (
@@ -233,5 +239,53 @@ func TestOnlineFlags(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+// TestOnlineDecryptsOnce: with --online, an encrypted Secret is decrypted once, for its
+// registry keys and for its credentials, with the key at hand.
+func TestOnlineDecryptsOnce(t *testing.T) {
+	id, err := fage.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("SOPS_AGE_KEY_FILE", "")
+	t.Setenv("SOPS_AGE_KEY", id.String())
+	reg := registrytest.StartHtpasswd(t, onlinePusher, onlineRobot)
+	registrytest.Push(t, reg.Host+"/team/app:1", onlinePusher, nil)
+	plain, err := yaml.Parse(onlineSecret("enc", map[string]registrytest.User{reg.Host: onlineRobot}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _, err := sopsx.Encrypt(plain, sopsx.Rules{Age: []string{id.Recipient().String()}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encrypted, err := enc.String()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ParseManifests([]byte(docs(encrypted,
+		onlineDeployment("a", []string{"enc"}, reg.Host+"/team/app:1"),
+		onlineDeployment("b", []string{"enc"}, reg.Host+"/team/app:1", reg.Host+"/team/app:1"))), "m.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decrypted := 0
+	opts := Options{Decrypt: func(n *yaml.RNode) (*yaml.RNode, error) {
+		decrypted++
+		return sopsx.Decrypt(n)
+	}}
+	ix, findings := analyze(objs, opts)
+	out := verifyOnline(context.Background(), ix, findings, opts, online.Options{Insecure: []string{reg.Host}})
+	verified := 0
+	for _, f := range out {
+		if f.Online != nil && f.Rule == RuleOnlineVerified && f.Online.VerifiedWith != nil && f.Online.VerifiedWith.Secret == "enc" {
+			verified++
+		}
+	}
+	if verified != 3 || decrypted != 1 {
+		t.Errorf("%d images verified with Secret enc, want 3; the Secret was decrypted %d times, want once", verified, decrypted)
 	}
 }

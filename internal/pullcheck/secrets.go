@@ -36,6 +36,11 @@ type secretInfo struct {
 	unknown string
 	// ignored says why the kubelet takes no credential from it (wrong type, no data), or "".
 	ignored string
+	// plain is the Secret the keys were read from: the Secret itself, or its decryption;
+	// nil when it is encrypted and was not decrypted (decryptErr says why, when decryption
+	// was tried). --online reads the credentials' values from it.
+	plain      *yaml.Node
+	decryptErr error
 }
 
 // SecretRegistries returns the auths keys of a plain image pull Secret as written in it,
@@ -66,13 +71,13 @@ func readSecret(n *yaml.Node, name string, decrypt func(*yaml.RNode) (*yaml.RNod
 		decryptErr = err
 	}
 	if ann, ok := annotationValue(n, RegistriesAnnotation); ok {
-		return secretInfo{name: name, registries: splitRegistries(ann)}
+		return secretInfo{name: name, registries: splitRegistries(ann), decryptErr: decryptErr}
 	}
 	reason := "it is SOPS-encrypted and has no " + RegistriesAnnotation + " annotation"
 	if decryptErr != nil {
 		reason = fmt.Sprintf("it could not be decrypted (%v) and has no %s annotation", decryptErr, RegistriesAnnotation)
 	}
-	return secretInfo{name: name, unknown: reason}
+	return secretInfo{name: name, unknown: reason, decryptErr: decryptErr}
 }
 
 // annotationValue returns an annotation and whether it is present.
@@ -97,37 +102,16 @@ func splitRegistries(s string) []string {
 }
 
 // readPlainSecret reads the auths keys of an unencrypted Secret as the kubelet's
-// MakeDockerKeyring does: the data key must match the type; stringData wins over data, as
-// the API server merges it.
+// MakeDockerKeyring does (see dockerConfig).
 func readPlainSecret(n *yaml.Node, name string) secretInfo {
-	info := secretInfo{name: name}
-	typ := scalar(field(n, "type"))
-	var dataKey string
-	switch typ {
-	case SecretTypeDockerConfigJSON:
-		dataKey = DockerConfigJSONKey
-	case SecretTypeDockercfg:
-		dataKey = DockercfgKey
-	default:
-		if typ == "" {
-			typ = "Opaque"
-		}
-		info.ignored = fmt.Sprintf("its type is %s, not %s or %s", typ, SecretTypeDockerConfigJSON, SecretTypeDockercfg)
+	info := secretInfo{name: name, plain: n}
+	raw, dataKey, ignored, err := dockerConfig(n)
+	switch {
+	case err != nil:
+		info.err = err
 		return info
-	}
-	var raw []byte
-	if v := field(field(n, "stringData"), dataKey); v != nil {
-		raw = []byte(scalar(v))
-	} else if v := field(field(n, "data"), dataKey); v != nil {
-		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(scalar(v)))
-		if err != nil {
-			info.err = fmt.Errorf("data.%s is not valid base64", dataKey)
-			return info
-		}
-		raw = b
-	}
-	if len(raw) == 0 {
-		info.ignored = fmt.Sprintf("it has no %s data", dataKey)
+	case ignored != "":
+		info.ignored = ignored
 		return info
 	}
 	registries, err := parseDockerConfig(raw, dataKey == DockerConfigJSONKey)
@@ -137,6 +121,38 @@ func readPlainSecret(n *yaml.Node, name string) secretInfo {
 	}
 	info.registries = registries
 	return info
+}
+
+// dockerConfig returns the docker config of an unencrypted Secret and its data key, as the
+// kubelet reads them: the data key must match the type; stringData wins over data, as the
+// API server merges it. ignored says why the kubelet takes nothing from the Secret (another
+// type, no data); err is set when its data is not base64.
+func dockerConfig(n *yaml.Node) (raw []byte, dataKey, ignored string, err error) {
+	typ := scalar(field(n, "type"))
+	switch typ {
+	case SecretTypeDockerConfigJSON:
+		dataKey = DockerConfigJSONKey
+	case SecretTypeDockercfg:
+		dataKey = DockercfgKey
+	default:
+		if typ == "" {
+			typ = "Opaque"
+		}
+		return nil, "", fmt.Sprintf("its type is %s, not %s or %s", typ, SecretTypeDockerConfigJSON, SecretTypeDockercfg), nil
+	}
+	if v := field(field(n, "stringData"), dataKey); v != nil {
+		raw = []byte(scalar(v))
+	} else if v := field(field(n, "data"), dataKey); v != nil {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(scalar(v)))
+		if err != nil {
+			return nil, dataKey, "", fmt.Errorf("data.%s is not valid base64", dataKey)
+		}
+		raw = b
+	}
+	if len(raw) == 0 {
+		return nil, dataKey, fmt.Sprintf("it has no %s data", dataKey), nil
+	}
+	return raw, dataKey, "", nil
 }
 
 // dockerConfigJSON mirrors the kubelet's DockerConfigJSON.
@@ -156,15 +172,9 @@ type dockerConfigEntry struct {
 // parseDockerConfig returns the sorted auths keys of a .dockerconfigjson ({"auths":{…}}) or a
 // .dockercfg (a bare map), validating every entry the way the kubelet decodes it.
 func parseDockerConfig(raw []byte, wrapped bool) ([]string, error) {
-	var auths map[string]json.RawMessage
-	if wrapped {
-		var cfg dockerConfigJSON
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return nil, describeJSONError(err)
-		}
-		auths = cfg.Auths
-	} else if err := json.Unmarshal(raw, &auths); err != nil {
-		return nil, describeJSONError(err)
+	auths, err := dockerAuths(raw, wrapped)
+	if err != nil {
+		return nil, err
 	}
 	keys := make([]string, 0, len(auths))
 	for k := range auths {
@@ -173,7 +183,7 @@ func parseDockerConfig(raw []byte, wrapped bool) ([]string, error) {
 	sort.Strings(keys)
 	var bad []string
 	for _, k := range keys {
-		if err := checkEntry(auths[k]); err != nil {
+		if _, _, err := decodeEntry(auths[k]); err != nil {
 			bad = append(bad, fmt.Sprintf("registry %q: %v", k, err))
 		}
 	}
@@ -183,30 +193,46 @@ func parseDockerConfig(raw []byte, wrapped bool) ([]string, error) {
 	return keys, nil
 }
 
-// checkEntry decodes one auths entry as the kubelet's DockerConfigEntry.UnmarshalJSON does,
-// keeping nothing of it.
-func checkEntry(raw json.RawMessage) error {
+// dockerAuths returns the auths entries of a .dockerconfigjson or a .dockercfg.
+func dockerAuths(raw []byte, wrapped bool) (map[string]json.RawMessage, error) {
+	var auths map[string]json.RawMessage
+	if wrapped {
+		var cfg dockerConfigJSON
+		if err := json.Unmarshal(raw, &cfg); err != nil {
+			return nil, describeJSONError(err)
+		}
+		return cfg.Auths, nil
+	}
+	if err := json.Unmarshal(raw, &auths); err != nil {
+		return nil, describeJSONError(err)
+	}
+	return auths, nil
+}
+
+// decodeEntry decodes one auths entry as the kubelet's DockerConfigEntry.UnmarshalJSON
+// does: auth, when set, wins over username and password. Errors never quote the entry.
+func decodeEntry(raw json.RawMessage) (user, pass string, err error) {
 	var e dockerConfigEntry
 	if err := json.Unmarshal(raw, &e); err != nil {
-		return describeJSONError(err)
+		return "", "", describeJSONError(err)
 	}
 	if e.Auth == "" {
-		return nil
+		return e.Username, e.Password, nil
 	}
 	var decoded []byte
-	var err error
 	if strings.HasSuffix(strings.TrimSpace(e.Auth), "=") {
 		decoded, err = base64.StdEncoding.DecodeString(e.Auth)
 	} else {
 		decoded, err = base64.RawStdEncoding.DecodeString(e.Auth)
 	}
 	if err != nil {
-		return errors.New("auth is not valid base64")
+		return "", "", errors.New("auth is not valid base64")
 	}
-	if !strings.Contains(string(decoded), ":") {
-		return errors.New("auth is not base64 of user:password")
+	user, pass, ok := strings.Cut(string(decoded), ":")
+	if !ok {
+		return "", "", errors.New("auth is not base64 of user:password")
 	}
-	return nil
+	return user, pass, nil
 }
 
 // describeJSONError describes a JSON decoding error without quoting the input.

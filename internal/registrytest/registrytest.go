@@ -181,9 +181,6 @@ func (r *Registry) Stop() {
 	<-r.done
 }
 
-// Log returns what the registry printed.
-func (r *Registry) Log() string { return r.stderr.String() }
-
 // freePort returns a TCP port free on 127.0.0.1 at the time of the call.
 func freePort(tb testing.TB) string {
 	tb.Helper()
