@@ -23,8 +23,9 @@ var built struct {
 	dir, err string
 }
 
-// pullgenBin builds pullgen once and returns the directory holding it: the sidecar
-// image's PATH.
+// pullgenBin builds pullgen once, with cgo off as the Dockerfile builds the sidecar
+// image's (and as cmd/pullgen's tests do, so that the build cache serves both), and
+// returns the directory holding it: the sidecar image's PATH.
 func pullgenBin(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -36,16 +37,25 @@ func pullgenBin(t *testing.T) string {
 			built.err = err.Error()
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pullgen"), "pullgen.dev/pullgen/cmd/pullgen").CombinedOutput()
-		if err != nil {
+		built.dir = dir
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "pullgen"), "pullgen.dev/pullgen/cmd/pullgen")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
 			built.err = "building pullgen: " + err.Error() + "\n" + string(out)
 		}
-		built.dir = dir
 	})
 	if built.err != "" {
 		t.Fatal(built.err)
 	}
 	return built.dir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // cmpRequest is one request of the repo server to argocd-cmp-server: the repository it
