@@ -6,73 +6,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
-// argoWorkDir is the name of the directory argocd-cmp-server unpacks each request into:
-// <tmp>/_cmp_server/<random UUID>.
-const argoWorkDir = "_cmp_server/5d0c8a4e-2f61-4b7e-9c3a-8e1f0b7d6a42"
-
-// argoSend lays out the files of repo the way argocd-cmp-server receives them for an
-// Application at appPath: the repo server sends the whole repository or, with
-// --plugin-use-manifest-generate-paths and the argocd.argoproj.io/manifest-generate-paths
-// annotation (paths relative to appPath, or to the repository when they start with "/"),
-// only the deepest directory that holds appPath and every annotated path. The files land
-// without their modes in a fresh work directory; the plugin runs in the app's directory
-// there. argoSend returns that directory.
-func argoSend(t *testing.T, repo, appPath string, annotation ...string) string {
-	t.Helper()
-	sent := appPath
-	for _, a := range annotation {
-		p := filepath.Join(appPath, a)
-		if strings.HasPrefix(a, "/") {
-			p = filepath.Clean(a[1:])
-		}
-		sent = commonDir(sent, p)
-	}
-	if len(annotation) == 0 {
-		sent = "."
-	}
-	work := filepath.Join(t.TempDir(), argoWorkDir)
-	if err := os.MkdirAll(filepath.Dir(work), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(copyDir(t, filepath.Join(repo, sent)), work); err != nil {
-		t.Fatal(err)
-	}
-	rel, err := filepath.Rel(sent, appPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(work, rel)
-}
-
-// commonDir is the deepest directory holding the relative paths a and b.
-func commonDir(a, b string) string {
-	as, bs := strings.Split(filepath.Clean(a), "/"), strings.Split(filepath.Clean(b), "/")
-	n := 0
-	for n < len(as) && n < len(bs) && as[n] == bs[n] && as[n] != ".." {
-		n++
-	}
-	if n == 0 {
-		return "."
-	}
-	return filepath.Join(as[:n]...)
-}
-
-// argoEnv is what the repo server sends the plugin for an Application at appPath,
-// besides its plugin.env and parameters.
-func argoEnv(appPath string, more ...string) []string {
-	return append([]string{
-		"ARGOCD_APP_NAME=pull-access", "ARGOCD_APP_NAMESPACE=argocd", "ARGOCD_APP_PROJECT_NAME=default",
-		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567", "ARGOCD_APP_REVISION_SHORT=0123456",
-		"ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/pull-access.git",
-		"ARGOCD_APP_SOURCE_PATH=" + appPath, "ARGOCD_APP_SOURCE_TARGET_REVISION=main",
-		"KUBE_VERSION=1.33.0", "KUBE_API_VERSIONS=v1,apps/v1,rbac.authorization.k8s.io/v1",
-	}, more...)
-}
-
 // TestDiscoverEveryExample runs pullgen discover in every example, each under its own app
-// path in a copy of the repository as Argo CD sends it: an example that holds a PullAccess
+// path in the repository as Argo CD sends it (argocdtest.Send): an example that holds a PullAccess
 // (whatever its file names) is discovered, exit 0 and the file on stdout; one that holds
 // none is not, exit 1 and nothing on stdout. Every discovered example with a
 // kustomization then renders there as its expected.yaml says.
@@ -86,10 +25,10 @@ func TestDiscoverEveryExample(t *testing.T) {
 	discovered := 0
 	for _, readme := range dirs {
 		dir := filepath.Dir(readme)
-		appPath := filepath.Join("examples", filepath.Base(dir))
+		app := argocdtest.NewApp(filepath.Join("examples", filepath.Base(dir)))
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			cwd := argoSend(t, repo, appPath)
-			r := run(t, cwd, argoEnv(appPath), "", pullgen(), "discover")
+			cwd := argocdtest.Send(t, repo, app)
+			r := run(t, cwd, app.Environ(), "", pullgen(), "discover")
 			if !holdsPullAccess(t, dir) {
 				if r.code != 1 || r.stdout != "" {
 					t.Errorf("discovered an example without a PullAccess: exit %d, stdout %q", r.code, r.stdout)
@@ -113,7 +52,7 @@ func TestDiscoverEveryExample(t *testing.T) {
 				name, _, _ := strings.Cut(e, "=")
 				args = append(args, "--allow-env", name)
 			}
-			got := mustRun(t, cwd, append(argoEnv(appPath), exampleEnv(t, dir)...), pullgen(), args...)
+			got := mustRun(t, cwd, append(app.Environ(), exampleEnv(t, dir)...), pullgen(), args...)
 			if g, w := semantic(t, parseObjects(t, got)), semantic(t, parseObjects(t, string(want))); !reflect.DeepEqual(g, w) {
 				t.Errorf("render under the app path:\n%s\nwant (expected.yaml):\n%s", got, want)
 			}
@@ -141,20 +80,22 @@ func TestRenderManifestGeneratePaths(t *testing.T) {
 	for name, content := range files {
 		writeFile(t, filepath.Join(repo, name), content)
 	}
-	env := func(appPath string) []string {
-		return argoEnv(appPath, "ARGOCD_ENV_REGISTRY_TOKEN="+testToken)
+	send := func(t *testing.T, path, annotation string) (cwd string, env []string) {
+		app := argocdtest.NewApp(path)
+		app.ManifestGeneratePaths = annotation
+		app.PluginEnv = []argocdtest.EnvEntry{{Name: "REGISTRY_TOKEN", Value: testToken}}
+		return argocdtest.Send(t, repo, app), app.Environ()
 	}
 
 	t.Run("overlay and base sent", func(t *testing.T) {
-		app := "apps/acme/overlays/prod"
-		cwd := argoSend(t, repo, app, ".", "../../base")
+		cwd, env := send(t, "apps/acme/overlays/prod", ".;../../base")
 		if _, err := os.Stat(filepath.Join(cwd, "..", "..", "base", "pullaccess.yaml")); err != nil {
 			t.Fatalf("the layout lacks the base: %v", err)
 		}
-		if r := run(t, cwd, env(app), "", pullgen(), "discover"); r.code != 0 || strings.TrimSpace(r.stdout) != filepath.Join("..", "..", "base", "pullaccess.yaml") {
+		if r := run(t, cwd, env, "", pullgen(), "discover"); r.code != 0 || strings.TrimSpace(r.stdout) != filepath.Join("..", "..", "base", "pullaccess.yaml") {
 			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
-		got := ids(parseObjects(t, mustRun(t, cwd, env(app), pullgen(), "render")))
+		got := ids(parseObjects(t, mustRun(t, cwd, env, pullgen(), "render")))
 		for _, want := range []string{"Secret team-a/prod-acme", "Secret team-b/prod-acme"} {
 			if !contains(got, want) {
 				t.Errorf("render lacks %s: %v", want, got)
@@ -163,26 +104,24 @@ func TestRenderManifestGeneratePaths(t *testing.T) {
 	})
 
 	t.Run("overlay alone sent", func(t *testing.T) {
-		app := "apps/acme/overlays/prod"
-		cwd := argoSend(t, repo, app, ".")
-		if r := run(t, cwd, env(app), "", pullgen(), "discover"); r.code != 1 || r.stdout != "" {
+		cwd, env := send(t, "apps/acme/overlays/prod", ".")
+		if r := run(t, cwd, env, "", pullgen(), "discover"); r.code != 1 || r.stdout != "" {
 			t.Errorf("discover without the base: exit %d, stdout %q", r.code, r.stdout)
 		}
 		// The base is not there: render refuses to look for it above the root.
-		r := run(t, cwd, env(app), "", pullgen(), "render")
+		r := run(t, cwd, env, "", pullgen(), "render")
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
 			t.Errorf("render without the base: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
 
 	t.Run("a path outside what was sent", func(t *testing.T) {
-		app := "apps/acme/overlays/leak"
-		cwd := argoSend(t, repo, app, ".", "../../base")
+		cwd, env := send(t, "apps/acme/overlays/leak", ".;../../base")
 		// Next to the work directory, on the sidecar's disk: another request's files.
 		stolen := filepath.Join(cwd, "..", "..", "..", "..", "stolen")
 		writeFile(t, filepath.Join(stolen, "kustomization.yaml"), "resources: [secret.yaml]\n")
 		writeFile(t, filepath.Join(stolen, "secret.yaml"), files["apps/other/secret.yaml"])
-		r := run(t, cwd, env(app), "", pullgen(), "render")
+		r := run(t, cwd, env, "", pullgen(), "render")
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
 			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}

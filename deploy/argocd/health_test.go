@@ -13,6 +13,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
 // healthKey is the argocd-cm key of the ServiceAccount health check. Argo CD reads
@@ -189,7 +191,7 @@ func TestServiceAccountHealthPatch(t *testing.T) {
 // argocd-cm gains the health check and keeps what it had; nothing else changes.
 func TestServiceAccountHealthMergesUpstream(t *testing.T) {
 	kustomize := kustomizeBinary(t)
-	install, err := os.ReadFile(filepath.Join(upstreamArgoCD(t), "manifests", "install.yaml"))
+	install, err := os.ReadFile(filepath.Join(argocdtest.Module(t), "manifests", "install.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

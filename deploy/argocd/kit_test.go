@@ -20,6 +20,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
 // kitFiles is every YAML file of the kit and the kind of its one document. A file not in
@@ -559,22 +561,10 @@ type appSource struct {
 	TargetRevision string `json:"targetRevision"`
 	Path           string `json:"path"`
 	Plugin         *struct {
-		Name string `json:"name"`
-		Env  []struct {
-			Name  string `json:"name"`
-			Value string `json:"value"`
-		} `json:"env"`
-		Parameters []appParam `json:"parameters"`
+		Name       string                `json:"name"`
+		Env        []argocdtest.EnvEntry `json:"env"`
+		Parameters []argocdtest.Param    `json:"parameters"`
 	} `json:"plugin"`
-}
-
-// appParam is a plugin parameter of an Application, as Argo CD also sends it in
-// ARGOCD_APP_PARAMETERS.
-type appParam struct {
-	Name   string            `json:"name"`
-	String *string           `json:"string,omitempty"`
-	Array  []string          `json:"array,omitempty"`
-	Map    map[string]string `json:"map,omitempty"`
 }
 
 type appSpec struct {
@@ -898,8 +888,7 @@ func manifestIDs(t *testing.T, data []byte) []string {
 	return ids
 }
 
-// copyDir copies the regular files of src into dst, without their modes, as Argo CD does
-// with preserveFileMode: false.
+// copyDir copies the regular files of src into dst.
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
