@@ -82,14 +82,7 @@ func buildKit(t *testing.T, block, file, component, namespace string, files map[
 		t.Fatal(err)
 	}
 	files["upstream.yaml"] = string(data)
-	for name, content := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	out, err := sigsyaml.Marshal(kit)
 	if err != nil {
 		t.Fatal(err)
