@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -189,12 +190,12 @@ func TestGenerateLikeArgoCD(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%q: %v\nstderr: %s", p.Spec.Generate.Command, err, stderr)
 	}
-	want, err := os.ReadFile("../../examples/docker-config/expected.yaml")
+	expected, err := os.ReadFile("../../examples/docker-config/expected.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := manifestIDs(t, []byte(out)), manifestIDs(t, want); !slices.Equal(got, want) {
-		t.Errorf("render of the overlay gave %q, want %q (examples/docker-config/expected.yaml)", got, want)
+	if !reflect.DeepEqual(manifests(t, []byte(out)), manifests(t, expected)) {
+		t.Errorf("render of the overlay gave:\n%s\nwant examples/docker-config/expected.yaml:\n%s", out, expected)
 	}
 
 	// The same repository without its PullAccess is not the plugin's.

@@ -887,24 +887,23 @@ func keys(m map[string]*yaml.RNode) []string {
 	return ks
 }
 
-// manifestIDs parses a YAML stream of manifests, as argocd-cmp-server does, into sorted
-// kind/namespace/name ids.
-func manifestIDs(t *testing.T, data []byte) []string {
+// manifests parses a YAML stream of manifests, as argocd-cmp-server does, into its
+// objects by kind/namespace/name, decoded.
+func manifests(t *testing.T, data []byte) map[string]any {
 	t.Helper()
 	nodes, err := kio.FromBytes(data)
 	if err != nil {
-		t.Fatalf("stdout is not a YAML stream of manifests: %v\n%s", err, data)
+		t.Fatalf("not a YAML stream of manifests: %v\n%s", err, data)
 	}
-	var ids []string
+	objs := map[string]any{}
 	for _, n := range nodes {
 		if n.GetKind() == "" || n.GetApiVersion() == "" || n.GetName() == "" {
 			t.Errorf("not a Kubernetes object: %s", n.MustString())
 			continue
 		}
-		ids = append(ids, fmt.Sprintf("%s/%s/%s", n.GetKind(), n.GetNamespace(), n.GetName()))
+		objs[fmt.Sprintf("%s/%s/%s", n.GetKind(), n.GetNamespace(), n.GetName())] = generic(t, n)
 	}
-	sort.Strings(ids)
-	return ids
+	return objs
 }
 
 // copyDir copies the regular files of src into dst.
