@@ -168,7 +168,9 @@ func TestGenerateLikeArgoCD(t *testing.T) {
 			overlay = *prm.String
 		}
 	}
-	copyDir(t, "../../examples/docker-config", filepath.Join(repo, src.Path, overlay))
+	if err := os.CopyFS(filepath.Join(repo, src.Path, overlay), os.DirFS("../../examples/docker-config")); err != nil {
+		t.Fatal(err)
+	}
 	// Named as no glob would guess.
 	if err := os.Rename(filepath.Join(repo, src.Path, overlay, "pullaccess.yaml"), filepath.Join(repo, src.Path, overlay, "registry.yaml")); err != nil {
 		t.Fatal(err)
