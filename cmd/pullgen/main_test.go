@@ -132,7 +132,8 @@ func copyDir(t *testing.T, src string) string {
 	return dst
 }
 
-func writeFile(t *testing.T, path, content string) {
+// writeFile writes a file, making its directory.
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
