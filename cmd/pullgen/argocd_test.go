@@ -11,10 +11,10 @@ import (
 )
 
 // TestDiscoverEveryExample runs pullgen discover in every example, each under its own app
-// path in the repository as Argo CD sends it (argocdtest.Send): an example that holds a PullAccess
-// (whatever its file names) is discovered, exit 0 and the file on stdout; one that holds
-// none is not, exit 1 and nothing on stdout. Every discovered example with a
-// kustomization then renders there as its expected.yaml says.
+// path in the repository as Argo CD sends it (argocdtest.Send): an example that holds a
+// PullAccess (whatever its file names) is discovered, exit 0 and the file on stdout; one
+// that holds none is not, exit 1 and nothing on stdout. Every discovered example with a
+// kustomization then renders as its expected.yaml says.
 func TestDiscoverEveryExample(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "README.md"))
 	// The repository Argo CD checks out: the examples, without the build's bin/.
@@ -27,7 +27,7 @@ func TestDiscoverEveryExample(t *testing.T) {
 		dir := filepath.Dir(readme)
 		app := argocdtest.NewApp(filepath.Join("examples", filepath.Base(dir)))
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			cwd := argocdtest.Send(t, repo, app)
+			cwd := argocdtest.Send(t, repo, app, argocdtest.MatchRepository)
 			r := run(t, cwd, app.Environ(), "", pullgen(), "discover")
 			if !holdsPullAccess(t, dir) {
 				if r.code != 1 || r.stdout != "" {
@@ -52,6 +52,7 @@ func TestDiscoverEveryExample(t *testing.T) {
 				name, _, _ := strings.Cut(e, "=")
 				args = append(args, "--allow-env", name)
 			}
+			cwd = argocdtest.Send(t, repo, app, argocdtest.GenerateManifest)
 			got := mustRun(t, cwd, append(app.Environ(), exampleEnv(t, dir)...), pullgen(), args...)
 			if g, w := semantic(t, parseObjects(t, got)), semantic(t, parseObjects(t, string(want))); !reflect.DeepEqual(g, w) {
 				t.Errorf("render under the app path:\n%s\nwant (expected.yaml):\n%s", got, want)
@@ -64,9 +65,10 @@ func TestDiscoverEveryExample(t *testing.T) {
 }
 
 // TestRenderManifestGeneratePaths renders an overlay over ../../base when the repo server
-// sends only the paths of the manifest-generate-paths annotation: the root render gets is
-// then the app's parent, not the repository, and the base is still inside it. What Argo
-// CD did not send stays out of reach, even when it is on the disk next to the copy.
+// sends the generate command only the paths of the manifest-generate-paths annotation: the
+// root render gets is then the app's parent, not the repository, and the base is still
+// inside it. What Argo CD did not send stays out of reach, even when it is on the disk
+// next to the copy. Discovery is sent the whole repository all the same.
 func TestRenderManifestGeneratePaths(t *testing.T) {
 	repo := t.TempDir()
 	spec := strings.Replace(strings.Replace(pullAccess, "%s\n", "", 1), "{file: token.txt}", "{env: ARGOCD_ENV_REGISTRY_TOKEN}", 1)
@@ -80,22 +82,26 @@ func TestRenderManifestGeneratePaths(t *testing.T) {
 	for name, content := range files {
 		writeFile(t, filepath.Join(repo, name), content)
 	}
-	send := func(t *testing.T, path, annotation string) (cwd string, env []string) {
-		app := argocdtest.NewApp(path)
-		app.ManifestGeneratePaths = annotation
-		app.PluginEnv = []argocdtest.EnvEntry{{Name: "REGISTRY_TOKEN", Value: testToken}}
-		return argocdtest.Send(t, repo, app), app.Environ()
+	app := func(path, annotation string) argocdtest.App {
+		a := argocdtest.NewApp(path)
+		a.ManifestGeneratePaths = annotation
+		a.PluginEnv = []argocdtest.EnvEntry{{Name: "REGISTRY_TOKEN", Value: testToken}}
+		return a
+	}
+	discover := func(t *testing.T, a argocdtest.App) result {
+		return run(t, argocdtest.Send(t, repo, a, argocdtest.MatchRepository), a.Environ(), "", pullgen(), "discover")
 	}
 
 	t.Run("overlay and base sent", func(t *testing.T) {
-		cwd, env := send(t, "apps/acme/overlays/prod", ".;../../base")
+		a := app("apps/acme/overlays/prod", ".;../../base")
+		if r := discover(t, a); r.code != 0 || strings.TrimSpace(r.stdout) != filepath.Join("..", "..", "base", "pullaccess.yaml") {
+			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		cwd := argocdtest.Send(t, repo, a, argocdtest.GenerateManifest)
 		if _, err := os.Stat(filepath.Join(cwd, "..", "..", "base", "pullaccess.yaml")); err != nil {
 			t.Fatalf("the layout lacks the base: %v", err)
 		}
-		if r := run(t, cwd, env, "", pullgen(), "discover"); r.code != 0 || strings.TrimSpace(r.stdout) != filepath.Join("..", "..", "base", "pullaccess.yaml") {
-			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
-		}
-		got := ids(parseObjects(t, mustRun(t, cwd, env, pullgen(), "render")))
+		got := ids(parseObjects(t, mustRun(t, cwd, a.Environ(), pullgen(), "render")))
 		for _, want := range []string{"Secret team-a/prod-acme", "Secret team-b/prod-acme"} {
 			if !contains(got, want) {
 				t.Errorf("render lacks %s: %v", want, got)
@@ -104,24 +110,27 @@ func TestRenderManifestGeneratePaths(t *testing.T) {
 	})
 
 	t.Run("overlay alone sent", func(t *testing.T) {
-		cwd, env := send(t, "apps/acme/overlays/prod", ".")
-		if r := run(t, cwd, env, "", pullgen(), "discover"); r.code != 1 || r.stdout != "" {
-			t.Errorf("discover without the base: exit %d, stdout %q", r.code, r.stdout)
+		a := app("apps/acme/overlays/prod", ".")
+		// Discovery sees the whole repository, base included: the plugin claims the
+		// Application, and render, sent the overlay alone, says what is missing.
+		if r := discover(t, a); r.code != 0 || r.stdout == "" {
+			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		// The base is not there: render refuses to look for it above the root.
-		r := run(t, cwd, env, "", pullgen(), "render")
+		r := run(t, argocdtest.Send(t, repo, a, argocdtest.GenerateManifest), a.Environ(), "", pullgen(), "render")
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
 			t.Errorf("render without the base: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
 
 	t.Run("a path outside what was sent", func(t *testing.T) {
-		cwd, env := send(t, "apps/acme/overlays/leak", ".;../../base")
+		a := app("apps/acme/overlays/leak", ".;../../base")
+		cwd := argocdtest.Send(t, repo, a, argocdtest.GenerateManifest)
 		// Next to the work directory, on the sidecar's disk: another request's files.
 		stolen := filepath.Join(cwd, "..", "..", "..", "..", "stolen")
 		writeFile(t, filepath.Join(stolen, "kustomization.yaml"), "resources: [secret.yaml]\n")
 		writeFile(t, filepath.Join(stolen, "secret.yaml"), files["apps/other/secret.yaml"])
-		r := run(t, cwd, env, "", pullgen(), "render")
+		r := run(t, cwd, a.Environ(), "", pullgen(), "render")
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
 			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}

@@ -69,14 +69,15 @@ type cmpRequest struct {
 }
 
 // newCMPRequest is the request of the repo server for Application meta and spec over
-// repo (argocdtest.Send and App.Environ).
+// repo (argocdtest.Send and App.Environ). The Applications here have no
+// manifest-generate-paths annotation, so discovery and generate are sent the same files.
 func newCMPRequest(t *testing.T, repo string, meta objectMeta, spec appSpec) cmpRequest {
 	t.Helper()
 	a := argocdtest.NewApp(spec.Source.Path)
 	a.Name, a.Namespace, a.Project = meta.Name, meta.Namespace, spec.Project
 	a.RepoURL, a.TargetRevision = spec.Source.RepoURL, spec.Source.TargetRevision
 	a.PluginEnv, a.Params = spec.Source.Plugin.Env, spec.Source.Plugin.Parameters
-	return cmpRequest{appDir: argocdtest.Send(t, repo, a), env: a.Environ()}
+	return cmpRequest{appDir: argocdtest.Send(t, repo, a, argocdtest.GenerateManifest), env: a.Environ()}
 }
 
 // TestCMPServerFollowsArgoCD holds run and discovers to the code of argocd-cmp-server they

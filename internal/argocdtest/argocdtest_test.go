@@ -32,6 +32,8 @@ func TestFollowsArgoCD(t *testing.T) {
 		Upstream{"pkg/apis/application/v1alpha1/types.go", "ApplicationSourcePluginParameters.Environ", "d9416e3e9d4e362d057329581ccad7f1d9d26409914f3ffe0cb5615574342370"},
 		Upstream{"pkg/apis/application/v1alpha1/types.go", "ApplicationSourcePluginParameter.MarshalJSON", "b7c0b5a9941e00fd11e52ac053a20e9b7d957f803d70abd5685b869c51bc430d"},
 		Upstream{"pkg/apis/application/v1alpha1/types.go", "escaped", "7e9ef9acbfb949ab7d09d543e6dcea8812830db2766c88a19250ef884808d709"},
+		Upstream{"reposerver/repository/repository.go", "runConfigManagementPluginSidecars", "76d8e1afa14180e6020d12d9db1fa57f0d2921832fcb9d7cbf0a65315b76448b"},
+		Upstream{"util/app/discovery/discovery.go", "matchRepositoryCMP", "c5d95ee39caa524bd50f11f5c442f770a5bc51e0a34d92daf03a25a4a57ff381"},
 		Upstream{"reposerver/repository/utils.go", "getApplicationRootPath", "a4c43e44b8ddbe0b767add14ed11ed739a0f5e27e0dd0c5a9250cfc6c585a235"},
 		Upstream{"reposerver/repository/utils.go", "getPaths", "8db16a4609f682af1879e622ff36132304d651d37780716b3930630bb788d842"},
 		Upstream{"util/cmp/stream.go", "GetCompressedRepoAndMetadata", "f1d6792ca6d0c9223b399103d2fecf3f1957266ea0f019aabca65f088dd0773a"},
@@ -70,7 +72,8 @@ func TestEnviron(t *testing.T) {
 // TestSend lays out a repository for an Application at apps/acme/overlays/prod with and
 // without manifest-generate-paths: the files under the root sent, and only those, in
 // <tmp>/_cmp_server/<uuid>, the application's directory returned, modes dropped, a link
-// kept; a link leading outside what is sent makes argocd-cmp-server refuse the request.
+// kept; discovery sent the whole repository; a link leading outside what is sent makes
+// argocd-cmp-server refuse the request.
 func TestSend(t *testing.T) {
 	repo := t.TempDir()
 	for name, mode := range map[string]os.FileMode{
@@ -98,21 +101,23 @@ func TestSend(t *testing.T) {
 	} {
 		a := NewApp(app)
 		a.ManifestGeneratePaths = c.annotation
-		dir := Send(t, repo, a)
-		rel, _ := filepath.Rel(c.root, app)
-		top := dir
-		for range strings.Count(rel, "/") + 1 {
-			top = filepath.Dir(top)
-		}
-		if filepath.Join(top, rel) != dir || filepath.Base(filepath.Dir(top)) != WorkDirName {
-			t.Errorf("annotation %q: the application is at %s, want <tmp>/%s/<uuid>/%s", c.annotation, dir, WorkDirName, rel)
-			continue
-		}
-		if got, want := tree(t, top), tree(t, filepath.Join(repo, c.root)); !slices.Equal(got, want) {
-			t.Errorf("annotation %q: sent %q, want %q", c.annotation, got, want)
-		}
-		if st, err := os.Stat(filepath.Join(dir, "kustomization.yaml")); err != nil || st.Mode().Perm() != 0o644 {
-			t.Errorf("annotation %q: kustomization.yaml: %v, want mode 0644 (modes are not preserved)", c.annotation, err)
+		for call, root := range map[Call]string{MatchRepository: ".", GenerateManifest: c.root} {
+			dir := Send(t, repo, a, call)
+			rel, _ := filepath.Rel(root, app)
+			top := dir
+			for range strings.Count(rel, "/") + 1 {
+				top = filepath.Dir(top)
+			}
+			if filepath.Join(top, rel) != dir || filepath.Base(filepath.Dir(top)) != WorkDirName {
+				t.Errorf("annotation %q, call %d: the application is at %s, want <tmp>/%s/<uuid>/%s", c.annotation, call, dir, WorkDirName, rel)
+				continue
+			}
+			if got, want := tree(t, top), tree(t, filepath.Join(repo, root)); !slices.Equal(got, want) {
+				t.Errorf("annotation %q, call %d: sent %q, want %q", c.annotation, call, got, want)
+			}
+			if st, err := os.Stat(filepath.Join(dir, "kustomization.yaml")); err != nil || st.Mode().Perm() != 0o644 {
+				t.Errorf("annotation %q, call %d: kustomization.yaml: %v, want mode 0644 (modes are not preserved)", c.annotation, call, err)
+			}
 		}
 	}
 

@@ -49,11 +49,23 @@ type App struct {
 	KubeVersion string
 	APIVersions []string
 	// ManifestGeneratePaths is the argocd.argoproj.io/manifest-generate-paths annotation,
-	// for a repo server run with --plugin-use-manifest-generate-paths: only the files
-	// under the deepest directory holding Path and these paths are sent. Empty: the whole
-	// repository is.
+	// for a repo server run with --plugin-use-manifest-generate-paths: GenerateManifest is
+	// then sent only the files under the deepest directory holding Path and these paths.
+	// Empty: the whole repository.
 	ManifestGeneratePaths string
 }
+
+// Call is a call of the repo server to argocd-cmp-server.
+type Call int
+
+const (
+	// MatchRepository runs the plugin's discovery. It is sent the whole repository,
+	// whatever ManifestGeneratePaths says (util/app/discovery matchRepositoryCMP).
+	MatchRepository Call = iota
+	// GenerateManifest runs the plugin's generate command. It is sent the directory
+	// rootPath computes (reposerver/repository runConfigManagementPluginSidecars).
+	GenerateManifest
+)
 
 // NewApp is an Application named pull-access in argocd, at path in its repository.
 func NewApp(path string) App {
@@ -164,19 +176,22 @@ func rootPath(repo, appPath, annotation string) string {
 	return string(filepath.Separator) + filepath.Join(common...)
 }
 
-// Send lays out repo as argocd-cmp-server receives it for a: the files of rootPath packed
-// by the repo server and unpacked by argocd-cmp-server, with Argo CD's own code
-// (util/io/files, built from the module: file modes dropped, symbolic links kept inside,
-// a link leading outside refused), into a fresh <tmp>/_cmp_server/<uuid>. It returns the
-// Application's directory there, where the plugin's commands run.
-func Send(tb testing.TB, repo string, a App) string {
+// Send lays out repo as argocd-cmp-server receives it for call of a: the files the call
+// is sent, packed by the repo server and unpacked by argocd-cmp-server with Argo CD's own
+// code (util/io/files, built from the module: file modes dropped, symbolic links kept
+// inside, a link leading outside refused), in a fresh <tmp>/_cmp_server/<uuid>. It
+// returns the Application's directory there, where the plugin's commands run.
+func Send(tb testing.TB, repo string, a App, call Call) string {
 	tb.Helper()
 	repo, err := filepath.Abs(repo)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	appPath := filepath.Join(repo, a.Path)
-	root := rootPath(repo, appPath, a.ManifestGeneratePaths)
+	root := repo
+	if call == GenerateManifest {
+		root = rootPath(repo, appPath, a.ManifestGeneratePaths)
+	}
 	cmd := exec.Command(layoutProgram(tb), root, appPath, filepath.Join(tb.TempDir(), WorkDirName))
 	out, err := cmd.Output()
 	if err != nil {
