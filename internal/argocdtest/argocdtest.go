@@ -6,7 +6,8 @@
 package argocdtest
 
 import (
-	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -193,5 +194,7 @@ func tempDir(tb testing.TB) string {
 	return d
 }
 
-// trimNewline is stdout as argocd-cmp-server keeps it.
-func trimNewline(b []byte) string { return string(bytes.TrimSuffix(b, []byte("\n"))) }
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}

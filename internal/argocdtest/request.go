@@ -2,16 +2,15 @@ package argocdtest
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed" // the layout program
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -112,12 +111,7 @@ func (a App) Environ() []string {
 		if p.String != nil {
 			env = append(env, base+"="+*p.String)
 		}
-		keys := make([]string, 0, len(p.Map))
-		for k := range p.Map {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(p.Map)) {
 			env = append(env, base+"_"+escaped(k)+"="+p.Map[k])
 		}
 		for i, v := range p.Array {
@@ -201,7 +195,7 @@ func Send(tb testing.TB, repo string, a App, call Call) string {
 		}
 		tb.Fatalf("sending %s to argocd-cmp-server: %v: %s", root, err, stderr)
 	}
-	return trimNewline(out)
+	return string(bytes.TrimSuffix(out, []byte("\n")))
 }
 
 //go:embed layout.go
@@ -258,9 +252,4 @@ func layoutProgram(tb testing.TB) string {
 		tb.Fatal(layout.err)
 	}
 	return layout.path
-}
-
-func sha(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
 }
