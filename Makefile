@@ -7,6 +7,9 @@ export PATH := $(BIN):$(PATH)
 KUSTOMIZE_VERSION := v5.8.1
 SOPS_VERSION      := v3.13.3
 REGISTRY_VERSION  := v3.1.2
+# gojq: the jq Argo CD evaluates ignoreDifferences' jqPathExpressions with (the version of
+# its go.mod for the Argo CD release in deploy/argocd/argocd-version; a test checks they agree)
+GOJQ_VERSION      := v0.12.19
 
 .PHONY: all build demo test bench lint schema tools clean
 
@@ -18,7 +21,7 @@ $(BIN)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $@ ./cmd/pullgen
 
 ## tools: the real tools the tests drive, built into ./bin (ignored by git)
-tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry
+tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
@@ -29,6 +32,9 @@ $(BIN)/sops:
 # distribution's registry: the real registry the tests of pullgen check --online run on loopback
 $(BIN)/registry:
 	GOBIN=$(BIN) $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)
+
+$(BIN)/gojq:
+	GOBIN=$(BIN) $(GO) install github.com/itchyny/gojq/cmd/gojq@$(GOJQ_VERSION)
 
 ## demo: run pullgen on a bundled example with its DEMO token and DEMO age key
 DEMO_ENV := ACME_REGISTRY_TOKEN=demo-token-not-a-real-secret SOPS_AGE_KEY_FILE=$(CURDIR)/examples/DEMO-age-key.txt

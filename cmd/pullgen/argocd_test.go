@@ -6,90 +6,29 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
-// argoWorkDir is the name of the directory argocd-cmp-server unpacks each request into:
-// <tmp>/_cmp_server/<random UUID>.
-const argoWorkDir = "_cmp_server/5d0c8a4e-2f61-4b7e-9c3a-8e1f0b7d6a42"
-
-// argoSend lays out the files of repo the way argocd-cmp-server receives them for an
-// Application at appPath: the repo server sends the whole repository or, with
-// --plugin-use-manifest-generate-paths and the argocd.argoproj.io/manifest-generate-paths
-// annotation (paths relative to appPath, or to the repository when they start with "/"),
-// only the deepest directory that holds appPath and every annotated path. The files land
-// without their modes in a fresh work directory; the plugin runs in the app's directory
-// there. argoSend returns that directory.
-func argoSend(t *testing.T, repo, appPath string, annotation ...string) string {
-	t.Helper()
-	sent := appPath
-	for _, a := range annotation {
-		p := filepath.Join(appPath, a)
-		if strings.HasPrefix(a, "/") {
-			p = filepath.Clean(a[1:])
-		}
-		sent = commonDir(sent, p)
-	}
-	if len(annotation) == 0 {
-		sent = "."
-	}
-	work := filepath.Join(t.TempDir(), argoWorkDir)
-	if err := os.MkdirAll(filepath.Dir(work), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(copyDir(t, filepath.Join(repo, sent)), work); err != nil {
-		t.Fatal(err)
-	}
-	rel, err := filepath.Rel(sent, appPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(work, rel)
-}
-
-// commonDir is the deepest directory holding the relative paths a and b.
-func commonDir(a, b string) string {
-	as, bs := strings.Split(filepath.Clean(a), "/"), strings.Split(filepath.Clean(b), "/")
-	n := 0
-	for n < len(as) && n < len(bs) && as[n] == bs[n] && as[n] != ".." {
-		n++
-	}
-	if n == 0 {
-		return "."
-	}
-	return filepath.Join(as[:n]...)
-}
-
-// argoEnv is what the repo server sends the plugin for an Application at appPath,
-// besides its plugin.env and parameters.
-func argoEnv(appPath string, more ...string) []string {
-	return append([]string{
-		"ARGOCD_APP_NAME=pull-access", "ARGOCD_APP_NAMESPACE=argocd", "ARGOCD_APP_PROJECT_NAME=default",
-		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567", "ARGOCD_APP_REVISION_SHORT=0123456",
-		"ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/pull-access.git",
-		"ARGOCD_APP_SOURCE_PATH=" + appPath, "ARGOCD_APP_SOURCE_TARGET_REVISION=main",
-		"KUBE_VERSION=1.33.0", "KUBE_API_VERSIONS=v1,apps/v1,rbac.authorization.k8s.io/v1",
-	}, more...)
-}
-
 // TestDiscoverEveryExample runs pullgen discover in every example, each under its own app
-// path in a copy of the repository as Argo CD sends it: an example that holds a PullAccess
-// (whatever its file names) is discovered, exit 0 and the file on stdout; one that holds
-// none is not, exit 1 and nothing on stdout. Every discovered example with a
-// kustomization then renders there as its expected.yaml says.
+// path in the repository as Argo CD sends it (argocdtest.Send): an example that holds a
+// PullAccess (whatever its file names) is discovered, exit 0 and the file on stdout; one
+// that holds none is not, exit 1 and nothing on stdout. Every discovered example with a
+// kustomization then renders as its expected.yaml says.
 func TestDiscoverEveryExample(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join(repoRoot, "examples", "*", "README.md"))
 	// The repository Argo CD checks out: the examples, without the build's bin/.
 	repo := t.TempDir()
-	if err := os.Rename(copyDir(t, filepath.Join(repoRoot, "examples")), filepath.Join(repo, "examples")); err != nil {
+	if err := os.CopyFS(filepath.Join(repo, "examples"), os.DirFS(filepath.Join(repoRoot, "examples"))); err != nil {
 		t.Fatal(err)
 	}
 	discovered := 0
 	for _, readme := range dirs {
 		dir := filepath.Dir(readme)
-		appPath := filepath.Join("examples", filepath.Base(dir))
+		app := argocdtest.NewApp(filepath.Join("examples", filepath.Base(dir)))
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			cwd := argoSend(t, repo, appPath)
-			r := run(t, cwd, argoEnv(appPath), "", pullgen(), "discover")
+			cwd := argocdtest.Send(t, repo, app, argocdtest.MatchRepository)
+			r := run(t, cwd, app.Environ(), "", pullgen(), "discover")
 			if !holdsPullAccess(t, dir) {
 				if r.code != 1 || r.stdout != "" {
 					t.Errorf("discovered an example without a PullAccess: exit %d, stdout %q", r.code, r.stdout)
@@ -113,7 +52,8 @@ func TestDiscoverEveryExample(t *testing.T) {
 				name, _, _ := strings.Cut(e, "=")
 				args = append(args, "--allow-env", name)
 			}
-			got := mustRun(t, cwd, append(argoEnv(appPath), exampleEnv(t, dir)...), pullgen(), args...)
+			cwd = argocdtest.Send(t, repo, app, argocdtest.GenerateManifest)
+			got := mustRun(t, cwd, append(app.Environ(), exampleEnv(t, dir)...), pullgen(), args...)
 			if g, w := semantic(t, parseObjects(t, got)), semantic(t, parseObjects(t, string(want))); !reflect.DeepEqual(g, w) {
 				t.Errorf("render under the app path:\n%s\nwant (expected.yaml):\n%s", got, want)
 			}
@@ -125,9 +65,10 @@ func TestDiscoverEveryExample(t *testing.T) {
 }
 
 // TestRenderManifestGeneratePaths renders an overlay over ../../base when the repo server
-// sends only the paths of the manifest-generate-paths annotation: the root render gets is
-// then the app's parent, not the repository, and the base is still inside it. What Argo
-// CD did not send stays out of reach, even when it is on the disk next to the copy.
+// sends the generate command only the paths of the manifest-generate-paths annotation: the
+// root render gets is then the app's parent, not the repository, and the base is still
+// inside it. What Argo CD did not send stays out of reach, even when it is on the disk
+// next to the copy. Discovery is sent the whole repository all the same.
 func TestRenderManifestGeneratePaths(t *testing.T) {
 	repo := t.TempDir()
 	spec := strings.Replace(strings.Replace(pullAccess, "%s\n", "", 1), "{file: token.txt}", "{env: ARGOCD_ENV_REGISTRY_TOKEN}", 1)
@@ -141,20 +82,26 @@ func TestRenderManifestGeneratePaths(t *testing.T) {
 	for name, content := range files {
 		writeFile(t, filepath.Join(repo, name), content)
 	}
-	env := func(appPath string) []string {
-		return argoEnv(appPath, "ARGOCD_ENV_REGISTRY_TOKEN="+testToken)
+	app := func(path, annotation string) argocdtest.App {
+		a := argocdtest.NewApp(path)
+		a.ManifestGeneratePaths = annotation
+		a.PluginEnv = []argocdtest.EnvEntry{{Name: "REGISTRY_TOKEN", Value: testToken}}
+		return a
+	}
+	discover := func(t *testing.T, a argocdtest.App) result {
+		return run(t, argocdtest.Send(t, repo, a, argocdtest.MatchRepository), a.Environ(), "", pullgen(), "discover")
 	}
 
 	t.Run("overlay and base sent", func(t *testing.T) {
-		app := "apps/acme/overlays/prod"
-		cwd := argoSend(t, repo, app, ".", "../../base")
+		a := app("apps/acme/overlays/prod", ".;../../base")
+		if r := discover(t, a); r.code != 0 || strings.TrimSpace(r.stdout) != filepath.Join("..", "..", "base", "pullaccess.yaml") {
+			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+		cwd := argocdtest.Send(t, repo, a, argocdtest.GenerateManifest)
 		if _, err := os.Stat(filepath.Join(cwd, "..", "..", "base", "pullaccess.yaml")); err != nil {
 			t.Fatalf("the layout lacks the base: %v", err)
 		}
-		if r := run(t, cwd, env(app), "", pullgen(), "discover"); r.code != 0 || strings.TrimSpace(r.stdout) != filepath.Join("..", "..", "base", "pullaccess.yaml") {
-			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
-		}
-		got := ids(parseObjects(t, mustRun(t, cwd, env(app), pullgen(), "render")))
+		got := ids(parseObjects(t, mustRun(t, cwd, a.Environ(), pullgen(), "render")))
 		for _, want := range []string{"Secret team-a/prod-acme", "Secret team-b/prod-acme"} {
 			if !contains(got, want) {
 				t.Errorf("render lacks %s: %v", want, got)
@@ -163,26 +110,27 @@ func TestRenderManifestGeneratePaths(t *testing.T) {
 	})
 
 	t.Run("overlay alone sent", func(t *testing.T) {
-		app := "apps/acme/overlays/prod"
-		cwd := argoSend(t, repo, app, ".")
-		if r := run(t, cwd, env(app), "", pullgen(), "discover"); r.code != 1 || r.stdout != "" {
-			t.Errorf("discover without the base: exit %d, stdout %q", r.code, r.stdout)
+		a := app("apps/acme/overlays/prod", ".")
+		// Discovery sees the whole repository, base included: the plugin claims the
+		// Application, and render, sent the overlay alone, says what is missing.
+		if r := discover(t, a); r.code != 0 || r.stdout == "" {
+			t.Errorf("discover: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 		// The base is not there: render refuses to look for it above the root.
-		r := run(t, cwd, env(app), "", pullgen(), "render")
+		r := run(t, argocdtest.Send(t, repo, a, argocdtest.GenerateManifest), a.Environ(), "", pullgen(), "render")
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
 			t.Errorf("render without the base: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
 
 	t.Run("a path outside what was sent", func(t *testing.T) {
-		app := "apps/acme/overlays/leak"
-		cwd := argoSend(t, repo, app, ".", "../../base")
+		a := app("apps/acme/overlays/leak", ".;../../base")
+		cwd := argocdtest.Send(t, repo, a, argocdtest.GenerateManifest)
 		// Next to the work directory, on the sidecar's disk: another request's files.
 		stolen := filepath.Join(cwd, "..", "..", "..", "..", "stolen")
 		writeFile(t, filepath.Join(stolen, "kustomization.yaml"), "resources: [secret.yaml]\n")
 		writeFile(t, filepath.Join(stolen, "secret.yaml"), files["apps/other/secret.yaml"])
-		r := run(t, cwd, env(app), "", pullgen(), "render")
+		r := run(t, cwd, a.Environ(), "", pullgen(), "render")
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "outside the repository root") {
 			t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 		}

@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
 var (
@@ -42,6 +44,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("PATH", binDir+string(os.PathListSeparator)+filepath.Join(repoRoot, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 	code := m.Run()
 	os.RemoveAll(binDir)
+	argocdtest.Cleanup()
 	os.Exit(code)
 }
 
@@ -123,28 +126,14 @@ func readmeEnv(t *testing.T, dir string) []string {
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		t.Fatalf("copying %s: %v", src, err)
 	}
 	return dst
 }
 
-func writeFile(t *testing.T, path, content string) {
+// writeFile writes a file, making its directory.
+func writeFile(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)

@@ -7,15 +7,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
 var built struct {
@@ -23,8 +25,9 @@ var built struct {
 	dir, err string
 }
 
-// pullgenBin builds pullgen once and returns the directory holding it: the sidecar
-// image's PATH.
+// pullgenBin builds pullgen once, with cgo off as the Dockerfile builds the sidecar
+// image's (and as cmd/pullgen's tests do, so that the build cache serves both), and
+// returns the directory holding it: the sidecar image's PATH.
 func pullgenBin(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -36,11 +39,12 @@ func pullgenBin(t *testing.T) string {
 			built.err = err.Error()
 			return
 		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pullgen"), "pullgen.dev/pullgen/cmd/pullgen").CombinedOutput()
-		if err != nil {
+		built.dir = dir
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "pullgen"), "pullgen.dev/pullgen/cmd/pullgen")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
 			built.err = "building pullgen: " + err.Error() + "\n" + string(out)
 		}
-		built.dir = dir
 	})
 	if built.err != "" {
 		t.Fatal(built.err)
@@ -48,53 +52,42 @@ func pullgenBin(t *testing.T) string {
 	return built.dir
 }
 
-// cmpRequest is one request of the repo server to argocd-cmp-server: the repository it
-// sent, unpacked into a fresh work directory, and the variables it sent with it.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	argocdtest.Cleanup()
+	os.Exit(code)
+}
+
+// cmpRequest is one request of the repo server to argocd-cmp-server: the Application's
+// directory in the files it sent, and the variables it sent with them.
 type cmpRequest struct {
 	appDir string
 	env    []string
 }
 
-// newCMPRequest lays out repo as argocd-cmp-server receives it for an Application at
-// appPath (the whole repository, files without their modes, in <tmp>/_cmp_server/<uuid>)
-// with the variables the repo server sends: the build environment, the Application's
-// plugin.env as ARGOCD_ENV_*, its parameters as ARGOCD_APP_PARAMETERS and PARAM_*.
-func newCMPRequest(t *testing.T, repo, appPath string, pluginEnv map[string]string, params []appParam) cmpRequest {
+// newCMPRequest is the request of the repo server for Application meta and spec over
+// repo (argocdtest.Send and App.Environ). The Applications here have no
+// manifest-generate-paths annotation, so discovery and generate are sent the same files.
+func newCMPRequest(t *testing.T, repo string, meta objectMeta, spec appSpec) cmpRequest {
 	t.Helper()
-	work := filepath.Join(t.TempDir(), "_cmp_server", "0b9d2f57-3c1e-4e8a-a6f0-6d1c2b4e9a17")
-	copyDir(t, repo, work)
-	env := []string{
-		"ARGOCD_APP_NAME=acme-pull-access", "ARGOCD_APP_NAMESPACE=argocd", "ARGOCD_APP_PROJECT_NAME=default",
-		"ARGOCD_APP_REVISION=0123456789abcdef0123456789abcdef01234567", "ARGOCD_APP_REVISION_SHORT=0123456",
-		"ARGOCD_APP_SOURCE_PATH=" + appPath, "ARGOCD_APP_SOURCE_REPO_URL=https://git.example.com/platform/pull-access.git",
-		"ARGOCD_APP_SOURCE_TARGET_REVISION=main", "KUBE_VERSION=1.33.0", "KUBE_API_VERSIONS=v1,apps/v1",
-	}
-	for name, value := range pluginEnv {
-		env = append(env, "ARGOCD_ENV_"+name+"="+value)
-	}
-	if len(params) > 0 {
-		b, _ := json.Marshal(params)
-		env = append(env, "ARGOCD_APP_PARAMETERS="+string(b))
-	}
-	for _, p := range params {
-		// PARAM_<NAME>: upper case, anything but letters, digits and _ as _.
-		name := "PARAM_" + strings.Map(func(r rune) rune {
-			if r >= 'a' && r <= 'z' {
-				return r - 'a' + 'A'
-			}
-			if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' {
-				return r
-			}
-			return '_'
-		}, p.Name)
-		if p.String != nil {
-			env = append(env, name+"="+*p.String)
-		}
-		for i, v := range p.Array {
-			env = append(env, name+"_"+strconv.Itoa(i)+"="+v)
-		}
-	}
-	return cmpRequest{appDir: filepath.Join(work, appPath), env: env}
+	a := argocdtest.NewApp(spec.Source.Path)
+	a.Name, a.Namespace, a.Project = meta.Name, meta.Namespace, spec.Project
+	a.RepoURL, a.TargetRevision = spec.Source.RepoURL, spec.Source.TargetRevision
+	a.PluginEnv, a.Params = spec.Source.Plugin.Env, spec.Source.Plugin.Parameters
+	return cmpRequest{appDir: argocdtest.Send(t, repo, a, argocdtest.GenerateManifest), env: a.Environ()}
+}
+
+// TestCMPServerFollowsArgoCD holds run and discovers to the code of argocd-cmp-server they
+// reproduce.
+func TestCMPServerFollowsArgoCD(t *testing.T) {
+	argocdtest.CheckUpstream(t, "cmpRequest.run and cmpRequest.discovers",
+		argocdtest.Upstream{File: "cmpserver/plugin/plugin.go", Name: "runCommand", SHA256: "7b6e5c9b3569dc0c26a2aa0156aed90cb871f0c74c10bf314634b9ad1bd54dac"},
+		argocdtest.Upstream{File: "cmpserver/plugin/plugin.go", Name: "Service.generateManifest", SHA256: "82765eb97cd736b38d83a6254526df69e55c5288bf5aa1cae63a992bf77d9425"},
+		argocdtest.Upstream{File: "cmpserver/plugin/plugin.go", Name: "Service.matchRepository", SHA256: "746ddbbb3b15e20f45831752153fc2a008c21732c509b0560cd924b38c17d378"},
+	)
 }
 
 // run runs a command of plugin.yaml as argocd-cmp-server does: in the Application's
@@ -176,7 +169,9 @@ func TestGenerateLikeArgoCD(t *testing.T) {
 			overlay = *prm.String
 		}
 	}
-	copyDir(t, "../../examples/docker-config", filepath.Join(repo, src.Path, overlay))
+	if err := os.CopyFS(filepath.Join(repo, src.Path, overlay), os.DirFS("../../examples/docker-config")); err != nil {
+		t.Fatal(err)
+	}
 	// Named as no glob would guess.
 	if err := os.Rename(filepath.Join(repo, src.Path, overlay, "pullaccess.yaml"), filepath.Join(repo, src.Path, overlay, "registry.yaml")); err != nil {
 		t.Fatal(err)
@@ -186,11 +181,7 @@ func TestGenerateLikeArgoCD(t *testing.T) {
 	if err := os.WriteFile(kust, bytes.ReplaceAll(b, []byte("pullaccess.yaml"), []byte("registry.yaml")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pluginEnv := map[string]string{}
-	for _, e := range src.Plugin.Env {
-		pluginEnv[e.Name] = e.Value
-	}
-	req := newCMPRequest(t, repo, src.Path, pluginEnv, src.Plugin.Parameters)
+	req := newCMPRequest(t, repo, app.Metadata, app.Spec)
 	sidecar, _ := findContainer(kitRepoServer(t).Spec.Template.Spec.Containers, "pullgen")
 	// The DEMO key stands for the one mounted from the Secret.
 	env := replaceEnv(sidecarEnv(t, sidecar, nil), "SOPS_AGE_KEY_FILE", mustAbs(t, "../../examples/DEMO-age-key.txt"))
@@ -202,12 +193,12 @@ func TestGenerateLikeArgoCD(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%q: %v\nstderr: %s", p.Spec.Generate.Command, err, stderr)
 	}
-	want, err := os.ReadFile("../../examples/docker-config/expected.yaml")
+	expected, err := os.ReadFile("../../examples/docker-config/expected.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := manifestIDs(t, []byte(out)), manifestIDs(t, want); !slices.Equal(got, want) {
-		t.Errorf("render of the overlay gave %q, want %q (examples/docker-config/expected.yaml)", got, want)
+	if !reflect.DeepEqual(manifests(t, []byte(out)), manifests(t, expected)) {
+		t.Errorf("render of the overlay gave:\n%s\nwant examples/docker-config/expected.yaml:\n%s", out, expected)
 	}
 
 	// The same repository without its PullAccess is not the plugin's.
@@ -303,11 +294,7 @@ func TestEnvCredentialsExample(t *testing.T) {
 	if app.Spec.Source.Plugin.Name != shipped.pluginName() {
 		t.Errorf("the Application names plugin %q, the ConfigMap's is %q", app.Spec.Source.Plugin.Name, shipped.pluginName())
 	}
-	pluginEnv := map[string]string{}
-	for _, e := range app.Spec.Source.Plugin.Env {
-		pluginEnv[e.Name] = e.Value
-	}
-	req := newCMPRequest(t, repo, app.Spec.Source.Path, pluginEnv, app.Spec.Source.Plugin.Parameters)
+	req := newCMPRequest(t, repo, app.Metadata, app.Spec)
 	// The age key file the sidecar mounts: an empty one does (nothing here is encrypted).
 	keyFile, _ := sidecar.env("SOPS_AGE_KEY_FILE")
 	env = replaceEnv(env, "SOPS_AGE_KEY_FILE", filepath.Join(t.TempDir(), filepath.Base(keyFile)))

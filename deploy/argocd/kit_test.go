@@ -20,6 +20,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
 // kitFiles is every YAML file of the kit and the kind of its one document. A file not in
@@ -559,22 +561,10 @@ type appSource struct {
 	TargetRevision string `json:"targetRevision"`
 	Path           string `json:"path"`
 	Plugin         *struct {
-		Name string `json:"name"`
-		Env  []struct {
-			Name  string `json:"name"`
-			Value string `json:"value"`
-		} `json:"env"`
-		Parameters []appParam `json:"parameters"`
+		Name       string                `json:"name"`
+		Env        []argocdtest.EnvEntry `json:"env"`
+		Parameters []argocdtest.Param    `json:"parameters"`
 	} `json:"plugin"`
-}
-
-// appParam is a plugin parameter of an Application, as Argo CD also sends it in
-// ARGOCD_APP_PARAMETERS.
-type appParam struct {
-	Name   string            `json:"name"`
-	String *string           `json:"string,omitempty"`
-	Array  []string          `json:"array,omitempty"`
-	Map    map[string]string `json:"map,omitempty"`
 }
 
 type appSpec struct {
@@ -723,10 +713,17 @@ func TestApplicationSet(t *testing.T) {
 	}
 }
 
-// TestDockercfgExpression shows what the ignoreDifferences expression selects: Argo CD
-// evaluates del(<expression>) with gojq, whose test() is Go's regexp; jq, when present,
-// runs the expression itself.
+// TestDockercfgExpression runs the ignoreDifferences expression with gojq, the jq Argo CD
+// evaluates it with (at the version of Argo CD's go.mod), the way Argo CD's diff
+// normalizer does (NewIgnoreNormalizer, jqNormalizerPatch.Apply): del(<expression>) over
+// the ServiceAccount gives one object, without OpenShift's generated entries and with the
+// others in their order.
 func TestDockercfgExpression(t *testing.T) {
+	argocdtest.CheckUpstream(t, "TestDockercfgExpression",
+		argocdtest.Upstream{File: "util/argo/normalizers/diff_normalizer.go", Name: "NewIgnoreNormalizer", SHA256: "bfa76df8a02be28f3d1ea4d7a396629e6feb635d3adf7c0cb26788e486376aed"},
+		argocdtest.Upstream{File: "util/argo/normalizers/diff_normalizer.go", Name: "jqNormalizerPatch.Apply", SHA256: "c323abf54582320c2a133be8dd2e25d159b91785572236af1919510a3af6974f"},
+	)
+	gojq := gojqBinary(t)
 	cases := map[string]bool{
 		"builder-dockercfg-x7k2q":  true, // OpenShift's: <sa>-dockercfg-<5 of bcdfghjklmnpqrstvwxz2456789>
 		"default-dockercfg-9vz4m":  true,
@@ -737,21 +734,6 @@ func TestDockercfgExpression(t *testing.T) {
 		"builder-dockercfg-x7k2qq": false,
 		"dockercfg-x7k2q":          false,
 		"builder-dockercfg-X7K2Q":  false,
-	}
-	m := regexp.MustCompile(`test\("(.*)"\)\)$`).FindStringSubmatch(dockercfgExpr)
-	if m == nil {
-		t.Fatalf("no test(...) in %s", dockercfgExpr)
-	}
-	re := regexp.MustCompile(m[1])
-	for name, want := range cases {
-		if got := re.MatchString(name); got != want {
-			t.Errorf("regexp on %s: %v, want %v", name, got, want)
-		}
-	}
-
-	jq, err := exec.LookPath("jq")
-	if err != nil {
-		t.Skip("jq not on PATH: the expression was checked with Go's regexp only")
 	}
 	var names []string
 	for name := range cases {
@@ -767,13 +749,17 @@ func TestDockercfgExpression(t *testing.T) {
 		"metadata":         map[string]string{"name": "builder", "namespace": "acme"},
 		"imagePullSecrets": entries,
 	})
+	// runJQ returns the one object a filter gives, as Argo CD requires.
 	runJQ := func(filter string, input []byte) []byte {
 		t.Helper()
-		cmd := exec.Command(jq, "-c", filter)
+		cmd := exec.Command(gojq, "-c", filter)
 		cmd.Stdin = bytes.NewReader(input)
 		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("jq %s: %v", filter, err)
+			t.Fatalf("gojq %s: %v", filter, err)
+		}
+		if n := bytes.Count(out, []byte("\n")); n != 1 {
+			t.Fatalf("gojq %s gave %d objects, want 1", filter, n)
 		}
 		return out
 	}
@@ -781,14 +767,16 @@ func TestDockercfgExpression(t *testing.T) {
 	if err := json.Unmarshal(runJQ("["+dockercfgExpr+" | .name]", sa), &selected); err != nil {
 		t.Fatal(err)
 	}
-	var want []string
+	var want, wantKept []string
 	for _, n := range names {
 		if cases[n] {
 			want = append(want, n)
+		} else {
+			wantKept = append(wantKept, n)
 		}
 	}
 	if !slices.Equal(selected, want) {
-		t.Errorf("jq selects %q, want %q", selected, want)
+		t.Errorf("the expression selects %q, want %q", selected, want)
 	}
 	// What Argo CD diffs: del() leaves the other entries, in order.
 	var kept struct {
@@ -801,12 +789,6 @@ func TestDockercfgExpression(t *testing.T) {
 	for _, e := range kept.ImagePullSecrets {
 		keptNames = append(keptNames, e["name"])
 	}
-	var wantKept []string
-	for _, n := range names {
-		if !cases[n] {
-			wantKept = append(wantKept, n)
-		}
-	}
 	if !slices.Equal(keptNames, wantKept) {
 		t.Errorf("del() keeps %q, want %q", keptNames, wantKept)
 	}
@@ -816,24 +798,51 @@ func TestDockercfgExpression(t *testing.T) {
 	}
 }
 
+// gojqBinary finds gojq (make tools builds it) and checks it is the version Argo CD's
+// go.mod requires.
+func gojqBinary(t *testing.T) string {
+	t.Helper()
+	gojq := findTool(t, "gojq")
+	out, err := exec.Command(gojq, "--version").Output()
+	if err != nil {
+		t.Fatalf("gojq --version: %v", err)
+	}
+	mod, err := os.ReadFile(filepath.Join(argocdtest.Module(t), "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/itchyny/gojq v(\S+)`).FindSubmatch(mod)
+	if m == nil || !bytes.HasPrefix(out, []byte("gojq "+string(m[1])+" ")) {
+		t.Fatalf("%s is %s; Argo CD %s requires gojq %s: make tools builds it (GOJQ_VERSION of the Makefile)", gojq, bytes.TrimSpace(out), argocdtest.Version(t), m)
+	}
+	return gojq
+}
+
 // kustomizeBinary finds kustomize: $KUSTOMIZE, PATH, or the repository's bin/ (make tools).
 func kustomizeBinary(t *testing.T) string {
 	t.Helper()
 	if k := os.Getenv("KUSTOMIZE"); k != "" {
 		return k
 	}
-	if k, err := exec.LookPath("kustomize"); err == nil {
-		return k
+	return findTool(t, "kustomize")
+}
+
+// findTool finds a tool make tools builds, on PATH or in the repository's bin/; it skips
+// the test where it is missing, and fails it in CI.
+func findTool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
 	}
-	if k, err := filepath.Abs("../../bin/kustomize"); err == nil {
-		if _, err := os.Stat(k); err == nil {
-			return k
+	if p, err := filepath.Abs(filepath.Join("..", "..", "bin", name)); err == nil {
+		if _, err := os.Stat(p); err == nil {
+			return p
 		}
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatal("kustomize not found (KUSTOMIZE, PATH, bin/): run make tools")
+		t.Fatalf("%s not found (PATH, bin/): run make tools", name)
 	}
-	t.Skip("kustomize not found (KUSTOMIZE, PATH, bin/): run make tools")
+	t.Skipf("%s not found (PATH, bin/): run make tools", name)
 	return ""
 }
 
@@ -878,46 +887,34 @@ func keys(m map[string]*yaml.RNode) []string {
 	return ks
 }
 
-// manifestIDs parses a YAML stream of manifests, as argocd-cmp-server does, into sorted
-// kind/namespace/name ids.
-func manifestIDs(t *testing.T, data []byte) []string {
+// manifests parses a YAML stream of manifests, as argocd-cmp-server does, into its
+// objects by kind/namespace/name, decoded.
+func manifests(t *testing.T, data []byte) map[string]any {
 	t.Helper()
 	nodes, err := kio.FromBytes(data)
 	if err != nil {
-		t.Fatalf("stdout is not a YAML stream of manifests: %v\n%s", err, data)
+		t.Fatalf("not a YAML stream of manifests: %v\n%s", err, data)
 	}
-	var ids []string
+	objs := map[string]any{}
 	for _, n := range nodes {
 		if n.GetKind() == "" || n.GetApiVersion() == "" || n.GetName() == "" {
 			t.Errorf("not a Kubernetes object: %s", n.MustString())
 			continue
 		}
-		ids = append(ids, fmt.Sprintf("%s/%s/%s", n.GetKind(), n.GetNamespace(), n.GetName()))
+		objs[fmt.Sprintf("%s/%s/%s", n.GetKind(), n.GetNamespace(), n.GetName())] = generic(t, n)
 	}
-	sort.Strings(ids)
-	return ids
+	return objs
 }
 
-// copyDir copies the regular files of src into dst, without their modes, as Argo CD does
-// with preserveFileMode: false.
-func copyDir(t *testing.T, src, dst string) {
+// writeFiles writes files (path relative to dir: content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }

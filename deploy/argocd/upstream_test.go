@@ -2,9 +2,7 @@ package argocd
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -16,68 +14,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"pullgen.dev/pullgen/internal/argocdtest"
 )
-
-// argoCDModule is the Go module that holds Argo CD's install manifests and docs; the
-// version tested is in the file argocd-version, the one place it is written.
-const argoCDModule = "github.com/argoproj/argo-cd/v3"
-
-var upstream struct {
-	once      sync.Once
-	dir, skip string
-	err       error
-}
-
-// upstreamArgoCD returns the directory of the Argo CD module at the pinned version,
-// downloaded through the Go module proxy (or found in the module cache). It skips the
-// test when the proxy cannot be reached, and fails it on any other error.
-func upstreamArgoCD(t *testing.T) string {
-	t.Helper()
-	upstream.once.Do(func() {
-		version, err := os.ReadFile("argocd-version")
-		if err != nil {
-			upstream.err = err
-			return
-		}
-		mod := argoCDModule + "@" + strings.TrimSpace(string(version))
-		// Outside this module, so that go.mod and go.sum are left alone.
-		cmd := exec.Command("go", "mod", "download", "-json", mod)
-		cmd.Dir = os.TempDir()
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
-		out, runErr := cmd.Output()
-		var info struct{ Dir, Error string }
-		if err := json.Unmarshal(out, &info); err != nil {
-			upstream.err = err
-			if runErr != nil {
-				upstream.err = runErr
-			}
-			return
-		}
-		switch {
-		case info.Error == "" && info.Dir != "":
-			upstream.dir = info.Dir
-		case unreachable.MatchString(info.Error):
-			upstream.skip = "the Go module proxy cannot be reached to fetch " + mod + ": " + info.Error
-		default:
-			upstream.err = &downloadError{mod, info.Error}
-		}
-	})
-	if upstream.skip != "" {
-		t.Skip(upstream.skip)
-	}
-	if upstream.err != nil {
-		t.Fatalf("go mod download: %v", upstream.err)
-	}
-	return upstream.dir
-}
-
-// unreachable matches the errors of a proxy that cannot be reached (no network, no DNS, a
-// firewall), as opposed to a module or version that does not exist.
-var unreachable = regexp.MustCompile(`dial tcp|no such host|connection refused|i/o timeout|network is unreachable|TLS handshake timeout|server misbehaving|temporary failure in name resolution|module lookup disabled`)
-
-type downloadError struct{ mod, msg string }
-
-func (e *downloadError) Error() string { return e.mod + ": " + e.msg }
 
 // readmeBlock returns the fenced code block that follows `<!-- name -->` in README.md.
 func readmeBlock(t *testing.T, name string) string {
@@ -115,8 +54,8 @@ func buildKit(t *testing.T, block, file, component, namespace string, files map[
 	if err := sigsyaml.UnmarshalStrict([]byte(readmeBlock(t, block)), &kit); err != nil {
 		t.Fatalf("README.md's kustomization (%s): %v", block, err)
 	}
-	version, _ := os.ReadFile("argocd-version")
-	if len(kit.Resources) != 1 || !strings.HasSuffix(kit.Resources[0], "/"+strings.TrimSpace(string(version))+"/manifests/install.yaml") {
+	version := argocdtest.Version(t)
+	if len(kit.Resources) != 1 || !strings.HasSuffix(kit.Resources[0], "/"+version+"/manifests/install.yaml") {
 		t.Errorf("README.md's kustomization (%s) installs %q, want the upstream install.yaml of the version tested (argocd-version: %s)", block, kit.Resources, version)
 	}
 	dir := t.TempDir()
@@ -138,19 +77,12 @@ func buildKit(t *testing.T, block, file, component, namespace string, files map[
 		t.Fatalf("README.md's kustomization (%s): components %q, want the kit's cmp once", block, kit.Components)
 	}
 	kit.Resources, kit.Namespace = []string{"upstream.yaml"}, namespace
-	data, err := os.ReadFile(filepath.Join(upstreamArgoCD(t), file))
+	data, err := os.ReadFile(filepath.Join(argocdtest.Module(t), file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	files["upstream.yaml"] = string(data)
-	for name, content := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	out, err := sigsyaml.Marshal(kit)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +102,7 @@ func upstreamObjects(t *testing.T, file string) map[string]*yaml.RNode {
 	if objs, ok := upstreamParsed.Load(file); ok {
 		return objs.(map[string]*yaml.RNode)
 	}
-	data, err := os.ReadFile(filepath.Join(upstreamArgoCD(t), file))
+	data, err := os.ReadFile(filepath.Join(argocdtest.Module(t), file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +295,7 @@ type cmpRequirement struct {
 // location it states.
 func cmpRequirements(t *testing.T) cmpRequirement {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join(upstreamArgoCD(t), "docs", "operator-manual", "config-management-plugins.md"))
+	doc, err := os.ReadFile(filepath.Join(argocdtest.Module(t), "docs", "operator-manual", "config-management-plugins.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
