@@ -73,14 +73,12 @@ func (l Limits) yaml() yamlcap.Limits {
 	return yamlcap.Limits{Nodes: l.Nodes, Bytes: int(l.TotalBytes), Keys: l.Keys, Breadth: l.breadth(), Depth: l.Depth, Documents: l.Documents, Recipients: l.Recipients, Stanzas: l.Stanzas}
 }
 
-// namespaceCount checks spec.namespaces of a PullAccess against the cap before anything
-// expands it into objects.
-func (l Limits) namespaceCount(config *yaml.RNode) error {
-	ns, err := config.Pipe(yaml.Lookup("spec", "namespaces"))
-	if err != nil || ns == nil || l.Namespaces <= 0 {
+// namespaceCount checks the length of a PullAccess's spec.namespaces (decodeConfig)
+// against the cap before anything expands it into objects.
+func (l Limits) namespaceCount(n int) error {
+	if l.Namespaces <= 0 {
 		return nil
 	}
-	n := len(ns.Content())
 	if n > l.Namespaces {
 		return fmt.Errorf("spec.namespaces: %d namespaces, more than the %d a PullAccess may have (--max-namespaces)", n, l.Namespaces)
 	}

@@ -540,14 +540,20 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 	}
 	file := r.fs.rel(dir)
 	what := fmt.Sprintf("%s: PullAccess %s", file, excerpt(config.GetName()))
-	if err := r.limits.namespaceCount(config); err != nil {
+	d, err := decodeConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the PullAccess: %w", what, err)
+	}
+	if err := r.limits.namespaceCount(d.namespaces); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if field, value := remoteFileSource(config.YNode(), ""); field != "" {
-		return nil, remoteError(what, field, value)
+	for _, s := range d.files {
+		if remoteForm(s.value) {
+			return nil, remoteError(what, s.field, s.value)
+		}
 	}
 	if !r.o.Trusted {
-		if err := r.sandboxRules(config); err != nil {
+		if err := r.sandboxRules(config, d.envs); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
@@ -570,34 +576,6 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 	return out, nil
 }
 
-// remoteFileSource finds, anywhere in a PullAccess, a file: source that names a URL or a
-// git remote (the file system would not fetch it anyway; this says which field it is).
-func remoteFileSource(n *yaml.Node, path string) (string, string) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i].Value, n.Content[i+1]
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			if k == "file" && v.Kind == yaml.ScalarNode && remoteForm(v.Value) {
-				return p, v.Value
-			}
-			if f, s := remoteFileSource(v, p); f != "" {
-				return f, s
-			}
-		}
-	case yaml.SequenceNode:
-		for i, v := range n.Content {
-			if f, s := remoteFileSource(v, fmt.Sprintf("%s[%d]", path, i)); f != "" {
-				return f, s
-			}
-		}
-	}
-	return "", ""
-}
-
 // lookupEnv is the environment as a PullAccess sees it: untrusted, only the variables
 // sandboxRules lets env: sources name, whatever reads them (sandboxRules says which field
 // asked; this holds for a reader it does not know of).
@@ -617,23 +595,19 @@ func (r *renderer) envAllowed(name string) bool {
 	return strings.HasPrefix(name, EnvPrefix) || slices.Contains(r.o.AllowEnv, name)
 }
 
-// sandboxRules refuses what render never does: credential helpers, and environment
-// variables the operator did not allow.
-func (r *renderer) sandboxRules(config *yaml.RNode) error {
+// sandboxRules refuses what render never does: credential helpers, and env: sources
+// (whatever field holds them: usernameFrom, passwordFrom, expiresAtFrom,
+// globalPullSecret.base, and any added later) that name variables the operator did not
+// allow.
+func (r *renderer) sandboxRules(config *yaml.RNode, envs []source) error {
 	pa, problems := fn.Decode(config)
 	if pa == nil || problems.HasErrors() {
 		return nil // fn.Run reports these
 	}
 	var errs []string
-	// Every env: source, whatever field holds it (usernameFrom, passwordFrom,
-	// expiresAtFrom, globalPullSecret.base, and any added later), as the decoder sees it.
-	sources, err := envSources(config)
-	if err != nil {
-		return nil // fn.Run reports it
-	}
-	for _, s := range sources {
-		if !r.envAllowed(s.name) {
-			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, excerpt(s.name), EnvPrefix))
+	for _, s := range envs {
+		if !r.envAllowed(s.value) {
+			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, excerpt(s.value), EnvPrefix))
 		}
 	}
 	for i, reg := range pa.Spec.Registries {
@@ -647,25 +621,37 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	return nil
 }
 
-// envSource is an env: source of a PullAccess: the field that holds it and the variable.
-type envSource struct{ field, name string }
+// decodedConfig is what the caps and the sandbox's rules check in a PullAccess, read as
+// its decoder reads it (YAML as JSON: aliases and merge keys expanded), so that no
+// spelling of the YAML hides a namespace or a source from them.
+type decodedConfig struct {
+	// namespaces is the length of spec.namespaces.
+	namespaces int
+	// files and envs are every file: and env: source, whatever field holds it, sorted by
+	// field.
+	files, envs []source
+}
 
-// envSources lists, sorted by field, every env: source of a PullAccess, found by walking
-// the config as the decoder reads it (YAML as JSON, aliases and merges expanded).
-func envSources(config *yaml.RNode) ([]envSource, error) {
-	text, err := config.String()
+// source is a file: or env: source of a PullAccess: the field that holds it and its value.
+type source struct{ field, value string }
+
+func decodeConfig(config *yaml.RNode) (decodedConfig, error) {
+	var d decodedConfig
+	j, err := config.MarshalJSON()
 	if err != nil {
-		return nil, err
-	}
-	j, err := k8syaml.YAMLToJSON([]byte(text))
-	if err != nil {
-		return nil, err
+		return d, err
 	}
 	var v any
 	if err := json.Unmarshal(j, &v); err != nil {
-		return nil, err
+		return d, err
 	}
-	var out []envSource
+	if top, ok := v.(map[string]any); ok {
+		if spec, ok := top["spec"].(map[string]any); ok {
+			if ns, ok := spec["namespaces"].([]any); ok {
+				d.namespaces = len(ns)
+			}
+		}
+	}
 	var walk func(v any, path string)
 	walk = func(v any, path string) {
 		switch x := v.(type) {
@@ -675,20 +661,23 @@ func envSources(config *yaml.RNode) ([]envSource, error) {
 			}
 		case map[string]any:
 			for _, k := range slices.Sorted(maps.Keys(x)) {
-				if name, ok := x[k].(string); ok && k == "env" && name != "" {
-					out = append(out, envSource{path, name})
-					continue
-				}
 				p := k
 				if path != "" {
 					p = path + "." + k
 				}
-				walk(x[k], p)
+				switch value, ok := x[k].(string); {
+				case ok && value != "" && k == "env":
+					d.envs = append(d.envs, source{path, value})
+				case ok && value != "" && k == "file":
+					d.files = append(d.files, source{p, value})
+				default:
+					walk(x[k], p)
+				}
 			}
 		}
 	}
 	walk(v, "")
-	return out, nil
+	return d, nil
 }
 
 // checkGenerator counts the object a ConfigMap or Secret generator makes and holds its
