@@ -265,7 +265,7 @@ func (r *renderer) prepare(dir string) error {
 	}
 	for _, list := range [][]string{k.Resources, k.Components, k.Crds} {
 		for _, e := range list {
-			if err := r.prepareEntry(dir, where, e); err != nil {
+			if _, err := r.prepareEntry(dir, where, e); err != nil {
 				return err
 			}
 		}
@@ -387,21 +387,25 @@ func sameServiceAccount(where string, emitted map[string]string, pullAccess stri
 
 // prepareEntry checks one entry of resources, components or crds: a directory is
 // prepared in turn, a file is read (counted against the caps before any build) and its
-// encrypted documents recorded.
-func (r *renderer) prepareEntry(dir, where, e string) error {
+// encrypted documents recorded. It returns the file's content, nil for a directory or a
+// file that does not exist (kustomize reports it).
+func (r *renderer) prepareEntry(dir, where, e string) ([]byte, error) {
 	p := entryPath(dir, e)
 	if _, err := r.fs.resolve(p); err != nil {
-		return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 	}
 	if r.fs.IsDir(p) {
-		return r.prepare(p)
+		return nil, r.prepare(p)
 	}
-	if r.fs.Exists(p) {
-		if _, err := r.fs.ReadFile(p); err != nil {
-			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
-		}
+	if !r.fs.Exists(p) {
+		return nil, nil
 	}
-	return r.recordSealed(p)
+	data, err := r.fs.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+	}
+	r.recordSealed(p, data)
+	return data, nil
 }
 
 // mapLen is the number of entries of a mapping field of a configuration.
@@ -440,15 +444,14 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 	case remoteForm(e):
 		return nil, remoteError(where, field, e)
 	default:
-		if err := r.prepareEntry(dir, where, e); err != nil {
+		var err error
+		if data, err = r.prepareEntry(dir, where, e); err != nil {
 			return nil, err
 		}
-		p := entryPath(dir, e)
-		var err error
-		if r.fs.IsDir(p) {
+		if p := entryPath(dir, e); r.fs.IsDir(p) {
 			data, err = r.build(p)
-		} else {
-			data, err = r.fs.ReadFile(p)
+		} else if data == nil {
+			_, err = r.fs.ReadFile(p) // it does not exist: the error names it
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
