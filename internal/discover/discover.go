@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -147,34 +148,66 @@ func (f *finder) stop(why string) {
 // walk examines every file under dir, in lexical order, skipping .git, and records the
 // kustomization directories it passes.
 func (f *finder) walk() string {
-	var found string
-	_ = filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // unreadable: as good as absent
-		}
-		if !f.budget() {
-			return filepath.SkipAll
-		}
-		if d.IsDir() {
-			if p != f.dir && d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			if depth(f.dir, p) > f.o.MaxDepth {
-				f.stop(fmt.Sprintf("directories deeper than %d", f.o.MaxDepth))
-				return filepath.SkipDir
-			}
-			if p != f.dir && kustomizationIn(p) != "" {
-				f.pending = append(f.pending, p)
-			}
-			return nil
-		}
-		// A link is followed to a file inside the root, never to a directory (no cycles).
-		if found = f.examine(p); found != "" {
-			return filepath.SkipAll
-		}
-		return nil
-	})
+	if !f.budget() {
+		return ""
+	}
+	found, _ := f.walkDir(f.dir, 1)
 	return found
+}
+
+// walkDir walks the directory at dir, level directories below f.dir; done tells that the
+// whole walk is over (found, or the entries bound reached).
+func (f *finder) walkDir(dir string, level int) (found string, done bool) {
+	entries, ok := f.readDir(dir)
+	if !ok {
+		return "", true
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if !e.IsDir() {
+			// A link is followed to a file inside the root, never to a directory (no cycles).
+			if found = f.examine(p); found != "" {
+				return found, true
+			}
+			continue
+		}
+		if e.Name() == ".git" {
+			continue
+		}
+		if level > f.o.MaxDepth {
+			f.stop(fmt.Sprintf("directories deeper than %d", f.o.MaxDepth))
+			continue
+		}
+		if kustomizationIn(p) != "" {
+			f.pending = append(f.pending, p)
+		}
+		if found, done = f.walkDir(p, level+1); done {
+			return found, true
+		}
+	}
+	return "", false
+}
+
+// readDir reads the entries of a directory, sorted by name, counting them against the
+// entries bound as it reads: a directory of millions of entries is read no further than
+// the bound. ok is false when the bound is reached; an unreadable directory is as good as
+// empty.
+func (f *finder) readDir(dir string) ([]fs.DirEntry, bool) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, true
+	}
+	defer d.Close()
+	left := f.o.MaxEntries - f.entries
+	entries, _ := d.ReadDir(left + 1) // what was read before an error is walked
+	if len(entries) > left {
+		f.entries = f.o.MaxEntries
+		f.stop(fmt.Sprintf("%d entries visited", f.o.MaxEntries))
+		return nil, false
+	}
+	f.entries += len(entries)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, true
 }
 
 // tree follows the kustomization in dir: the files it names are examined, the
@@ -333,13 +366,4 @@ func kustomizationIn(dir string) string {
 func within(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-// depth is the number of directories from dir down to p.
-func depth(dir, p string) int {
-	rel, err := filepath.Rel(dir, p)
-	if err != nil || rel == "." {
-		return 0
-	}
-	return strings.Count(rel, string(filepath.Separator)) + 1
 }
