@@ -25,12 +25,7 @@ import (
 	"sigs.k8s.io/kustomize/api/konfig"
 
 	"pullgen.dev/pullgen/internal/regularfile"
-)
-
-// The PullAccess discovery looks for.
-const (
-	APIVersion = "pullgen.dev/v1alpha1"
-	Kind       = "PullAccess"
+	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
 // Default bounds: far above any application directory, far below what could hurt the
@@ -300,24 +295,19 @@ func (f *finder) inside(p string) (string, bool) {
 // when it is not a regular file, is larger than the bound, or the bytes read in all
 // would pass theirs.
 func (f *finder) read(p string) []byte {
-	st, err := os.Lstat(p)
-	if err != nil || !st.Mode().IsRegular() || st.Size() > f.o.MaxFileSize {
+	file, st, err := regularfile.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer file.Close()
+	if st.Size() > f.o.MaxFileSize {
 		return nil
 	}
 	if f.bytes+st.Size() > f.o.MaxTotalSize {
 		f.stop(fmt.Sprintf("%d bytes read", f.o.MaxTotalSize))
 		return nil
 	}
-	file, fst, err := regularfile.Open(p)
-	if err != nil {
-		return nil
-	}
-	defer file.Close()
-	// The file read is the one examined.
-	if !os.SameFile(st, fst) {
-		return nil
-	}
-	data, err := regularfile.ReadAll(file, fst, f.o.MaxFileSize)
+	data, err := regularfile.ReadAll(file, st, f.o.MaxFileSize)
 	f.bytes += int64(len(data))
 	if err != nil {
 		return nil
@@ -329,7 +319,7 @@ func (f *finder) read(p string) []byte {
 // pullgen.dev/v1alpha1 and kind PullAccess at its top level. Other fields are not
 // decoded, so that aliases elsewhere are never expanded.
 func holdsPullAccess(data []byte) bool {
-	if !bytes.Contains(data, []byte(Kind)) || !bytes.Contains(data, []byte(APIVersion)) {
+	if !bytes.Contains(data, []byte(v1alpha1.Kind)) || !bytes.Contains(data, []byte(v1alpha1.APIVersion)) {
 		return false
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -346,7 +336,7 @@ func holdsPullAccess(data []byte) bool {
 		if err != nil && !errors.As(err, &typeErr) {
 			return false // not YAML from here on
 		}
-		if err == nil && doc.APIVersion == APIVersion && doc.Kind == Kind {
+		if err == nil && doc.APIVersion == v1alpha1.APIVersion && doc.Kind == v1alpha1.Kind {
 			return true
 		}
 	}
