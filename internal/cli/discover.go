@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"pullgen.dev/pullgen/internal/discover"
@@ -26,15 +25,10 @@ func runDiscover(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "discover: usage: pullgen discover [DIR]")
 	}
-	cwd, err := os.Getwd()
+	dir, root, err := appDir(pos, std)
 	if err != nil {
 		return fail(std, "discover: %v", err)
 	}
-	dir := cwd
-	if len(pos) == 1 {
-		dir, _ = filepath.Abs(pos[0])
-	}
-	root := repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH"))
 	// Everything discovery reads is under root: confine the process to it, as render is
 	// (discovery decrypts nothing: no key is read, no key service allowed).
 	if _, err := sandbox.Confine(sandbox.Policy{ReadDirs: []string{root}, Warn: std.Stderr}); err != nil {

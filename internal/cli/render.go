@@ -58,19 +58,14 @@ func runRender(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "render: usage: pullgen render [DIR] [--allow-env NAME]...")
 	}
-	cwd, err := os.Getwd()
+	dir, root, err := appDir(pos, std)
 	if err != nil {
 		return fail(std, "render: %v", err)
-	}
-	dir := cwd
-	if len(pos) == 1 {
-		dir, _ = filepath.Abs(pos[0])
 	}
 	params, err := argoParameters(std.Getenv)
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	root := repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH"))
 	if overlay := params.overlay; overlay != "" {
 		dir = filepath.Join(dir, overlay)
 	}
@@ -95,15 +90,6 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// repositoryRoot is the top of the files Argo CD sent when it sets ARGOCD_APP_SOURCE_PATH
-// (see trimAppPath), else the directory rendered.
-func repositoryRoot(cwd, dir, sourcePath string) string {
-	if sourcePath == "" {
-		return dir
-	}
-	return trimAppPath(cwd, sourcePath)
 }
 
 // keyFiles are the files of the age identities: never readable as credentials.
