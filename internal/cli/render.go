@@ -77,7 +77,7 @@ func runRender(args []string, std IO) int {
 		Root:       root,
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
-		KeyFiles:   append(keyFiles(std.Getenv), keys.pgpKeyFiles...),
+		KeyFiles:   append(sopsx.AgeKeyFiles(std.Getenv), keys.pgpKeyFiles...),
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 
@@ -90,22 +90,6 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// keyFiles are the files of the age identities: never readable as credentials.
-func keyFiles(getenv func(string) string) []string {
-	var files []string
-	for _, v := range []string{"SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"} {
-		if f := getenv(v); f != "" {
-			files = append(files, f)
-		}
-	}
-	if x := getenv("XDG_CONFIG_HOME"); x != "" {
-		files = append(files, filepath.Join(x, "sops", "age", "keys.txt"))
-	} else if h := getenv("HOME"); h != "" {
-		files = append(files, filepath.Join(h, ".config", "sops", "age", "keys.txt"))
-	}
-	return files
 }
 
 // argoParams are the plugin parameters render understands.
