@@ -186,11 +186,7 @@ func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 	if objects := r.fs.documents() + r.generated; r.limits.Work > 0 && r.work*objects > r.limits.Work {
 		return nil, fmt.Errorf("%s: %d transformations (labels, annotations, patches, replacements, images, ...) over up to %d objects, more work than render does (%d)", r.fs.rel(dir), r.work, objects, r.limits.Work)
 	}
-	opts := krusty.MakeDefaultOptions()
-	opts.Reorder = krusty.ReorderOptionUnspecified
-	opts.PluginConfig = types.DisabledPluginConfig()
-	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
-	m, err := krusty.MakeKustomizer(opts).Run(r.fs, dir)
+	m, err := kustomizer().Run(r.fs, dir)
 	if err != nil {
 		if refused := r.fs.Refused(); refused != nil {
 			return nil, refused
@@ -201,6 +197,16 @@ func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
 	}
 	return m, nil
+}
+
+// kustomizer is kustomize as render runs it: no plugin of any kind, nothing loaded from
+// outside a kustomization's root, objects in the order the kustomizations give them.
+func kustomizer() *krusty.Kustomizer {
+	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionUnspecified
+	opts.PluginConfig = types.DisabledPluginConfig()
+	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
+	return krusty.MakeKustomizer(opts)
 }
 
 var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
