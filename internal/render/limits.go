@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -41,6 +43,11 @@ type Limits struct {
 	Builds int
 	// Timeout caps the wall time of the render.
 	Timeout time.Duration
+	// Memory caps the memory the render allocates (the Go heap's objects beyond what the
+	// process held when the render began), whatever allocates it: the other caps bound
+	// what is read, this one what kustomize's transformations or a PullAccess make of it
+	// (a JSON patch that copies a value into itself, namespaces times registry keys).
+	Memory int64
 }
 
 // DefaultLimits are render's caps unless the operator changes them: far above what an
@@ -61,6 +68,7 @@ func DefaultLimits() Limits {
 		WidePatches: 10,
 		Work:        100_000,
 		Timeout:     60 * time.Second,
+		Memory:      768 << 20,
 	}
 }
 
@@ -140,4 +148,35 @@ func transformations(k *types.Kustomization) int {
 		}
 	}
 	return n
+}
+
+// watchMemory watches the Go heap from now until stop is closed: the returned channel is
+// closed once the heap's objects take more than max bytes beyond what they took when the
+// watch began. Meanwhile the runtime's soft memory limit is set just above that, so that
+// the garbage collector frees what it can before the watch counts it.
+func watchMemory(max int64, stop <-chan struct{}) <-chan struct{} {
+	over := make(chan struct{})
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	base := int64(sample[0].Value.Uint64())
+	total := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(total)
+	previous := debug.SetMemoryLimit(int64(total[0].Value.Uint64()) + max)
+	go func() {
+		defer debug.SetMemoryLimit(previous)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if metrics.Read(sample); int64(sample[0].Value.Uint64())-base > max {
+					close(over)
+					return
+				}
+			}
+		}
+	}()
+	return over
 }

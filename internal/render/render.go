@@ -92,12 +92,22 @@ func Render(o Options) ([]byte, error) {
 	if limits.Timeout > 0 {
 		timeout = time.After(limits.Timeout)
 	}
+	var overMemory <-chan struct{}
+	if limits.Memory > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		overMemory = watchMemory(limits.Memory, stop)
+	}
 	select {
 	case r := <-done:
 		return r.out, bounded(r.err)
 	case <-timeout:
 		// The file system refuses every access from now on, which ends the build soon.
 		return nil, fmt.Errorf("%w (%s, --timeout)", errTimeout, limits.Timeout)
+	case <-overMemory:
+		// Render returns at once; the build goes on until the process ends, as a build
+		// past its time does until its next read.
+		return nil, fmt.Errorf("render allocated more than %d bytes (--max-memory)", limits.Memory)
 	}
 }
 
