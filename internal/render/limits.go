@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"runtime/metrics"
@@ -148,6 +149,44 @@ func transformations(k *types.Kustomization) int {
 		}
 	}
 	return n
+}
+
+// ErrMemory is the cause (errors.Is) once the render has allocated more than its cap.
+var ErrMemory = errors.New("render allocated more memory than its cap")
+
+// Bounded runs f in a goroutine of its own and returns what it returns, unless the wall
+// time or the memory of l (Timeout, Memory) runs out first: then it returns at once with
+// an error naming the flag, and f runs on until the process ends (render's file system
+// refuses every read past the time), so call it from a command that ends on an error.
+func Bounded[T any](l Limits, f func() (T, error)) (T, error) {
+	type result struct {
+		out T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := f()
+		done <- result{out, err}
+	}()
+	var timeout <-chan time.Time
+	if l.Timeout > 0 {
+		timeout = time.After(l.Timeout)
+	}
+	var overMemory <-chan struct{}
+	if l.Memory > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		overMemory = watchMemory(l.Memory, stop)
+	}
+	var none T
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-timeout:
+		return none, fmt.Errorf("%w (%s, --timeout)", errTimeout, l.Timeout)
+	case <-overMemory:
+		return none, fmt.Errorf("%w (%d bytes, --max-memory)", ErrMemory, l.Memory)
+	}
 }
 
 // watchMemory watches the Go heap from now until stop is closed: the returned channel is

@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -79,36 +78,8 @@ func Render(o Options) ([]byte, error) {
 	if o.Limits != nil {
 		limits = *o.Limits
 	}
-	type result struct {
-		out []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		out, err := render(o, limits)
-		done <- result{out, err}
-	}()
-	var timeout <-chan time.Time
-	if limits.Timeout > 0 {
-		timeout = time.After(limits.Timeout)
-	}
-	var overMemory <-chan struct{}
-	if limits.Memory > 0 {
-		stop := make(chan struct{})
-		defer close(stop)
-		overMemory = watchMemory(limits.Memory, stop)
-	}
-	select {
-	case r := <-done:
-		return r.out, bounded(r.err)
-	case <-timeout:
-		// The file system refuses every access from now on, which ends the build soon.
-		return nil, fmt.Errorf("%w (%s, --timeout)", errTimeout, limits.Timeout)
-	case <-overMemory:
-		// Render returns at once; the build goes on until the process ends, as a build
-		// past its time does until its next read.
-		return nil, fmt.Errorf("render allocated more than %d bytes (--max-memory)", limits.Memory)
-	}
+	out, err := Bounded(limits, func() ([]byte, error) { return render(o, limits) })
+	return out, bounded(err)
 }
 
 func render(o Options, limits Limits) ([]byte, error) {
