@@ -195,12 +195,11 @@ func Bounded[T any](l Limits, f func() (T, error)) (T, error) {
 // the garbage collector frees what it can before the watch counts it.
 func watchMemory(max int64, stop <-chan struct{}) <-chan struct{} {
 	over := make(chan struct{})
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(sample)
-	base := int64(sample[0].Value.Uint64())
-	total := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
-	metrics.Read(total)
-	previous := debug.SetMemoryLimit(int64(total[0].Value.Uint64()) + max)
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	metrics.Read(samples)
+	base := int64(samples[0].Value.Uint64())
+	previous := debug.SetMemoryLimit(int64(samples[1].Value.Uint64()) + max)
+	sample := samples[:1] // the heap's objects
 	go func() {
 		defer debug.SetMemoryLimit(previous)
 		tick := time.NewTicker(2 * time.Millisecond)
