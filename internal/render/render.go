@@ -6,8 +6,9 @@
 // lazily and within caps (fs.go); every field of every kustomization and configuration
 // that is not known to be data is refused when it names something remote (remote.go); no
 // plugin, function or Helm runs; YAML is measured before it is parsed (internal/yamlcap);
-// decrypted objects keep the identity their encryption protects (replay.go); and errors
-// quote at most a short excerpt of input (message.go).
+// the wall time and the memory of the whole render are capped, whatever spends them
+// (limits.go); decrypted objects keep the identity their encryption protects
+// (replay.go); and errors quote at most a short excerpt of input (message.go).
 package render
 
 import (
