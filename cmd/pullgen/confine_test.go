@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-// TestRenderConfinedWhateverTheField: kustomize fields that fetch a URL or run git, which
-// render's own field checks may not know, still reach nothing: the HTTP gate refuses the
-// request and PATH is cleared (in process), Landlock and seccomp refuse the socket and
-// the exec (kernel). A loopback listener never sees a connection and a git first on PATH
-// never runs.
-func TestRenderConfinedWhateverTheField(t *testing.T) {
+// TestRenderRefusesFetchAndGitInEveryMode: kustomize fields that would fetch a URL or run
+// git are refused (exit 2, nothing on stdout) with the kernel layer and without it; a
+// loopback listener never sees a connection and a git first on PATH never runs. Render's
+// field checks refuse these before kustomize runs; that the confinement alone stops
+// kustomize, whatever the field, is TestKustomizeConfined in internal/render.
+func TestRenderRefusesFetchAndGitInEveryMode(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -306,6 +306,22 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 		fmt.Fprintf(&manyDocs, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", i)
 	}
 	longName := strings.Repeat("n", 10<<20)
+	// A JSON patch that copies a value into itself, twice per level: 4 MiB becomes 16 GiB.
+	var doubling []string
+	for i := 0; i < 12; i++ {
+		doubling = append(doubling, fmt.Sprintf(`{"op": "add", "path": "/data/d%d", "value": {}}, {"op": "copy", "from": "/data/d%d", "path": "/data/d%d/x"}, {"op": "copy", "from": "/data/d%d", "path": "/data/d%d/y"}`, i+1, i, i+1, i, i+1))
+	}
+	manyNamespaces := func(n int) string {
+		ns := make([]string, n)
+		for i := range ns {
+			ns[i] = fmt.Sprintf("t%d", i)
+		}
+		return "[" + strings.Join(ns, ", ") + "]"
+	}
+	aliases := make([]string, 30_000)
+	for i := range aliases {
+		aliases[i] = fmt.Sprintf("mirror-%d.example.com", i)
+	}
 	var targets, fanout strings.Builder
 	for i := 0; i < 100; i++ {
 		fmt.Fprintf(&targets, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: t%d}\ndata: {v: x}\n", i)
@@ -339,6 +355,12 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 			"app/pa.yaml": strings.Replace(repoSpec(""), "[team-a]", "["+strings.Join(namespaces, ", ")+"]", 1)}, nil, "more than the 10000 a PullAccess may have"},
 		{"many-namespaces-flag", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n",
 			"app/pa.yaml": strings.Replace(repoSpec(""), "[team-a]", "[a, b, c]", 1)}, []string{"--max-namespaces", "2"}, "more than the 2 a PullAccess may have"},
+		{"namespaces-through-an-alias", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n",
+			"app/pa.yaml": strings.Replace(strings.Replace(repoSpec(""), "  namespaces: [team-a]\n", "", 1), "ARGOCD_ENV_TOKEN}}\n", "ARGOCD_ENV_TOKEN}, aliases: &ns [team-a, team-b, team-c]}\n  namespaces: *ns\n", 1)},
+			[]string{"--max-namespaces", "2"}, "3 namespaces, more than the 2 a PullAccess may have"},
+		{"remote-file-through-an-alias", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n",
+			"app/pa.yaml": strings.Replace(repoSpec("{file: *u}"), "metadata: {name: acme}", "metadata: {name: acme, annotations: {x: &u \"http://"+w.addr+"/x\"}}", 1)},
+			nil, "spec.registries[0].passwordFrom.file: \"http://"},
 		{"ten-MiB-namespace", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n",
 			"app/pa.yaml": strings.Replace(repoSpec(""), "[team-a]", "["+longName+"]", 1)}, []string{"--max-file-size", "32Mi"}, "spec.namespaces[0]"},
 		{"many-recipients", map[string]string{"app/kustomization.yaml": "resources: [s.yaml]\n", "app/s.yaml": recipients(1000, 1)}, nil, "more than 100 recipients"},
@@ -350,6 +372,12 @@ func TestHostileRepositoriesBeyondFields(t *testing.T) {
 		{"replacement-fan-out", map[string]string{"app/kustomization.yaml": fanout.String(), "app/targets.yaml": targets.String(),
 			"app/big.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {v: " + strings.Repeat("v", 10<<20) + "}\n"}, nil, "the build holds more than"},
 		{"many-transformer-builds", files40, nil, "at most 32 kustomize builds"},
+		{"json-patch-copying-itself", map[string]string{"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  d0: {a: " + strings.Repeat("v", 4<<20) + "}\n",
+			"app/kustomization.yaml": "resources: [cm.yaml]\npatches:\n- target: {kind: ConfigMap, name: big}\n  patch: '[" + strings.Join(doubling, ", ") + "]'\n"}, nil, "--max-memory"},
+		{"namespaces-times-credential", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n", "app/token.txt": strings.Repeat("p", 4<<20),
+			"app/pa.yaml": strings.Replace(repoSpec("{file: token.txt}"), "[team-a]", manyNamespaces(1999), 1)}, nil, "--max-memory"},
+		{"namespaces-times-registry-keys", map[string]string{"app/kustomization.yaml": "generators: [pa.yaml]\n",
+			"app/pa.yaml": strings.Replace(strings.Replace(repoSpec(""), "[team-a]", manyNamespaces(1500), 1), "ARGOCD_ENV_TOKEN}}", "ARGOCD_ENV_TOKEN}, aliases: ["+strings.Join(aliases, ", ")+"]}", 1)}, nil, "--max-memory"},
 		{"many-generated-objects", files20, nil, "PullAccess made more than the 2000 objects"},
 		{"wide-mapping", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\ndata:\n" + wideMapping(40_000)}, nil, "a YAML mapping with 40000 keys"},
 		{"mapping-widened-by-merges", map[string]string{"app/kustomization.yaml": "resources: [cm.yaml]\n", "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wide}\nx: &a\n" + wideMapping(5000) + "data:\n  <<: [" + strings.TrimSuffix(strings.Repeat("*a, ", 40), ", ") + "]\n"}, nil, "a YAML mapping with 200000 keys"},

@@ -1,10 +1,35 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 )
+
+// appDir is the directory a command of the Argo CD plugin (render, discover) works on: DIR
+// when given (pos holds at most one argument), else the working directory; and root is
+// the top of the files Argo CD sent (repositoryRoot).
+func appDir(pos []string, std IO) (dir, root string, err error) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	dir = cwd
+	if len(pos) == 1 {
+		dir, _ = filepath.Abs(pos[0])
+	}
+	return dir, repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH")), nil
+}
+
+// repositoryRoot is the top of the files Argo CD sent when it sets ARGOCD_APP_SOURCE_PATH
+// (see trimAppPath), else the directory rendered.
+func repositoryRoot(cwd, dir, sourcePath string) string {
+	if sourcePath == "" {
+		return dir
+	}
+	return trimAppPath(cwd, sourcePath)
+}
 
 // trimAppPath is the top of the files Argo CD sent to the plugin, given the working
 // directory argocd-cmp-server runs the plugin in (the application's directory in its copy

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"pullgen.dev/pullgen/internal/discover"
+	"pullgen.dev/pullgen/internal/sandbox"
 )
 
 // runDiscover is `pullgen discover [DIR]`, the discovery command of the Argo CD plugin:
@@ -25,17 +25,13 @@ func runDiscover(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "discover: usage: pullgen discover [DIR]")
 	}
-	cwd, err := os.Getwd()
+	dir, root, err := appDir(pos, std)
 	if err != nil {
 		return fail(std, "discover: %v", err)
 	}
-	dir := cwd
-	if len(pos) == 1 {
-		dir, _ = filepath.Abs(pos[0])
-	}
-	root := repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH"))
-	// Everything discovery reads is under root: confine the process to it, as render is.
-	if err := confine(std, root, keyFlags{}); err != nil {
+	// Everything discovery reads is under root: confine the process to it, as render is
+	// (discovery decrypts nothing: no key is read, no key service allowed).
+	if _, err := sandbox.Confine(sandbox.Policy{ReadDirs: []string{root}, Warn: std.Stderr}); err != nil {
 		return fail(std, "discover: %v", err)
 	}
 	found, err := discover.Find(discover.Options{Root: root, Dir: dir})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/parallel"
+	"pullgen.dev/pullgen/internal/render"
 )
 
 // functionOptions are the options of the KRM function and legacy plugin modes: relative
@@ -21,6 +23,29 @@ import (
 // directory, which kustomize sets to the kustomization's root.
 func functionOptions() fn.Options {
 	return fn.Options{Resolver: credsource.Resolver{AllowHelpers: true}}
+}
+
+// runBounded runs the PullAccess config over items, within a cap on the memory it
+// allocates (four times render's, as the function's input caps are): a PullAccess writes
+// its registries' credentials into every namespace's Secret, so that a small input can
+// ask for gigabytes. Past the cap the results hold the error and no item.
+func runBounded(config *yaml.RNode, items []*yaml.RNode) ([]*yaml.RNode, framework.Results) {
+	type run struct {
+		out     []*yaml.RNode
+		results framework.Results
+	}
+	max := 4 * render.DefaultLimits().Memory
+	r, err := render.Bounded(render.Limits{Memory: max}, func() (run, error) {
+		out, results := fn.Run(config, items, functionOptions())
+		return run{out, results}, nil
+	})
+	if errors.Is(err, render.ErrMemory) {
+		err = fmt.Errorf("the PullAccess allocated more than the %d bytes a function run may (its registries' credentials times its namespaces)", max)
+	}
+	if err != nil {
+		return nil, framework.Results{{Severity: framework.Error, Message: err.Error()}}
+	}
+	return r.out, r.results
 }
 
 // runFunction is the KRM function mode: a ResourceList on stdin, one on stdout. The
@@ -39,7 +64,7 @@ func runFunction(std IO) int {
 	}
 	config := rw.FunctionConfig
 	rw.FunctionConfig = nil
-	out, results := fn.Run(config, items, functionOptions())
+	out, results := runBounded(config, items)
 	boundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	var buf bytes.Buffer
@@ -124,7 +149,7 @@ func runLegacyPlugin(configFile string, std IO) int {
 			return fail(std, "reading the resources on stdin: %v", err)
 		}
 	}
-	out, results := fn.Run(config, items, functionOptions())
+	out, results := runBounded(config, items)
 	boundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	if results.ExitCode() != 0 {

@@ -58,19 +58,14 @@ func runRender(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "render: usage: pullgen render [DIR] [--allow-env NAME]...")
 	}
-	cwd, err := os.Getwd()
+	dir, root, err := appDir(pos, std)
 	if err != nil {
 		return fail(std, "render: %v", err)
-	}
-	dir := cwd
-	if len(pos) == 1 {
-		dir, _ = filepath.Abs(pos[0])
 	}
 	params, err := argoParameters(std.Getenv)
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	root := repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH"))
 	if overlay := params.overlay; overlay != "" {
 		dir = filepath.Join(dir, overlay)
 	}
@@ -82,7 +77,7 @@ func runRender(args []string, std IO) int {
 		Root:       root,
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
-		KeyFiles:   append(keyFiles(std.Getenv), keys.pgpKeyFiles...),
+		KeyFiles:   append(sopsx.AgeKeyFiles(std.Getenv), keys.pgpKeyFiles...),
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 
@@ -95,31 +90,6 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// repositoryRoot is the top of the files Argo CD sent when it sets ARGOCD_APP_SOURCE_PATH
-// (see trimAppPath), else the directory rendered.
-func repositoryRoot(cwd, dir, sourcePath string) string {
-	if sourcePath == "" {
-		return dir
-	}
-	return trimAppPath(cwd, sourcePath)
-}
-
-// keyFiles are the files of the age identities: never readable as credentials.
-func keyFiles(getenv func(string) string) []string {
-	var files []string
-	for _, v := range []string{"SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"} {
-		if f := getenv(v); f != "" {
-			files = append(files, f)
-		}
-	}
-	if x := getenv("XDG_CONFIG_HOME"); x != "" {
-		files = append(files, filepath.Join(x, "sops", "age", "keys.txt"))
-	} else if h := getenv("HOME"); h != "" {
-		files = append(files, filepath.Join(h, ".config", "sops", "age", "keys.txt"))
-	}
-	return files
 }
 
 // argoParams are the plugin parameters render understands.

@@ -3,6 +3,7 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -26,6 +27,7 @@ func addRenderCaps(fs *flag.FlagSet) *renderCaps {
 	fs.IntVar(&l.Documents, "max-documents", l.Documents, "read at most `N` YAML documents (objects) in all")
 	fs.IntVar(&l.Nodes, "max-nodes", l.Nodes, "read at most `N` YAML nodes in all, aliases expanded")
 	fs.IntVar(&l.Namespaces, "max-namespaces", l.Namespaces, "refuse a PullAccess with more than `N` namespaces")
+	fs.Var((*sizeFlag)(&l.Memory), "max-memory", "stop and fail once the render has allocated `SIZE`")
 	fs.BoolVar(&s.allowRetarget, "allow-retarget", false, "let kustomize rename or move decrypted objects (namespace:, prefixes, patches)")
 	fs.BoolVar(&s.requireNamespace, "require-namespace", false, "refuse to decrypt objects encrypted without a namespace")
 	return s
@@ -44,7 +46,7 @@ func (s *sizeFlag) Set(v string) error {
 		}
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
 		return fmt.Errorf("not a size: %q", v)
 	}
 	*s = sizeFlag(n * mult)

@@ -17,10 +17,11 @@ const maxResourceList = 256 << 20
 
 // functionLimits bound the ResourceList the function reads: what kustomize or kpt built
 // may be big, so only what no build can mean is refused (alias bombs, deep nesting,
-// absurd sizes), and the namespaces of the function config, which the function multiplies.
-func functionLimits() (yamlcap.Limits, render.Limits) {
+// absurd sizes), and, with render's cap, the namespaces of the function config, which the
+// function multiplies.
+func functionLimits() yamlcap.Limits {
 	l := render.DefaultLimits()
-	return yamlcap.Limits{Nodes: 4 * l.Nodes, Keys: l.Keys, Depth: l.Depth, Recipients: l.Recipients, Stanzas: l.Stanzas}, l
+	return yamlcap.Limits{Nodes: 4 * l.Nodes, Keys: l.Keys, Depth: l.Depth, Recipients: l.Recipients, Stanzas: l.Stanzas}
 }
 
 // readResourceList reads the function's input and checks that it is a ResourceList
@@ -35,8 +36,7 @@ func readResourceList(r io.Reader) ([]byte, error) {
 	if len(data) > maxResourceList {
 		return nil, fmt.Errorf("the ResourceList on stdin is bigger than %d bytes", maxResourceList)
 	}
-	caps, limits := functionLimits()
-	if _, err := yamlcap.Measure(data, caps); err != nil {
+	if _, err := yamlcap.Measure(data, functionLimits()); err != nil {
 		return nil, fmt.Errorf("the ResourceList on stdin: %w", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -77,8 +77,8 @@ func readResourceList(r io.Reader) ([]byte, error) {
 		if config.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("ResourceList.functionConfig: not an object")
 		}
-		if ns := field(field(config, "spec"), "namespaces"); ns != nil && limits.Namespaces > 0 && len(ns.Content) > limits.Namespaces {
-			return nil, fmt.Errorf("ResourceList.functionConfig.spec.namespaces: %d namespaces, more than the %d a PullAccess may have", len(ns.Content), limits.Namespaces)
+		if ns, max := field(field(config, "spec"), "namespaces"), render.DefaultLimits().Namespaces; ns != nil && len(ns.Content) > max {
+			return nil, fmt.Errorf("ResourceList.functionConfig.spec.namespaces: %d namespaces, more than the %d a PullAccess may have", len(ns.Content), max)
 		}
 	}
 	return data, nil

@@ -18,18 +18,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/konfig"
 
 	"pullgen.dev/pullgen/internal/regularfile"
-)
-
-// The PullAccess discovery looks for.
-const (
-	APIVersion = "pullgen.dev/v1alpha1"
-	Kind       = "PullAccess"
+	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
 // Default bounds: far above any application directory, far below what could hurt the
@@ -147,34 +143,66 @@ func (f *finder) stop(why string) {
 // walk examines every file under dir, in lexical order, skipping .git, and records the
 // kustomization directories it passes.
 func (f *finder) walk() string {
-	var found string
-	_ = filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil // unreadable: as good as absent
-		}
-		if !f.budget() {
-			return filepath.SkipAll
-		}
-		if d.IsDir() {
-			if p != f.dir && d.Name() == ".git" {
-				return filepath.SkipDir
-			}
-			if depth(f.dir, p) > f.o.MaxDepth {
-				f.stop(fmt.Sprintf("directories deeper than %d", f.o.MaxDepth))
-				return filepath.SkipDir
-			}
-			if p != f.dir && kustomizationIn(p) != "" {
-				f.pending = append(f.pending, p)
-			}
-			return nil
-		}
-		// A link is followed to a file inside the root, never to a directory (no cycles).
-		if found = f.examine(p); found != "" {
-			return filepath.SkipAll
-		}
-		return nil
-	})
+	if !f.budget() {
+		return ""
+	}
+	found, _ := f.walkDir(f.dir, 1)
 	return found
+}
+
+// walkDir walks the directory at dir, level directories below f.dir; done tells that the
+// whole walk is over (found, or the entries bound reached).
+func (f *finder) walkDir(dir string, level int) (found string, done bool) {
+	entries, ok := f.readDir(dir)
+	if !ok {
+		return "", true
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if !e.IsDir() {
+			// A link is followed to a file inside the root, never to a directory (no cycles).
+			if found = f.examine(p); found != "" {
+				return found, true
+			}
+			continue
+		}
+		if e.Name() == ".git" {
+			continue
+		}
+		if level > f.o.MaxDepth {
+			f.stop(fmt.Sprintf("directories deeper than %d", f.o.MaxDepth))
+			continue
+		}
+		if kustomizationIn(p) != "" {
+			f.pending = append(f.pending, p)
+		}
+		if found, done = f.walkDir(p, level+1); done {
+			return found, true
+		}
+	}
+	return "", false
+}
+
+// readDir reads the entries of a directory, sorted by name, counting them against the
+// entries bound as it reads: a directory of millions of entries is read no further than
+// the bound. ok is false when the bound is reached; an unreadable directory is as good as
+// empty.
+func (f *finder) readDir(dir string) ([]fs.DirEntry, bool) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil, true
+	}
+	defer d.Close()
+	left := f.o.MaxEntries - f.entries
+	entries, _ := d.ReadDir(left + 1) // what was read before an error is walked
+	if len(entries) > left {
+		f.entries = f.o.MaxEntries
+		f.stop(fmt.Sprintf("%d entries visited", f.o.MaxEntries))
+		return nil, false
+	}
+	f.entries += len(entries)
+	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return entries, true
 }
 
 // tree follows the kustomization in dir: the files it names are examined, the
@@ -267,24 +295,19 @@ func (f *finder) inside(p string) (string, bool) {
 // when it is not a regular file, is larger than the bound, or the bytes read in all
 // would pass theirs.
 func (f *finder) read(p string) []byte {
-	st, err := os.Lstat(p)
-	if err != nil || !st.Mode().IsRegular() || st.Size() > f.o.MaxFileSize {
+	file, st, err := regularfile.Open(p)
+	if err != nil {
+		return nil
+	}
+	defer file.Close()
+	if st.Size() > f.o.MaxFileSize {
 		return nil
 	}
 	if f.bytes+st.Size() > f.o.MaxTotalSize {
 		f.stop(fmt.Sprintf("%d bytes read", f.o.MaxTotalSize))
 		return nil
 	}
-	file, fst, err := regularfile.Open(p)
-	if err != nil {
-		return nil
-	}
-	defer file.Close()
-	// The file read is the one examined.
-	if !os.SameFile(st, fst) {
-		return nil
-	}
-	data, err := regularfile.ReadAll(file, fst, f.o.MaxFileSize)
+	data, err := regularfile.ReadAll(file, st, f.o.MaxFileSize)
 	f.bytes += int64(len(data))
 	if err != nil {
 		return nil
@@ -296,7 +319,7 @@ func (f *finder) read(p string) []byte {
 // pullgen.dev/v1alpha1 and kind PullAccess at its top level. Other fields are not
 // decoded, so that aliases elsewhere are never expanded.
 func holdsPullAccess(data []byte) bool {
-	if !bytes.Contains(data, []byte(Kind)) || !bytes.Contains(data, []byte(APIVersion)) {
+	if !bytes.Contains(data, []byte(v1alpha1.Kind)) || !bytes.Contains(data, []byte(v1alpha1.APIVersion)) {
 		return false
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -313,7 +336,7 @@ func holdsPullAccess(data []byte) bool {
 		if err != nil && !errors.As(err, &typeErr) {
 			return false // not YAML from here on
 		}
-		if err == nil && doc.APIVersion == APIVersion && doc.Kind == Kind {
+		if err == nil && doc.APIVersion == v1alpha1.APIVersion && doc.Kind == v1alpha1.Kind {
 			return true
 		}
 	}
@@ -333,13 +356,4 @@ func kustomizationIn(dir string) string {
 func within(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-// depth is the number of directories from dir down to p.
-func depth(dir, p string) int {
-	rel, err := filepath.Rel(dir, p)
-	if err != nil || rel == "." {
-		return 0
-	}
-	return strings.Count(rel, string(filepath.Separator)) + 1
 }

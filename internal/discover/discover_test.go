@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -186,5 +187,32 @@ func write(t testing.TB, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFindReadsDirectoriesWithinTheBound: a directory of more entries than the bound is
+// read no further than the bound: discovery stops at it without holding the whole listing
+// (millions of entries in a hostile repository would otherwise cost gigabytes).
+func TestFindReadsDirectoriesWithinTheBound(t *testing.T) {
+	root := t.TempDir()
+	many := filepath.Join(root, "app", "many")
+	write(t, filepath.Join(many, "0"), "")
+	for i := 1; i < 20_000; i++ {
+		f, err := os.Create(filepath.Join(many, fmt.Sprint(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := Find(Options{Root: root, Dir: filepath.Join(root, "app"), MaxEntries: 100})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrLimit) || got != "" {
+		t.Fatalf("got %q, %v; want the bound reached", got, err)
+	}
+	// A listing of the 20,000 entries alone is more than 1 MiB.
+	if n := after.TotalAlloc - before.TotalAlloc; n > 256<<10 {
+		t.Errorf("discovery allocated %d KiB for a bound of 100 entries", n>>10)
 	}
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -205,9 +206,9 @@ func (f *repoFS) ReadFile(p string) ([]byte, error) {
 		return nil, f.refuse(fmt.Errorf("reading %s: %w", f.rel(p), err))
 	}
 	f.mu.Lock()
-	data, ok := f.overlay[real]
+	data, written := f.overlay[real]
 	f.mu.Unlock()
-	if !ok {
+	if !written {
 		if data, err = f.readDisk(real); err != nil {
 			return nil, err
 		}
@@ -215,7 +216,10 @@ func (f *repoFS) ReadFile(p string) ([]byte, error) {
 	if err := f.measure(real, data); err != nil {
 		return nil, f.refuse(err)
 	}
-	return append([]byte(nil), data...), nil
+	if written {
+		data = bytes.Clone(data) // the overlay keeps what was written, whatever the reader does
+	}
+	return data, nil
 }
 
 // readDisk reads a regular file without following a link in its last component and

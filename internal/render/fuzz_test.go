@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,13 +106,15 @@ func FuzzKustomizationDecoding(f *testing.F) {
 
 // FuzzPullAccessDecoding decodes arbitrary PullAccess documents as render does: measured,
 // parsed, decoded and checked against the sandbox's rules. Nothing panics, errors are short
-// once bounded, and when the search finds no remote file source, the decoded PullAccess
-// has none.
+// once bounded, the cap counts the namespaces the decoder reads, and when the search finds
+// no remote file source, the decoded PullAccess has none (aliases and merge keys included).
 func FuzzPullAccessDecoding(f *testing.F) {
 	seeds(f, "pullaccess.yaml",
 		"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: x}\nspec:\n  namespaces: [a]\n  registries: [{server: quay.io, username: u, passwordFrom: {file: https://x}}]\n",
 		"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: x}\nspec: {globalPullSecret: {base: {file: GIT::u@h:r}}}\n",
-		"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: x}\nspec: {namespaces: ["+strings.Repeat("a, ", 100)+"a]}\n")
+		"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: x}\nspec: {namespaces: ["+strings.Repeat("a, ", 100)+"a]}\n",
+		"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: &u \"https://x\"}\nspec:\n  registries: [{server: quay.io, username: u, passwordFrom: {file: *u}, aliases: &ns [a, b]}]\n  namespaces: *ns\n",
+		"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: x}\nspec:\n  registries: [&r {server: quay.io, passwordFrom: {file: https://x}}, {<<: *r, server: ghcr.io}]\n")
 	limits := DefaultLimits()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := yamlcap.Measure(data, limits.yaml()); err != nil {
@@ -121,12 +124,16 @@ func FuzzPullAccessDecoding(f *testing.F) {
 		if err != nil || node.YNode().Kind != yaml.MappingNode {
 			return
 		}
-		if err := limits.namespaceCount(node); err != nil {
+		d, err := decodeConfig(node)
+		if err != nil {
 			return
 		}
-		field, _ := remoteFileSource(node.YNode(), "")
+		if err := limits.namespaceCount(d.namespaces); err != nil {
+			return
+		}
+		remote := slices.ContainsFunc(d.files, func(s source) bool { return remoteForm(s.value) })
 		r := &renderer{o: Options{AllowEnv: []string{"X"}}}
-		if err := r.sandboxRules(node); err != nil && len(BoundMessage(err.Error())) > maxLines*(maxLineLen+10) {
+		if err := r.sandboxRules(node, d.envs); err != nil && len(BoundMessage(err.Error())) > maxLines*(maxLineLen+10) {
 			t.Fatalf("long error")
 		}
 		pa, problems := fn.Decode(node)
@@ -135,7 +142,13 @@ func FuzzPullAccessDecoding(f *testing.F) {
 				t.Fatalf("long message")
 			}
 		}
-		if pa == nil || field != "" {
+		if pa == nil {
+			return
+		}
+		if len(pa.Spec.Namespaces) != d.namespaces {
+			t.Fatalf("the decoder reads %d namespaces, the cap counted %d", len(pa.Spec.Namespaces), d.namespaces)
+		}
+		if remote {
 			return
 		}
 		var sources []string

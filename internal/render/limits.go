@@ -1,7 +1,10 @@
 package render
 
 import (
+	"errors"
 	"fmt"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -41,6 +44,11 @@ type Limits struct {
 	Builds int
 	// Timeout caps the wall time of the render.
 	Timeout time.Duration
+	// Memory caps the memory the render allocates (the Go heap's objects beyond what the
+	// process held when the render began), whatever allocates it: the other caps bound
+	// what is read, this one what kustomize's transformations or a PullAccess make of it
+	// (a JSON patch that copies a value into itself, namespaces times registry keys).
+	Memory int64
 }
 
 // DefaultLimits are render's caps unless the operator changes them: far above what an
@@ -61,6 +69,7 @@ func DefaultLimits() Limits {
 		WidePatches: 10,
 		Work:        100_000,
 		Timeout:     60 * time.Second,
+		Memory:      768 << 20,
 	}
 }
 
@@ -73,14 +82,12 @@ func (l Limits) yaml() yamlcap.Limits {
 	return yamlcap.Limits{Nodes: l.Nodes, Bytes: int(l.TotalBytes), Keys: l.Keys, Breadth: l.breadth(), Depth: l.Depth, Documents: l.Documents, Recipients: l.Recipients, Stanzas: l.Stanzas}
 }
 
-// namespaceCount checks spec.namespaces of a PullAccess against the cap before anything
-// expands it into objects.
-func (l Limits) namespaceCount(config *yaml.RNode) error {
-	ns, err := config.Pipe(yaml.Lookup("spec", "namespaces"))
-	if err != nil || ns == nil || l.Namespaces <= 0 {
+// namespaceCount checks the length of a PullAccess's spec.namespaces (decodeConfig)
+// against the cap before anything expands it into objects.
+func (l Limits) namespaceCount(n int) error {
+	if l.Namespaces <= 0 {
 		return nil
 	}
-	n := len(ns.Content())
 	if n > l.Namespaces {
 		return fmt.Errorf("spec.namespaces: %d namespaces, more than the %d a PullAccess may have (--max-namespaces)", n, l.Namespaces)
 	}
@@ -142,4 +149,72 @@ func transformations(k *types.Kustomization) int {
 		}
 	}
 	return n
+}
+
+// ErrMemory is the cause (errors.Is) once the render has allocated more than its cap.
+var ErrMemory = errors.New("render allocated more memory than its cap")
+
+// Bounded runs f in a goroutine of its own and returns what it returns, unless the wall
+// time or the memory of l (Timeout, Memory) runs out first: then it returns at once with
+// an error naming the flag, and f runs on until the process ends (render's file system
+// refuses every read past the time), so call it from a command that ends on an error.
+func Bounded[T any](l Limits, f func() (T, error)) (T, error) {
+	type result struct {
+		out T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := f()
+		done <- result{out, err}
+	}()
+	var timeout <-chan time.Time
+	if l.Timeout > 0 {
+		timeout = time.After(l.Timeout)
+	}
+	var overMemory <-chan struct{}
+	if l.Memory > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		overMemory = watchMemory(l.Memory, stop)
+	}
+	var none T
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-timeout:
+		return none, fmt.Errorf("%w (%s, --timeout)", errTimeout, l.Timeout)
+	case <-overMemory:
+		return none, fmt.Errorf("%w (%d bytes, --max-memory)", ErrMemory, l.Memory)
+	}
+}
+
+// watchMemory watches the Go heap from now until stop is closed: the returned channel is
+// closed once the heap's objects take more than max bytes beyond what they took when the
+// watch began. Meanwhile the runtime's soft memory limit is set just above that, so that
+// the garbage collector frees what it can before the watch counts it.
+func watchMemory(max int64, stop <-chan struct{}) <-chan struct{} {
+	over := make(chan struct{})
+	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
+	metrics.Read(samples)
+	base := int64(samples[0].Value.Uint64())
+	previous := debug.SetMemoryLimit(int64(samples[1].Value.Uint64()) + max)
+	sample := samples[:1] // the heap's objects
+	go func() {
+		defer debug.SetMemoryLimit(previous)
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if metrics.Read(sample); int64(sample[0].Value.Uint64())-base > max {
+					close(over)
+					return
+				}
+			}
+		}
+	}()
+	return over
 }

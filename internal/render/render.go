@@ -6,8 +6,9 @@
 // lazily and within caps (fs.go); every field of every kustomization and configuration
 // that is not known to be data is refused when it names something remote (remote.go); no
 // plugin, function or Helm runs; YAML is measured before it is parsed (internal/yamlcap);
-// decrypted objects keep the identity their encryption protects (replay.go); and errors
-// quote at most a short excerpt of input (message.go).
+// the wall time and the memory of the whole render are capped, whatever spends them
+// (limits.go); decrypted objects keep the identity their encryption protects
+// (replay.go); and errors quote at most a short excerpt of input (message.go).
 package render
 
 import (
@@ -20,7 +21,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -79,26 +79,8 @@ func Render(o Options) ([]byte, error) {
 	if o.Limits != nil {
 		limits = *o.Limits
 	}
-	type result struct {
-		out []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		out, err := render(o, limits)
-		done <- result{out, err}
-	}()
-	var timeout <-chan time.Time
-	if limits.Timeout > 0 {
-		timeout = time.After(limits.Timeout)
-	}
-	select {
-	case r := <-done:
-		return r.out, bounded(r.err)
-	case <-timeout:
-		// The file system refuses every access from now on, which ends the build soon.
-		return nil, fmt.Errorf("%w (%s, --timeout)", errTimeout, limits.Timeout)
-	}
+	out, err := Bounded(limits, func() ([]byte, error) { return render(o, limits) })
+	return out, bounded(err)
 }
 
 func render(o Options, limits Limits) ([]byte, error) {
@@ -186,11 +168,7 @@ func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 	if objects := r.fs.documents() + r.generated; r.limits.Work > 0 && r.work*objects > r.limits.Work {
 		return nil, fmt.Errorf("%s: %d transformations (labels, annotations, patches, replacements, images, ...) over up to %d objects, more work than render does (%d)", r.fs.rel(dir), r.work, objects, r.limits.Work)
 	}
-	opts := krusty.MakeDefaultOptions()
-	opts.Reorder = krusty.ReorderOptionUnspecified
-	opts.PluginConfig = types.DisabledPluginConfig()
-	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
-	m, err := krusty.MakeKustomizer(opts).Run(r.fs, dir)
+	m, err := kustomizer().Run(r.fs, dir)
 	if err != nil {
 		if refused := r.fs.Refused(); refused != nil {
 			return nil, refused
@@ -201,6 +179,16 @@ func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
 	}
 	return m, nil
+}
+
+// kustomizer is kustomize as render runs it: no plugin of any kind, nothing loaded from
+// outside a kustomization's root, objects in the order the kustomizations give them.
+func kustomizer() *krusty.Kustomizer {
+	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionUnspecified
+	opts.PluginConfig = types.DisabledPluginConfig()
+	opts.LoadRestrictions = types.LoadRestrictionsRootOnly
+	return krusty.MakeKustomizer(opts)
 }
 
 var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
@@ -265,7 +253,7 @@ func (r *renderer) prepare(dir string) error {
 	}
 	for _, list := range [][]string{k.Resources, k.Components, k.Crds} {
 		for _, e := range list {
-			if err := r.prepareEntry(dir, where, e); err != nil {
+			if _, err := r.prepareEntry(dir, where, e); err != nil {
 				return err
 			}
 		}
@@ -387,21 +375,25 @@ func sameServiceAccount(where string, emitted map[string]string, pullAccess stri
 
 // prepareEntry checks one entry of resources, components or crds: a directory is
 // prepared in turn, a file is read (counted against the caps before any build) and its
-// encrypted documents recorded.
-func (r *renderer) prepareEntry(dir, where, e string) error {
+// encrypted documents recorded. It returns the file's content, nil for a directory or a
+// file that does not exist (kustomize reports it).
+func (r *renderer) prepareEntry(dir, where, e string) ([]byte, error) {
 	p := entryPath(dir, e)
 	if _, err := r.fs.resolve(p); err != nil {
-		return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 	}
 	if r.fs.IsDir(p) {
-		return r.prepare(p)
+		return nil, r.prepare(p)
 	}
-	if r.fs.Exists(p) {
-		if _, err := r.fs.ReadFile(p); err != nil {
-			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
-		}
+	if !r.fs.Exists(p) {
+		return nil, nil
 	}
-	return r.recordSealed(p)
+	data, err := r.fs.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+	}
+	r.recordSealed(p, data)
+	return data, nil
 }
 
 // mapLen is the number of entries of a mapping field of a configuration.
@@ -440,15 +432,14 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 	case remoteForm(e):
 		return nil, remoteError(where, field, e)
 	default:
-		if err := r.prepareEntry(dir, where, e); err != nil {
+		var err error
+		if data, err = r.prepareEntry(dir, where, e); err != nil {
 			return nil, err
 		}
-		p := entryPath(dir, e)
-		var err error
-		if r.fs.IsDir(p) {
+		if p := entryPath(dir, e); r.fs.IsDir(p) {
 			data, err = r.build(p)
-		} else {
-			data, err = r.fs.ReadFile(p)
+		} else if data == nil {
+			_, err = r.fs.ReadFile(p) // it does not exist: the error names it
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %s: %w", where, field, name, err)
@@ -540,14 +531,20 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 	}
 	file := r.fs.rel(dir)
 	what := fmt.Sprintf("%s: PullAccess %s", file, excerpt(config.GetName()))
-	if err := r.limits.namespaceCount(config); err != nil {
+	d, err := decodeConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the PullAccess: %w", what, err)
+	}
+	if err := r.limits.namespaceCount(d.namespaces); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if field, value := remoteFileSource(config.YNode(), ""); field != "" {
-		return nil, remoteError(what, field, value)
+	for _, s := range d.files {
+		if remoteForm(s.value) {
+			return nil, remoteError(what, s.field, s.value)
+		}
 	}
 	if !r.o.Trusted {
-		if err := r.sandboxRules(config); err != nil {
+		if err := r.sandboxRules(config, d.envs); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
@@ -570,34 +567,6 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 	return out, nil
 }
 
-// remoteFileSource finds, anywhere in a PullAccess, a file: source that names a URL or a
-// git remote (the file system would not fetch it anyway; this says which field it is).
-func remoteFileSource(n *yaml.Node, path string) (string, string) {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i].Value, n.Content[i+1]
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			if k == "file" && v.Kind == yaml.ScalarNode && remoteForm(v.Value) {
-				return p, v.Value
-			}
-			if f, s := remoteFileSource(v, p); f != "" {
-				return f, s
-			}
-		}
-	case yaml.SequenceNode:
-		for i, v := range n.Content {
-			if f, s := remoteFileSource(v, fmt.Sprintf("%s[%d]", path, i)); f != "" {
-				return f, s
-			}
-		}
-	}
-	return "", ""
-}
-
 // lookupEnv is the environment as a PullAccess sees it: untrusted, only the variables
 // sandboxRules lets env: sources name, whatever reads them (sandboxRules says which field
 // asked; this holds for a reader it does not know of).
@@ -617,23 +586,19 @@ func (r *renderer) envAllowed(name string) bool {
 	return strings.HasPrefix(name, EnvPrefix) || slices.Contains(r.o.AllowEnv, name)
 }
 
-// sandboxRules refuses what render never does: credential helpers, and environment
-// variables the operator did not allow.
-func (r *renderer) sandboxRules(config *yaml.RNode) error {
+// sandboxRules refuses what render never does: credential helpers, and env: sources
+// (whatever field holds them: usernameFrom, passwordFrom, expiresAtFrom,
+// globalPullSecret.base, and any added later) that name variables the operator did not
+// allow.
+func (r *renderer) sandboxRules(config *yaml.RNode, envs []source) error {
 	pa, problems := fn.Decode(config)
 	if pa == nil || problems.HasErrors() {
 		return nil // fn.Run reports these
 	}
 	var errs []string
-	// Every env: source, whatever field holds it (usernameFrom, passwordFrom,
-	// expiresAtFrom, globalPullSecret.base, and any added later), as the decoder sees it.
-	sources, err := envSources(config)
-	if err != nil {
-		return nil // fn.Run reports it
-	}
-	for _, s := range sources {
-		if !r.envAllowed(s.name) {
-			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, excerpt(s.name), EnvPrefix))
+	for _, s := range envs {
+		if !r.envAllowed(s.value) {
+			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, excerpt(s.value), EnvPrefix))
 		}
 	}
 	for i, reg := range pa.Spec.Registries {
@@ -647,25 +612,37 @@ func (r *renderer) sandboxRules(config *yaml.RNode) error {
 	return nil
 }
 
-// envSource is an env: source of a PullAccess: the field that holds it and the variable.
-type envSource struct{ field, name string }
+// decodedConfig is what the caps and the sandbox's rules check in a PullAccess, read as
+// its decoder reads it (YAML as JSON: aliases and merge keys expanded), so that no
+// spelling of the YAML hides a namespace or a source from them.
+type decodedConfig struct {
+	// namespaces is the length of spec.namespaces.
+	namespaces int
+	// files and envs are every file: and env: source, whatever field holds it, sorted by
+	// field.
+	files, envs []source
+}
 
-// envSources lists, sorted by field, every env: source of a PullAccess, found by walking
-// the config as the decoder reads it (YAML as JSON, aliases and merges expanded).
-func envSources(config *yaml.RNode) ([]envSource, error) {
-	text, err := config.String()
+// source is a file: or env: source of a PullAccess: the field that holds it and its value.
+type source struct{ field, value string }
+
+func decodeConfig(config *yaml.RNode) (decodedConfig, error) {
+	var d decodedConfig
+	j, err := config.MarshalJSON()
 	if err != nil {
-		return nil, err
-	}
-	j, err := k8syaml.YAMLToJSON([]byte(text))
-	if err != nil {
-		return nil, err
+		return d, err
 	}
 	var v any
 	if err := json.Unmarshal(j, &v); err != nil {
-		return nil, err
+		return d, err
 	}
-	var out []envSource
+	if top, ok := v.(map[string]any); ok {
+		if spec, ok := top["spec"].(map[string]any); ok {
+			if ns, ok := spec["namespaces"].([]any); ok {
+				d.namespaces = len(ns)
+			}
+		}
+	}
 	var walk func(v any, path string)
 	walk = func(v any, path string) {
 		switch x := v.(type) {
@@ -675,20 +652,23 @@ func envSources(config *yaml.RNode) ([]envSource, error) {
 			}
 		case map[string]any:
 			for _, k := range slices.Sorted(maps.Keys(x)) {
-				if name, ok := x[k].(string); ok && k == "env" && name != "" {
-					out = append(out, envSource{path, name})
-					continue
-				}
 				p := k
 				if path != "" {
 					p = path + "." + k
 				}
-				walk(x[k], p)
+				switch value, ok := x[k].(string); {
+				case ok && value != "" && k == "env":
+					d.envs = append(d.envs, source{path, value})
+				case ok && value != "" && k == "file":
+					d.files = append(d.files, source{p, value})
+				default:
+					walk(x[k], p)
+				}
 			}
 		}
 	}
 	walk(v, "")
-	return out, nil
+	return d, nil
 }
 
 // checkGenerator counts the object a ConfigMap or Secret generator makes and holds its

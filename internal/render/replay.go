@@ -50,16 +50,13 @@ func (id identity) String() string {
 	return fmt.Sprintf("%s %s/%s", id.kind, id.namespace, id.name)
 }
 
-// recordSealed notes the encrypted documents of a resource file by their MAC.
-func (r *renderer) recordSealed(p string) error {
-	if r.o.Decrypt == nil || r.recorded[p] {
-		return nil
+// recordSealed notes the encrypted documents of a resource file, read as data, by their
+// MAC.
+func (r *renderer) recordSealed(p string, data []byte) {
+	if r.o.Decrypt == nil || r.recorded[p] || !bytes.Contains(data, []byte("sops")) {
+		return
 	}
 	r.recorded[p] = true
-	data, err := r.fs.ReadFile(p)
-	if err != nil || !bytes.Contains(data, []byte("sops")) {
-		return nil // kustomize reports what it cannot read
-	}
 	for _, text := range splitDocuments(string(data)) {
 		if !strings.Contains(text, "sops") {
 			continue
@@ -77,7 +74,6 @@ func (r *renderer) recordSealed(p string) error {
 				macOnly: sopsField(n, "mac_only_encrypted") == "true", shape: checkShape(n.YNode())}
 		}
 	}
-	return nil
 }
 
 // splitDocuments cuts a YAML stream at its document markers (a line "---", with or without

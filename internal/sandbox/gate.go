@@ -67,9 +67,6 @@ func ParseEndpoint(e string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
 
-// Endpoints are the allowed host:port pairs, sorted.
-func (g *Gate) Endpoints() []string { return slices.Clone(g.allowed) }
-
 // Allows tells whether a connection to address (host:port) may be made.
 func (g *Gate) Allows(address string) bool {
 	hp, err := ParseEndpoint(address)

@@ -262,7 +262,22 @@ func LoadAgeIdentities(getenv func(string) string) ([]fage.Identity, []string) {
 	return ids, problems
 }
 
-// DefaultAgeKeyFile is where sops looks for age identities by default, "" if unknown.
+// AgeKeyFiles are the files LoadAgeIdentities reads identities from: those of
+// SOPS_AGE_KEY_FILE and SOPS_AGE_SSH_PRIVATE_KEY_FILE when set, and the default keys file.
+func AgeKeyFiles(getenv func(string) string) []string {
+	var files []string
+	for _, v := range []string{"SOPS_AGE_KEY_FILE", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"} {
+		if f := getenv(v); f != "" {
+			files = append(files, f)
+		}
+	}
+	if f := defaultAgeKeyFile(getenv); f != "" {
+		files = append(files, f)
+	}
+	return files
+}
+
+// defaultAgeKeyFile is where sops looks for age identities by default, "" if unknown.
 func defaultAgeKeyFile(getenv func(string) string) string {
 	if x := getenv("XDG_CONFIG_HOME"); x != "" {
 		return filepath.Join(x, "sops", "age", "keys.txt")
