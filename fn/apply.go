@@ -39,6 +39,9 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 		if typ == v1alpha1.SecretTypeDockercfg {
 			key, payload = ".dockercfg", auths.Dockercfg()
 		}
+		if sp := secretSize(len(payload), len(pa.Spec.Namespaces)); sp != nil {
+			return nil, append(p, *sp)
+		}
 		bySelector := owner
 		if len(selected) > 0 {
 			bySelector.Annotations = merged(owner.Annotations, map[string]string{
@@ -81,6 +84,10 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 	}
 
 	if global != nil {
+		if sp := secretSize(len(global.DockerConfigJSON()), 1); sp != nil {
+			sp.Field = "spec.globalPullSecret"
+			return nil, append(p, *sp)
+		}
 		g := manifest.Owner{Name: pa.Metadata.Name, Annotations: expiry, SyncWave: pa.SyncWaveValue()}
 		generated = append(generated, g.Secret(manifest.GlobalPullSecretName, manifest.GlobalPullSecretNS,
 			v1alpha1.SecretTypeDockerConfigJSON, ".dockerconfigjson", global.DockerConfigJSON(), global.Keys()))
@@ -292,4 +299,27 @@ func pathOf(n *yaml.RNode) string {
 		return p
 	}
 	return a["config.kubernetes.io/path"]
+}
+
+// maxSecretData is the most data the API server takes in one Secret (1 MiB); and
+// maxGeneratedSecrets bounds the Secret data one PullAccess writes in all (its payload times
+// its namespaces), so that neither a large credential nor many aliases multiplied by many
+// namespaces can build output no cluster would take, whatever mode runs it.
+const (
+	maxSecretData       = 1 << 20
+	maxGeneratedSecrets = 256 << 20
+)
+
+// secretSize refuses a Secret payload of size bytes over the API server's limit, or over
+// maxGeneratedSecrets once written into n namespaces.
+func secretSize(size, n int) *Problem {
+	switch {
+	case size > maxSecretData:
+		return &Problem{Severity: framework.Error, Field: "spec.registries", Message: fmt.Sprintf(
+			"the Secret's data would be %d bytes, more than the %d a Kubernetes Secret may hold: fewer registries, aliases or shorter credentials", size, maxSecretData)}
+	case int64(size)*int64(n) > maxGeneratedSecrets:
+		return &Problem{Severity: framework.Error, Field: "spec.namespaces", Message: fmt.Sprintf(
+			"%d namespaces of a %d-byte Secret make %d bytes of Secrets, more than the %d one PullAccess may write: split it", n, size, int64(size)*int64(n), maxGeneratedSecrets)}
+	}
+	return nil
 }
