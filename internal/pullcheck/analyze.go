@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // Analyze runs the pull check over objs and returns its findings, sorted (SortFindings).
@@ -171,12 +173,6 @@ type issue struct {
 	msg  string
 }
 
-// isOpenShiftDockercfg reports whether a Secret name is one of OpenShift's generated
-// <sa>-dockercfg-<suffix> secrets, which manifests do not hold.
-func isOpenShiftDockercfg(name string) bool {
-	return strings.Contains(name, "-dockercfg-")
-}
-
 // image parses an image name once.
 func (a *analyzer) image(image string) *imageInfo {
 	if info, ok := a.images[image]; ok {
@@ -215,7 +211,7 @@ func (a *analyzer) keyring(ns string, refs []pullSecretRef) *podKeyring {
 		pk.names = append(pk.names, r.name)
 		s := a.ix.secret(ns, r.name, a.opts)
 		switch {
-		case s == nil && isOpenShiftDockercfg(r.name):
+		case s == nil && manifest.IsOpenShiftDockercfg("", r.name):
 			pk.dockercfg = true
 		case s == nil && r.kept:
 			pk.unknown = append(pk.unknown, fmt.Sprintf("the registry keys of Secret %s are unknown: a PullAccess keeps it as a live-only entry", r.name))
@@ -252,7 +248,7 @@ func (a *analyzer) workload(w *workload) {
 	saUnknown := false
 	if len(own) > 0 {
 		for _, r := range own {
-			if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) {
+			if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !manifest.IsOpenShiftDockercfg("", r.name) {
 				a.objectFinding(ref, a.secretField(r), ref.line(r.line), RuleMissingSecret, SeverityError,
 					fmt.Sprintf("pull secret %s is not in namespace %s: the kubelet pulls without it", r.name, ref.ns))
 			}
@@ -262,7 +258,7 @@ func (a *analyzer) workload(w *workload) {
 		if !sa.reported {
 			sa.reported = true
 			for _, r := range sa.pullSecrets {
-				if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !isOpenShiftDockercfg(r.name) && !r.kept {
+				if a.ix.secrets[nsName{ref.ns, r.name}] == nil && !manifest.IsOpenShiftDockercfg("", r.name) && !r.kept {
 					a.objectFinding(sa.ref, a.secretField(r), sa.ref.line(r.line), RuleMissingSecret, SeverityError,
 						fmt.Sprintf("pull secret %s of ServiceAccount %s is not in namespace %s: its pods pull without it", r.name, saName, ref.ns))
 				}

@@ -165,6 +165,12 @@ func TestAnalyze(t *testing.T) {
 				{c0, SeverityInfo, RuleAnonymousPull, ""},
 				{"imagePullSecrets[0].name", SeverityError, RuleMissingSecret, ""},
 			}, ""},
+		{"a missing secret named like OpenShift's but not of its shape is missing",
+			docs(deployment("a", "web", pullSecrets("team-dockercfg-secret")+containers("nginx"))),
+			Options{}, []brief{
+				{c0, SeverityInfo, RuleAnonymousPull, ""},
+				{"spec.template.spec.imagePullSecrets[0].name", SeverityError, RuleMissingSecret, ""},
+			}, "Secret team-dockercfg-secret is missing"},
 		{"secret in another namespace is missing",
 			docs(pullSecret("b", "quay", "quay.io/acme"), deployment("a", "web", pullSecrets("quay")+containers("quay.io/acme/x")), pullAccess),
 			Options{}, []brief{
@@ -271,7 +277,7 @@ func TestAnalyze(t *testing.T) {
 			docs(pullSecret("a", "quay", "quay.io"), deployment("a", "web", pullSecrets("quay")+containers(internal+"b/web"))),
 			Options{}, []brief{{c0, SeverityError, RuleInternalSecretLost, ""}}, "no RoleBinding there grants"},
 		{"pod secrets that include the dockercfg secret",
-			docs(pullSecret("a", "quay", "quay.io"), deployment("a", "web", pullSecrets("quay", "default-dockercfg-abcde")+containers(internal+"a/web"))),
+			docs(pullSecret("a", "quay", "quay.io"), deployment("a", "web", pullSecrets("quay", "default-dockercfg-b7k2p")+containers(internal+"a/web"))),
 			Options{}, []brief{{c0, SeverityInfo, RuleInternalRegistryPull, ""}}, ""},
 		{"pod secret matching the internal registry",
 			docs(pullSecret("a", "internal", "image-registry.openshift-image-registry.svc:5000"), puller("b", "ServiceAccount", "default", "a"),

@@ -48,7 +48,7 @@ func (a *analyzer) unusedLinks() {
 			continue
 		}
 		for _, r := range sa.pullSecrets {
-			if isOpenShiftDockercfg(r.name) {
+			if manifest.IsOpenShiftDockercfg("", r.name) {
 				continue
 			}
 			var lacking []string
