@@ -69,7 +69,7 @@ func largeRepository(b *testing.B) string {
 					}
 					continue
 				}
-				benchWriteFile(b, name, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d-%d}\ndata: {a: b}\n", d, f))
+				writeFile(b, name, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%d-%d}\ndata: {a: b}\n", d, f))
 			}
 		}
 	})
@@ -88,7 +88,7 @@ func benchCopyTree(b *testing.B, src, dst string) {
 		if err != nil {
 			return err
 		}
-		benchWriteFile(b, filepath.Join(dst, rel), string(data))
+		writeFile(b, filepath.Join(dst, rel), string(data))
 		return nil
 	})
 	if err != nil {

@@ -186,7 +186,7 @@ func BenchmarkEncrypt500Namespaces(b *testing.B) {
 	// No key at hand, and a fresh output directory each time: every Secret is encrypted
 	// anew (with the key and its own earlier output, generate would keep the ciphertext).
 	env := []string{"BENCH_TOKEN=bench-token", "SOPS_AGE_KEY_FILE=", "SOPS_AGE_KEY=", "HOME=" + b.TempDir(), "XDG_CONFIG_HOME=" + b.TempDir()}
-	benchWriteFile(b, filepath.Join(dir, "pa.yaml"), benchSpec("acme", benchNamespaces("team", namespaces), 3, "BENCH_TOKEN", "",
+	writeFile(b, filepath.Join(dir, "pa.yaml"), benchSpec("acme", benchNamespaces("team", namespaces), 3, "BENCH_TOKEN", "",
 		"  sops:\n    age: ["+r1+", "+r2+"]\n"))
 
 	// The loop users write today, over the first 20 namespaces.
@@ -201,7 +201,7 @@ func BenchmarkEncrypt500Namespaces(b *testing.B) {
   sops -e --encrypted-regex '^(data|stringData)$' --age %s,%s --input-type yaml --output-type yaml /dev/stdin > "loop/secret-$ns.yaml"
 done
 `, kubectl, r1, r2)
-	benchWriteFile(b, filepath.Join(dir, "loop.sh"), script.String())
+	writeFile(b, filepath.Join(dir, "loop.sh"), script.String())
 
 	var pullgenWall, loopWall, pullgenCPU time.Duration
 	b.ResetTimer()
@@ -241,7 +241,7 @@ func BenchmarkColdStart(b *testing.B) {
 	_, r1 := benchAgeKey(b)
 	dir := b.TempDir()
 	env := []string{"BENCH_TOKEN=bench-token", "SOPS_AGE_KEY_FILE=", "SOPS_AGE_KEY=", "HOME=" + b.TempDir(), "XDG_CONFIG_HOME=" + b.TempDir()}
-	benchWriteFile(b, filepath.Join(dir, "pa.yaml"), benchSpec("acme", []string{"team-a"}, 1, "BENCH_TOKEN", "", "  sops:\n    age: ["+r1+"]\n"))
+	writeFile(b, filepath.Join(dir, "pa.yaml"), benchSpec("acme", []string{"team-a"}, 1, "BENCH_TOKEN", "", "  sops:\n    age: ["+r1+"]\n"))
 	var wall, cpu time.Duration
 	var peak int64
 	b.ResetTimer()
@@ -269,16 +269,16 @@ func benchRenderRepo(b testing.TB, committed, live int) (string, []string) {
 	b.Helper()
 	key, rcpt := benchAgeKey(b)
 	src := b.TempDir()
-	benchWriteFile(b, filepath.Join(src, "stored.yaml"), benchSpec("stored", benchNamespaces("stored", committed), 3, "STORED_TOKEN", "",
+	writeFile(b, filepath.Join(src, "stored.yaml"), benchSpec("stored", benchNamespaces("stored", committed), 3, "STORED_TOKEN", "",
 		"  sops:\n    age: ["+rcpt+"]\n"))
 	repo := b.TempDir()
 	benchRun(b, src, []string{"STORED_TOKEN=stored-token", "SOPS_AGE_KEY_FILE=" + key}, pullgen(), "generate", "--quiet", "stored.yaml", "-o", filepath.Join(repo, "secrets"))
 	if n := benchCountEncrypted(b, filepath.Join(repo, "secrets"), "secret-*.yaml"); n != committed {
 		b.Fatalf("%d encrypted Secrets committed, want %d", n, committed)
 	}
-	benchWriteFile(b, filepath.Join(repo, "pullaccess.yaml"), benchSpec("live", benchNamespaces("live", live), 3, "ARGOCD_ENV_TOKEN", benchFunctionAnnotation,
+	writeFile(b, filepath.Join(repo, "pullaccess.yaml"), benchSpec("live", benchNamespaces("live", live), 3, "ARGOCD_ENV_TOKEN", benchFunctionAnnotation,
 		"  output: {encrypt: false}\n"))
-	benchWriteFile(b, filepath.Join(repo, "kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [secrets]\ngenerators: [pullaccess.yaml]\n")
+	writeFile(b, filepath.Join(repo, "kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [secrets]\ngenerators: [pullaccess.yaml]\n")
 	return repo, []string{"SOPS_AGE_KEY_FILE=" + key, "ARGOCD_ENV_TOKEN=argocd-token"}
 }
 
@@ -424,17 +424,6 @@ func BenchmarkRenderColdStart(b *testing.B) {
 	benchReportCold(b, wall, cpu, peak)
 }
 
-// benchWriteFile writes a file, making its directory.
-func benchWriteFile(b testing.TB, path, content string) {
-	b.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		b.Fatal(err)
-	}
-}
-
 // BenchmarkCheckProcess (issue 12): the whole `pullgen check --format json FILE` process
 // over the check corpus (internal/benchgen: 5 images per workload, 200 Secrets of 3
 // registry keys, 20 ServiceAccounts) of 10,000 and 50,000 workloads: wall time, CPU time
@@ -449,7 +438,7 @@ func BenchmarkCheckProcess(b *testing.B) {
 	for _, n := range []int{10000, 50000} {
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			file := filepath.Join(b.TempDir(), "corpus.yaml")
-			benchWriteFile(b, file, benchgen.CheckManifests(n))
+			writeFile(b, file, benchgen.CheckManifests(n))
 			var wall, cpu time.Duration
 			var peak, parent int64
 			b.ResetTimer()

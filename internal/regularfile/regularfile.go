@@ -80,9 +80,22 @@ func ReadAll(f *os.File, st fs.FileInfo, max int64) ([]byte, error) {
 	if max > 0 {
 		limit = max + 1
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit))
-	if err != nil {
-		return nil, err
+	// Sized from the status (as os.ReadFile is), so that a file is read into one buffer
+	// rather than grown into; it still grows if the file grew since.
+	data := make([]byte, 0, min(st.Size(), limit)+1)
+	r := io.LimitReader(f, limit)
+	for {
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
 	}
 	if max > 0 && int64(len(data)) > max {
 		return nil, &TooBigError{Max: max}

@@ -36,8 +36,9 @@ type Limits struct {
 	// visits every object once per label, annotation, patch, replacement, image or other
 	// transformation (tens of microseconds each, far more for a patch).
 	Work int
-	// WidePatches caps the patches whose target selects more than one object by name
-	// (kustomize applies each to every object it selects, about a millisecond each).
+	// WidePatches caps the patches whose target selects objects by kind, label or pattern
+	// rather than by name (kustomize applies each to every object it selects, about a
+	// millisecond each).
 	WidePatches int
 	// Builds caps the kustomize builds of one render (one per PullAccess transformer and
 	// per generator directory, and the last).
