@@ -135,12 +135,12 @@ func TestCheckRefusesHostileInput(t *testing.T) {
 			if c.stdin != "" {
 				args = []string{"check", "-"}
 			}
-			before := w.contacts.Load()
+			before := w.listener.Hits()
 			r := runBoundedStdin(t, dir, w.env, c.stdin, pullgen(), args...)
 			if r.code != 2 || !strings.Contains(r.stderr, c.says) {
 				t.Errorf("exit %d, stderr %s; want 2 and %q", r.code, r.stderr, c.says)
 			}
-			if strings.Contains(r.stdout+r.stderr, outsideMarker) || w.contacts.Load() != before {
+			if strings.Contains(r.stdout+r.stderr, outsideMarker) || w.listener.Hits() != before {
 				t.Errorf("the outside reached the check")
 			}
 			if r.wall.Seconds() > 10 || r.maxRSS > 1<<30 {

@@ -2,10 +2,10 @@ package main
 
 import (
 	"net"
-	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/tripwire"
 )
 
 // TestRenderRefusesFetchAndGitInEveryMode: kustomize fields that would fetch a URL or run
@@ -14,30 +14,16 @@ import (
 // field checks refuse these before kustomize runs; that the confinement alone stops
 // kustomize, whatever the field, is TestKustomizeConfined in internal/render.
 func TestRenderRefusesFetchAndGitInEveryMode(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
-	url := "http://" + ln.Addr().String() + "/latest/meta-data"
-	bin, marker := markerProgram(t, "git")
-	path := "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	srv := tripwire.NewServer(t, "")
+	url := srv.URL() + "/latest/meta-data"
+	host, _, _ := net.SplitHostPort(srv.Addr())
+	git := tripwire.NewPrograms(t, "git")
+	path := "PATH=" + git.SearchPath()
 	for _, c := range []struct{ name, kustomization string }{
 		{"configMapGenerator files", "configMapGenerator:\n- name: x\n  files: [creds=" + url + "]\n"},
 		{"secretGenerator envs", "secretGenerator:\n- name: x\n  envs: [" + url + "]\n"},
 		{"patches path", "resources: [cm.yaml]\npatches:\n- path: " + url + "\n"},
-		{"scp-like git resource", "resources: [evil@" + ln.Addr().(*net.TCPAddr).IP.String() + ":org/repo]\n"},
+		{"scp-like git resource", "resources: [evil@" + host + ":org/repo]\n"},
 	} {
 		for _, mode := range kernelModes {
 			t.Run(c.name+"/"+mode.name, func(t *testing.T) {
@@ -51,10 +37,10 @@ func TestRenderRefusesFetchAndGitInEveryMode(t *testing.T) {
 			})
 		}
 	}
-	if n := conns.Load(); n != 0 {
+	if n := srv.Hits(); n != 0 {
 		t.Errorf("the listener saw %d connections", n)
 	}
-	if ran(marker) {
+	if len(git.Ran()) != 0 {
 		t.Errorf("render ran git")
 	}
 }

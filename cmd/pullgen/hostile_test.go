@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"pullgen.dev/pullgen/internal/tripwire"
 )
 
 // The hostile-repository suite: repositories generated in t.TempDir() that try every way
@@ -34,40 +32,27 @@ const (
 )
 
 // hostileWorld is what every hostile case shares: an outside directory, a key file, a
-// listener that counts connections, and marker programs.
+// listener that counts connections (at addr), and marker programs.
 type hostileWorld struct {
-	outside, keyFile, markers string
-	addr                      string
-	contacts                  *atomic.Int64
-	env                       []string
+	outside, keyFile string
+	listener         *tripwire.Server
+	addr             string
+	markers          *tripwire.Programs
+	env              []string
 }
 
 func newHostileWorld(t *testing.T) *hostileWorld {
-	w := &hostileWorld{outside: t.TempDir(), markers: t.TempDir(), contacts: &atomic.Int64{}}
+	w := &hostileWorld{outside: t.TempDir()}
 	writeFile(t, filepath.Join(w.outside, "stolen.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stolen}\ndata: {x: "+outsideMarker+"}\n")
 	writeFile(t, filepath.Join(w.outside, "repo", "kustomization.yaml"), "resources: [../stolen.yaml]\n")
 	w.keyFile = filepath.Join(t.TempDir(), "keys.txt")
 	writeFile(t, w.keyFile, keyMarker+"\n")
 
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(rw, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fetched}\ndata: {x: %s}\n", outsideMarker)
-	}))
-	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			w.contacts.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	w.addr = srv.Listener.Addr().String()
-
-	bin := filepath.Join(w.markers, "bin")
-	for _, prog := range []string{"git", "gpg", "gpg2", "helm", "ssh", "kustomize", "sops", "docker-credential-evil"} {
-		writeFile(t, filepath.Join(bin, prog), "#!/bin/sh\ntouch "+filepath.Join(w.markers, "ran-"+prog)+"\nexit 1\n")
-		os.Chmod(filepath.Join(bin, prog), 0o755)
-	}
+	w.listener = tripwire.NewServer(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fetched}\ndata: {x: "+outsideMarker+"}\n")
+	w.addr = w.listener.Addr()
+	w.markers = tripwire.NewPrograms(t, "git", "gpg", "gpg2", "helm", "ssh", "kustomize", "sops", "docker-credential-evil")
 	w.env = []string{
-		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"PATH=" + w.markers.SearchPath(),
 		"ARGOCD_APP_SOURCE_PATH=app", "ARGOCD_APP_NAME=hostile",
 		"ARGOCD_ENV_TOKEN=" + credMarker,
 		"SOPS_AGE_KEY_FILE=" + w.keyFile,
@@ -438,7 +423,7 @@ func (w *hostileWorld) refuse(t *testing.T, r *hostileRepo, args []string, says 
 		f.Truncate(2 << 30) // sparse
 		f.Close()
 	}
-	before := w.contacts.Load()
+	before := w.listener.Hits()
 	res := runBounded(t, filepath.Join(repo, "app"), w.env, pullgen(), append([]string{"render"}, args...)...)
 	if res.code != 2 {
 		t.Errorf("exit %d, want 2; stderr: %s", res.code, res.stderr)
@@ -457,10 +442,10 @@ func (w *hostileWorld) refuse(t *testing.T, r *hostileRepo, args []string, says 
 			t.Errorf("%s reached the output", m)
 		}
 	}
-	if n := w.contacts.Load() - before; n != 0 {
+	if n := w.listener.Hits() - before; n != 0 {
 		t.Errorf("the loopback listener was contacted %d times", n)
 	}
-	if ran, _ := filepath.Glob(filepath.Join(w.markers, "ran-*")); len(ran) > 0 {
+	if ran := w.markers.Ran(); len(ran) > 0 {
 		t.Errorf("programs ran: %v", ran)
 	}
 	if res.wall > 10*time.Second || res.maxRSS > 1<<30 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/tripwire"
 )
 
 // kernelModes are the two ways render runs: confined by the kernel, and with the kernel
@@ -19,24 +21,6 @@ var kernelModes = []struct {
 	name string
 	env  []string
 }{{"kernel", nil}, {"in-process", []string{"PULLGEN_KERNEL_SANDBOX=off"}}}
-
-// markerProgram writes an executable script name into a new directory; it records that
-// it ran in the returned marker file.
-func markerProgram(t *testing.T, name string) (dir, marker string) {
-	t.Helper()
-	dir = t.TempDir()
-	marker = filepath.Join(t.TempDir(), name+"-ran")
-	writeFile(t, filepath.Join(dir, name), "#!/bin/sh\necho ran >> "+marker+"\nexit 1\n")
-	if err := os.Chmod(filepath.Join(dir, name), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir, marker
-}
-
-func ran(marker string) bool {
-	_, err := os.Stat(marker)
-	return err == nil
-}
 
 // rekeyed is the output of generate for encryptedSpec, its Secrets' age recipients
 // replaced by keys (lines of a sops block, indented by two spaces).
@@ -164,9 +148,9 @@ func TestRenderKeyServices(t *testing.T) {
 // credential_process (a marker program) never runs. The sops CLI, which honours the
 // profile, runs it on the same file, so the test can fail.
 func TestRenderAWSKMSIgnoresProfile(t *testing.T) {
-	bin, marker := markerProgram(t, "creds")
+	creds := tripwire.NewPrograms(t, "creds")
 	config := filepath.Join(t.TempDir(), "config")
-	writeFile(t, config, "[default]\nregion = us-east-1\n[profile attacker]\ncredential_process = "+filepath.Join(bin, "creds")+"\n")
+	writeFile(t, config, "[default]\nregion = us-east-1\n[profile attacker]\ncredential_process = "+creds.Path("creds")+"\n")
 	dir := rekeyed(t, `  kms:
   - arn: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
     created_at: "2026-01-01T00:00:00Z"
@@ -184,13 +168,13 @@ func TestRenderAWSKMSIgnoresProfile(t *testing.T) {
 			if strings.Contains(stderr, "render-test-aws-secret") {
 				t.Errorf("the AWS secret key appears in stderr")
 			}
-			if ran(marker) {
+			if len(creds.Ran()) != 0 {
 				t.Fatalf("render ran the credential_process of the file's aws_profile")
 			}
 		})
 	}
 	run(t, dir, awsEnv, "", tool(t, "sops"), "-d", "secret-team-a-acme.yaml")
-	if !ran(marker) {
+	if len(creds.Ran()) == 0 {
 		t.Fatalf("sops -d did not run the profile's credential_process: the test proves nothing")
 	}
 }
@@ -226,8 +210,8 @@ func TestRenderPGPWithoutGPG(t *testing.T) {
 	mustRun(t, src, append(noKeyEnv(t), gpgEnv...), pullgen(), "generate", "--quiet", "pa.yaml")
 	dir := filepath.Join(src, "out")
 
-	bin, marker := markerProgram(t, "gpg")
-	path := "PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	gpgMarker := tripwire.NewPrograms(t, "gpg")
+	path := "PATH=" + gpgMarker.SearchPath()
 	for _, mode := range kernelModes {
 		t.Run(mode.name, func(t *testing.T) {
 			env := append(append(noKeyEnv(t), gpgEnv...), append(mode.env, path)...)
@@ -247,13 +231,13 @@ func TestRenderPGPWithoutGPG(t *testing.T) {
 			if secrets != 2 || strings.Contains(out, "sops:") {
 				t.Errorf("%d Secrets decrypted:\n%s", secrets, out)
 			}
-			if ran(marker) {
+			if len(gpgMarker.Ran()) != 0 {
 				t.Fatalf("render ran gpg")
 			}
 		})
 	}
 	run(t, dir, append(gpgEnv, path), "", tool(t, "sops"), "-d", "secret-team-a-acme.yaml")
-	if !ran(marker) {
+	if len(gpgMarker.Ran()) == 0 {
 		t.Fatalf("sops -d did not run the gpg first on PATH: the test proves nothing")
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/tripwire"
 )
 
 // TestRenderEqualsKustomizeBuild shows, on every example, that pullgen render gives the
@@ -73,10 +75,8 @@ func TestRenderSandbox(t *testing.T) {
 	keyDir := t.TempDir()
 	keyFile := filepath.Join(keyDir, "keys.txt")
 	writeFile(t, keyFile, "AGE-SECRET-KEY-1TESTKEYNOTREAL\n")
-	marker := filepath.Join(t.TempDir(), "ran")
-	script := filepath.Join(t.TempDir(), "evil")
-	writeFile(t, script, "#!/bin/sh\ntouch "+marker+"\ncat\n")
-	os.Chmod(script, 0o755)
+	evil := tripwire.NewPrograms(t, "evil")
+	script := evil.Path("evil")
 
 	base := func(source string) string {
 		return strings.Replace(strings.Replace(pullAccess, "%s\n", "", 1), "{file: token.txt}", source, 1)
@@ -148,7 +148,7 @@ func TestRenderSandbox(t *testing.T) {
 					t.Errorf("a secret reached the output: %s", secret)
 				}
 			}
-			if _, err := os.Stat(marker); err == nil {
+			if len(evil.Ran()) != 0 {
 				t.Fatalf("render ran a program from the repository")
 			}
 		})

@@ -3,16 +3,15 @@ package render
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"pullgen.dev/pullgen/internal/sandbox"
+	"pullgen.dev/pullgen/internal/tripwire"
 )
 
 // confineChildEnv makes the test binary a child that builds kustomizations with kustomize
@@ -39,23 +38,8 @@ func TestKustomizeConfined(t *testing.T) {
 		runConfineChild(c)
 		return
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
-	url := "http://" + ln.Addr().String() + "/latest/meta-data"
+	srv := tripwire.NewServer(t, "")
+	url := srv.URL() + "/latest/meta-data"
 	root := t.TempDir()
 	kustomizations := map[string]string{
 		"resources":             "resources: [" + url + "]\n",
@@ -76,13 +60,8 @@ func TestKustomizeConfined(t *testing.T) {
 		dirs = append(dirs, filepath.Join(root, name))
 	}
 	sort.Strings(dirs)
-	markers := t.TempDir()
-	marker := filepath.Join(markers, "git-ran")
-	write(t, filepath.Join(markers, "git"), "#!/bin/sh\necho ran >> "+marker+"\nexit 1\n")
-	if err := os.Chmod(filepath.Join(markers, "git"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := "PATH=" + markers + string(os.PathListSeparator) + os.Getenv("PATH")
+	git := tripwire.NewPrograms(t, "git")
+	path := "PATH=" + git.SearchPath()
 
 	run := func(t *testing.T, confine bool, env ...string) map[string]string {
 		t.Helper()
@@ -104,15 +83,15 @@ func TestKustomizeConfined(t *testing.T) {
 
 	t.Run("unconfined", func(t *testing.T) {
 		run(t, false)
-		if conns.Load() == 0 {
+		if srv.Hits() == 0 {
 			t.Error("kustomize reached no listener: the test cannot tell a confined build from another")
 		}
-		if _, err := os.Stat(marker); err != nil {
+		if len(git.Ran()) == 0 {
 			t.Error("kustomize ran no git: the test cannot tell a confined build from another")
 		}
 	})
-	conns.Store(0)
-	os.Remove(marker)
+	freeHits := srv.Hits()
+	git.Reset()
 	for _, mode := range []struct {
 		name string
 		env  []string
@@ -125,10 +104,10 @@ func TestKustomizeConfined(t *testing.T) {
 					t.Errorf("%s: %q, want the sandbox's refusal", filepath.Base(d), e)
 				}
 			}
-			if n := conns.Load(); n != 0 {
+			if n := srv.Hits() - freeHits; n != 0 {
 				t.Errorf("the listener saw %d connections", n)
 			}
-			if _, err := os.Stat(marker); err == nil {
+			if len(git.Ran()) != 0 {
 				t.Error("git ran")
 			}
 		})

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"pullgen.dev/pullgen/internal/tripwire"
 )
 
 // The tests re-execute the test binary as a child that confines itself (or not) and then
@@ -152,27 +152,6 @@ func errString(err error) string {
 	return err.Error()
 }
 
-// server is a loopback HTTP server that counts the connections it sees.
-type server struct {
-	*httptest.Server
-	conns atomic.Int32
-}
-
-func newServer(t *testing.T) *server {
-	s := &server{}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Start()
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *server) hostPort() string { return strings.TrimPrefix(s.URL, "http://") }
-
 // runChild runs the child with c and returns its result and stderr.
 func runChild(t testing.TB, c childConfig, env ...string) (childResult, string) {
 	t.Helper()
@@ -212,9 +191,9 @@ func kernelOrSkip(t *testing.T) {
 // unconfined can do all of it, so the test can fail.
 func TestConfineKernel(t *testing.T) {
 	kernelOrSkip(t)
-	srv := newServer(t)
+	srv := tripwire.NewServer(t, "")
 	c := setup(t)
-	c.Targets = []string{srv.hostPort()}
+	c.Targets = []string{srv.Addr()}
 
 	free, _ := runChild(t, c)
 	for name, err := range free.Attempts {
@@ -222,10 +201,10 @@ func TestConfineKernel(t *testing.T) {
 			t.Errorf("unconfined child: %s failed: %s", name, err)
 		}
 	}
-	if srv.conns.Load() == 0 {
+	freeHits := srv.Hits()
+	if freeHits == 0 {
 		t.Fatalf("unconfined child: the listener saw no connection")
 	}
-	srv.conns.Store(0)
 	os.Remove(filepath.Join(c.Root, "written.txt"))
 
 	c.Confine = true
@@ -255,7 +234,7 @@ func TestConfineKernel(t *testing.T) {
 	if !strings.Contains(jail.Attempts["exec"], "operation not permitted") {
 		t.Errorf("exec failed for another reason than seccomp's EPERM: %s", jail.Attempts["exec"])
 	}
-	if n := srv.conns.Load(); n != 0 {
+	if n := srv.Hits() - freeHits; n != 0 {
 		t.Errorf("the listener saw %d connections from the confined child", n)
 	}
 	if _, err := os.Stat(filepath.Join(c.Root, "written.txt")); err == nil {
@@ -268,9 +247,9 @@ func TestConfineKernel(t *testing.T) {
 // connects (EACCES); seccomp refuses exec and IP sockets (EPERM) and nothing else.
 func TestKernelLayers(t *testing.T) {
 	kernelOrSkip(t)
-	srv := newServer(t)
+	srv := tripwire.NewServer(t, "")
 	c := setup(t)
-	c.Targets = []string{srv.hostPort()}
+	c.Targets = []string{srv.Addr()}
 	c.Threads = 2
 	for _, tc := range []struct {
 		layer   string
@@ -297,7 +276,7 @@ func TestKernelLayers(t *testing.T) {
 			}
 		})
 	}
-	if n := srv.conns.Load(); n != 0 {
+	if n := srv.Hits(); n != 0 {
 		t.Errorf("the listener saw %d connections", n)
 	}
 }
@@ -307,11 +286,11 @@ func TestKernelLayers(t *testing.T) {
 // port fails in the kernel, an HTTP request to it in the gate.
 func TestConfineAllowedKeyService(t *testing.T) {
 	kernelOrSkip(t)
-	allowed, other := newServer(t), newServer(t)
+	allowed, other := tripwire.NewServer(t, ""), tripwire.NewServer(t, "")
 	c := setup(t)
 	c.Confine = true
-	c.Targets = []string{allowed.hostPort(), other.hostPort()}
-	c.Allow = []string{allowed.hostPort()}
+	c.Targets = []string{allowed.Addr(), other.Addr()}
+	c.Allow = []string{allowed.Addr()}
 	r, _ := runChild(t, c)
 	if r.Attempts["connect0"] != "" || r.Attempts["http0"] != "" {
 		t.Errorf("the allowed key service is unreachable: %v", r.Attempts)
@@ -322,8 +301,8 @@ func TestConfineAllowedKeyService(t *testing.T) {
 	if !strings.Contains(r.Attempts["http1"], "not a key-service endpoint the operator allowed") {
 		t.Errorf("HTTP to another port: %q, want the gate's refusal", r.Attempts["http1"])
 	}
-	if allowed.conns.Load() == 0 || other.conns.Load() != 0 {
-		t.Errorf("connections seen: allowed %d, other %d", allowed.conns.Load(), other.conns.Load())
+	if allowed.Hits() == 0 || other.Hits() != 0 {
+		t.Errorf("connections seen: allowed %d, other %d", allowed.Hits(), other.Hits())
 	}
 	if r.Attempts["exec"] == "" || r.Attempts["read-outside"] == "" {
 		t.Errorf("allowing a key service opened more: %v", r.Attempts)
@@ -334,11 +313,11 @@ func TestConfineAllowedKeyService(t *testing.T) {
 // and seccomp) one warning line, and the in-process layer still holds: PATH cleared, HTTP
 // refused by the gate before any connection.
 func TestConfineDegraded(t *testing.T) {
-	srv := newServer(t)
+	srv := tripwire.NewServer(t, "")
 	c := setup(t)
 	c.Confine = true
 	c.Threads = 0
-	c.Targets = []string{srv.hostPort()}
+	c.Targets = []string{srv.Addr()}
 	r, stderr := runChild(t, c, KernelEnv+"=off")
 	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "warning: kernel confinement incomplete") {
 		t.Errorf("stderr %q: want one warning line", stderr)
@@ -352,7 +331,7 @@ func TestConfineDegraded(t *testing.T) {
 	if r.Attempts["exec"] != "" {
 		t.Errorf("with the kernel layer off, exec failed anyway (%s): the switch does not work", r.Attempts["exec"])
 	}
-	if n := srv.conns.Load(); n != 1 { // the raw connect only
+	if n := srv.Hits(); n != 1 { // the raw connect only
 		t.Errorf("the listener saw %d connections, want the raw connect's 1", n)
 	}
 }

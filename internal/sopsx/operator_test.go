@@ -11,6 +11,8 @@ import (
 
 	fage "filippo.io/age"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/tripwire"
 )
 
 // useOperatorKeys sets the process's operator keys for one test.
@@ -20,34 +22,17 @@ func useOperatorKeys(t *testing.T, k *OperatorKeys) {
 	t.Cleanup(func() { UseOperatorKeys(nil) })
 }
 
-// markerProgram writes an executable shell script named name into a new directory that
-// records that it ran in marker, and returns the directory and the marker's path.
-func markerProgram(t *testing.T, name string) (dir, marker string) {
+// onlySopsDefaultRuns checks that programs, the markers of what, have not run, and then
+// that decrypting obj with the sops defaults (no operator keys) runs one, so that the
+// check can fail.
+func onlySopsDefaultRuns(t *testing.T, programs *tripwire.Programs, obj *yaml.RNode, what string) {
 	t.Helper()
-	dir = t.TempDir()
-	marker = filepath.Join(t.TempDir(), name+"-ran")
-	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\necho ran >> "+marker+"\nexit 1\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir, marker
-}
-
-func ran(marker string) bool {
-	_, err := os.Stat(marker)
-	return err == nil
-}
-
-// onlySopsDefaultRuns checks that the marker program of what has not run, and then that
-// decrypting obj with the sops defaults (no operator keys) runs it, so that the check
-// can fail.
-func onlySopsDefaultRuns(t *testing.T, marker string, obj *yaml.RNode, what string) {
-	t.Helper()
-	if ran(marker) {
+	if len(programs.Ran()) != 0 {
 		t.Fatalf("%s ran", what)
 	}
 	UseOperatorKeys(nil)
 	Decrypt(obj)
-	if !ran(marker) {
+	if len(programs.Ran()) == 0 {
 		t.Fatalf("the sops defaults did not run %s: the test proves nothing", what)
 	}
 }
@@ -90,8 +75,8 @@ func withKeys(t *testing.T, enc *yaml.RNode, yamlKeys string) *yaml.RNode {
 func TestOperatorAgeIdentities(t *testing.T) {
 	isolateKeys(t, "")
 	enc, k, secrets := encryptedFixture(t)
-	bin, marker := markerProgram(t, "keycmd")
-	t.Setenv("SOPS_AGE_KEY_CMD", filepath.Join(bin, "keycmd"))
+	keycmd := tripwire.NewPrograms(t, "keycmd")
+	t.Setenv("SOPS_AGE_KEY_CMD", keycmd.Path("keycmd"))
 
 	ids, problems := LoadAgeIdentities(func(v string) string { return map[string]string{"SOPS_AGE_KEY_FILE": k.file}[v] })
 	if len(ids) != 1 || len(problems) != 0 {
@@ -107,7 +92,7 @@ func TestOperatorAgeIdentities(t *testing.T) {
 	ids, _ = LoadAgeIdentities(func(v string) string { return map[string]string{"SOPS_AGE_KEY_FILE": other.file}[v] })
 	useOperatorKeys(t, &OperatorKeys{Age: ids})
 	checkDecryptFails(t, enc, ErrWrongKey, "match none of the recipients", secrets)
-	onlySopsDefaultRuns(t, marker, enc, "SOPS_AGE_KEY_CMD")
+	onlySopsDefaultRuns(t, keycmd, enc, "SOPS_AGE_KEY_CMD")
 }
 
 // TestOperatorPGPInProcess: a PGP recipient is decrypted with the operator's private key
@@ -128,8 +113,8 @@ func TestOperatorPGPInProcess(t *testing.T) {
 	}
 	keyFile := filepath.Join(t.TempDir(), "key.asc")
 	os.WriteFile(keyFile, armored, 0o600)
-	bin, marker := markerProgram(t, "gpg")
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	gpg := tripwire.NewPrograms(t, "gpg")
+	t.Setenv("PATH", gpg.SearchPath())
 
 	pgpKeys, err := ReadPGPKeys([]string{keyFile})
 	if err != nil {
@@ -148,7 +133,7 @@ func TestOperatorPGPInProcess(t *testing.T) {
 	checkDecryptFails(t, enc, ErrNoKey, "--enable-key-type pgp", secretsOf(testPassword))
 	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyPGP}})
 	checkDecryptFails(t, enc, ErrNoKey, "--pgp-key-file", secretsOf(testPassword))
-	onlySopsDefaultRuns(t, marker, enc, "gpg")
+	onlySopsDefaultRuns(t, gpg, enc, "gpg")
 }
 
 // TestOperatorAWSKMS: the AWS profile a file names is ignored (its credential_process
@@ -157,9 +142,9 @@ func TestOperatorPGPInProcess(t *testing.T) {
 func TestOperatorAWSKMS(t *testing.T) {
 	isolateKeys(t, "")
 	enc, _, secrets := encryptedFixture(t)
-	bin, marker := markerProgram(t, "creds")
+	creds := tripwire.NewPrograms(t, "creds")
 	config := filepath.Join(t.TempDir(), "config")
-	os.WriteFile(config, []byte("[default]\nregion = us-east-1\n[profile attacker]\ncredential_process = "+filepath.Join(bin, "creds")+"\n"), 0o600)
+	os.WriteFile(config, []byte("[default]\nregion = us-east-1\n[profile attacker]\ncredential_process = "+creds.Path("creds")+"\n"), 0o600)
 	t.Setenv("AWS_CONFIG_FILE", config)
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -183,7 +168,7 @@ func TestOperatorAWSKMS(t *testing.T) {
 	if len(asked) == 0 || asked[0] != "kms.us-east-1.amazonaws.com" {
 		t.Errorf("requests through the operator's client: %v", asked)
 	}
-	onlySopsDefaultRuns(t, marker, kmsFile, "the credential_process of the file's aws_profile")
+	onlySopsDefaultRuns(t, creds, kmsFile, "the credential_process of the file's aws_profile")
 }
 
 // TestOperatorKeyServiceEndpoints: Vault and Azure Key Vault keys are used only at
