@@ -81,9 +81,9 @@ func runRender(args []string, std IO) int {
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 
-		Limits:           &caps.limits,
-		AllowRetarget:    caps.allowRetarget,
-		RequireNamespace: caps.requireNamespace,
+		Limits:        &caps.limits,
+		AllowRetarget: caps.allowRetarget,
+		AllowUnscoped: caps.allowUnscoped,
 	})
 	if err != nil {
 		return fail(std, "render: %v", err)

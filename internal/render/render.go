@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -31,6 +32,7 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/scope"
 	"pullgen.dev/pullgen/internal/yamlcap"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
@@ -64,10 +66,13 @@ type Options struct {
 	KeysOnly bool
 	// Limits bound the work; nil means DefaultLimits.
 	Limits *Limits
-	// AllowRetarget lets kustomize rename or move decrypted objects.
+	// AllowRetarget lets kustomize rename decrypted objects (their namespace stays bound to
+	// their scope).
 	AllowRetarget bool
-	// RequireNamespace refuses to decrypt objects encrypted without a namespace.
-	RequireNamespace bool
+	// AllowUnscoped lets ciphertext that names no scope (a Secret encrypted without a
+	// namespace, a credential file without a scope marker) go to any namespace: the
+	// operator declares the repository one trust domain. Trusted implies it.
+	AllowUnscoped bool
 }
 
 // stateDir holds, in the overlay of a kustomization's directory, what render writes there.
@@ -84,6 +89,7 @@ func Render(o Options) ([]byte, error) {
 }
 
 func render(o Options, limits Limits) ([]byte, error) {
+	o.AllowUnscoped = o.AllowUnscoped || o.Trusted
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", o.Dir, err)
@@ -118,20 +124,19 @@ func (r *renderer) run(dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.o.Decrypt != nil {
-		nodes := make([]*yaml.RNode, 0, m.Size())
-		for _, res := range m.Resources() {
-			nodes = append(nodes, &res.RNode)
-		}
-		if err := r.open(nodes); err != nil {
-			return nil, err
-		}
+	nodes := make([]*yaml.RNode, 0, m.Size())
+	for _, res := range m.Resources() {
+		nodes = append(nodes, &res.RNode)
+	}
+	if err := r.place(nodes); err != nil {
+		return nil, err
 	}
 	return m.AsYaml()
 }
 
 func newRenderer(o Options, limits Limits, fsys *repoFS) *renderer {
-	return &renderer{o: o, limits: limits, fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{}}
+	return &renderer{o: o, limits: limits, fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{},
+		held: newHeld(), plain: map[string]heldValue{}}
 }
 
 type renderer struct {
@@ -148,6 +153,11 @@ type renderer struct {
 	// recorded are the resource files whose encrypted documents are in sealed, by MAC.
 	recorded map[string]bool
 	sealed   map[string]*sealed
+	// held are the values PullAccess made, kept out of the build; plain the plaintexts of
+	// the encrypted documents opened, by ciphertext (written under mu).
+	held  *held
+	plain map[string]heldValue
+	mu    sync.Mutex
 }
 
 // build runs kustomize over dir in the repository's file system, with no plugin of any
@@ -548,6 +558,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
+	sources := &sourceScope{r: r, s: scope.Anywhere()}
 	out, results := fn.Run(config, items, fn.Options{
 		File:      file,
 		Plaintext: true, // render's output is decrypted anyway
@@ -556,6 +567,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 			BaseDir:      dir,
 			LookupEnv:    r.lookupEnv,
 			ReadFile:     r.fs.ReadFile,
+			Decrypt:      sources.decrypt,
 			AllowHelpers: r.o.Trusted,
 		},
 	})
@@ -563,6 +575,9 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		var b strings.Builder
 		fn.PrintResults(&b, results)
 		return nil, errors.New(strings.TrimSpace(b.String()))
+	}
+	if err := r.held.holdSecrets(out, config.GetName(), sources.s); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }
