@@ -44,12 +44,15 @@ func newHeld() *held {
 // hold keeps n's value and puts a stand-in in its place.
 func (h *held) hold(n *yaml.Node, s scope.Scope) {
 	h.values = append(h.values, heldValue{node: *n, scope: s})
-	idx := strconv.Itoa(len(h.values) - 1)
+	n.Kind, n.Tag, n.Style, n.Value, n.Content = yaml.ScalarNode, "!!str", 0, h.standIn(len(h.values)-1), nil
+}
+
+// standIn is the stand-in of value i: padded with zeros to a length base64 accepts.
+func (h *held) standIn(i int) string {
 	prefix := manifest.HeldPrefix + h.nonce + "+"
-	if pad := (4 - (len(prefix)+len(idx))%4) % 4; pad > 0 {
-		idx = strings.Repeat("0", pad) + idx
-	}
-	n.Kind, n.Tag, n.Style, n.Value, n.Content = yaml.ScalarNode, "!!str", 0, prefix+idx, nil
+	idx := strconv.Itoa(i)
+	pad := (4 - (len(prefix)+len(idx))%4) % 4
+	return prefix + strings.Repeat("0", pad) + idx
 }
 
 // lookup returns the value a stand-in stands for. ok is false for a scalar that holds no
@@ -62,7 +65,7 @@ func (h *held) lookup(s string) (v heldValue, ok bool, err error) {
 	}
 	rest, found := strings.CutPrefix(s[i+len(manifest.HeldPrefix):], h.nonce+"+")
 	n, perr := strconv.Atoi(rest)
-	if i != 0 || !found || perr != nil || n < 0 || n >= len(h.values) {
+	if i != 0 || !found || perr != nil || n < 0 || n >= len(h.values) || s != h.standIn(n) {
 		return v, true, fmt.Errorf("a field holds part of a value render keeps out of the build, cut or joined with other text (a replacement with options.delimiter or index, a patch): such a value may only be moved whole")
 	}
 	return h.values[n], true, nil

@@ -42,10 +42,11 @@ func OfDocument(from string, doc *yaml.Node, macOnly bool) Scope {
 	if n.YNode().Kind == yaml.DocumentNode {
 		n = yaml.NewRNode(doc.Content[0])
 	}
+	o := Object{n.GetApiVersion(), n.GetKind(), n.GetName()}
 	if n.GetNamespace() == "" {
-		return Unscoped(from, "is encrypted without a namespace")
+		return Unscoped(from, "is encrypted without a namespace").BoundTo(o)
 	}
-	return Namespaces(from, n.GetNamespace()).BoundTo(Object{n.GetApiVersion(), n.GetKind(), n.GetName()})
+	return Namespaces(from, n.GetNamespace()).BoundTo(o)
 }
 
 // clip quotes at most 100 bytes of a key in a message.
