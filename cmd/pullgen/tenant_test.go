@@ -256,15 +256,15 @@ func TestTenantBoundary(t *testing.T) {
 }
 
 // TestTenantMessagesQuoteNoPlaintext: errors raised over decrypted values, by pullgen's
-// parsers and by kustomize's, quote none of their bytes.
+// parsers and by kustomize's, quote none of their bytes. The control for kustomize's:
+// the same replacement over the decrypted Secret, in the kustomize CLI, prints the value.
 func TestTenantMessagesQuoteNoPlaintext(t *testing.T) {
 	w := newTenantWorld(t)
+	dump := "generators: [pullaccess.yaml]\n" + dumpingReplacement
 	for _, c := range []struct{ name, kustomization, spec, not string }{
 		{name: "a decrypted value that is not JSON", spec: tenantSpec("team-b", "team-b-pull", "passwordFrom: {env: ARGOCD_ENV_USER}") +
-			"  globalPullSecret:\n    base: {file: token.enc.env, key: TOKEN}\n", not: "'Q'"},
-		{name: "kustomize printing the object it failed on", kustomization: "generators: [pullaccess.yaml]\nreplacements:\n" +
-			"- source: {kind: Secret, name: team-b-pull, fieldPath: data.\\.dockerconfigjson}\n  targets:\n  - select: {kind: Secret, name: team-b-pull}\n" +
-			"    fieldPaths: [metadata.name." + strings.Repeat("a.", 40) + "z]\n    options: {create: true}\n"},
+			"  globalPullSecret:\n    base: {file: ../team-b/token.enc.env, key: TOKEN}\n", not: "'Q'"},
+		{name: "kustomize printing the node it failed on", kustomization: dump},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := w.repo(t, true, nil)
@@ -278,10 +278,111 @@ func TestTenantMessagesQuoteNoPlaintext(t *testing.T) {
 			if r.code != 2 || r.stdout != "" {
 				t.Fatalf("exit %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
 			}
-			t.Logf("stderr: %s", r.stderr)
 			if leaks(r.stderr) || c.not != "" && strings.Contains(r.stderr, c.not) {
 				t.Errorf("the message quotes the plaintext: %s", r.stderr)
 			}
 		})
 	}
+
+	root := w.repo(t, true, nil)
+	plain := mustRun(t, filepath.Join(root, "team-b"), append(w.env, "ARGOCD_APP_SOURCE_PATH=team-b"), pullgen(), "render")
+	control := t.TempDir()
+	writeFile(t, filepath.Join(control, "secret.yaml"), plain)
+	writeFile(t, filepath.Join(control, "kustomization.yaml"), "resources: [secret.yaml]\n"+dumpingReplacement)
+	r := run(t, control, nil, "", tool(t, "kustomize"), "build", ".")
+	if r.code == 0 || !leaks(r.stderr) {
+		t.Errorf("control: kustomize does not print the value it failed on (exit %d): %s", r.code, r.stderr)
+	}
+}
+
+// dumpingReplacement makes kustomize fail on the generated Secret's data, printing the node.
+const dumpingReplacement = "replacements:\n- source: {kind: Secret, name: team-b-pull, fieldPath: metadata.name}\n  targets:\n" +
+	"  - select: {kind: Secret, name: team-b-pull}\n    fieldPaths: ['data.\\.dockerconfigjson.x']\n    options: {create: true}\n"
+
+// TestKeysPerProject: with --keys-per-project, render decrypts only with the key of the
+// Application's project (ARGOCD_APP_PROJECT_NAME): project A's Application cannot decrypt
+// project B's ciphertext at all, not even B's own application directory rendered into B's
+// namespace, nor B's files copied into A's directory. The control: one key shared by both
+// projects decrypts B's application for an Application of project A (the scope allows
+// team-b), which is what a single shared key still allows.
+func TestKeysPerProject(t *testing.T) {
+	sops := tool(t, "sops")
+	keyA, rcptA := ageKey(t)
+	keyB, rcptB := ageKey(t)
+	keys := t.TempDir()
+	for project, key := range map[string]string{"project-a": keyA, "project-b": keyB} {
+		writeFile(t, filepath.Join(keys, project), string(readFile(t, key)))
+	}
+	root := t.TempDir()
+	env := append(noKeyEnv(t), "ARGOCD_ENV_USER=robot")
+	for team, rcpt := range map[string]string{"team-a": rcptA, "team-b": rcptB} {
+		dir := filepath.Join(root, team)
+		writeFile(t, filepath.Join(dir, "token.enc.env"), "TOKEN="+victimPassword+"-"+team+"\n")
+		mustRun(t, dir, env, sops, "-e", "-i", "--age", rcpt, "token.enc.env")
+		mustRun(t, dir, append(env, "SOPS_AGE_KEY_FILE="+map[string]string{"team-a": keyA, "team-b": keyB}[team]), pullgen(), "scope", "--namespace", team, "token.enc.env")
+		writeFile(t, filepath.Join(dir, "pullaccess.yaml"), tenantSpec(team, "pull", "passwordFrom: {file: token.enc.env, key: TOKEN}"))
+		writeFile(t, filepath.Join(dir, "kustomization.yaml"), "generators: [pullaccess.yaml]\n")
+	}
+	copied := filepath.Join(root, "team-a", "copied")
+	writeFile(t, filepath.Join(copied, "token.enc.env"), string(readFile(t, filepath.Join(root, "team-b", "token.enc.env"))))
+	writeFile(t, filepath.Join(copied, "pullaccess.yaml"), tenantSpec("team-b", "pull", "passwordFrom: {file: token.enc.env, key: TOKEN}"))
+	writeFile(t, filepath.Join(copied, "kustomization.yaml"), "generators: [pullaccess.yaml]\n")
+
+	render := func(dir, project string, args ...string) result {
+		e := append(append([]string{}, env...), "ARGOCD_APP_SOURCE_PATH="+dir)
+		if project != "" {
+			e = append(e, "ARGOCD_APP_PROJECT_NAME="+project)
+		}
+		return run(t, filepath.Join(root, dir), e, "", pullgen(), append([]string{"render"}, args...)...)
+	}
+	perProject := []string{"--keys-per-project", keys}
+	for _, c := range []struct {
+		name, dir, project string
+		args               []string
+		says               string // "" when it renders team's password
+		team               string
+	}{
+		{name: "project A renders its own", dir: "team-a", project: "project-a", args: perProject, team: "team-a"},
+		{name: "project B renders its own", dir: "team-b", project: "project-b", args: perProject, team: "team-b"},
+		{name: "project A on B's directory", dir: "team-b", project: "project-a", args: perProject, says: "token.enc.env"},
+		{name: "project A on B's ciphertext copied", dir: "team-a/copied", project: "project-a", args: perProject, says: "token.enc.env"},
+		{name: "no project", dir: "team-a", args: perProject, says: "ARGOCD_APP_PROJECT_NAME is not set"},
+		{name: "a project without a key", dir: "team-a", project: "project-c", args: perProject, says: "no key for project project-c"},
+		{name: "a project name that is a path", dir: "team-a", project: "../keys", args: perProject, says: "not a project name"},
+		{name: "from the sidecar's environment", dir: "team-b", project: "project-a", says: "token.enc.env"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := c.args
+			if args == nil {
+				env = append(env, "PULLGEN_KEYS_PER_PROJECT="+keys)
+				defer func() { env = env[:len(env)-1] }()
+			}
+			r := render(c.dir, c.project, args...)
+			if c.says == "" {
+				if r.code != 0 || !leaks(r.stdout, victimPassword+"-"+c.team) {
+					t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+				}
+				return
+			}
+			if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, c.says) || leaks(r.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr: %s", r.code, r.stdout, r.stderr)
+			}
+		})
+	}
+	// The control: one key for both projects.
+	both := filepath.Join(t.TempDir(), "keys.txt")
+	writeFile(t, both, string(readFile(t, keyA))+string(readFile(t, keyB)))
+	env = append(env, "SOPS_AGE_KEY_FILE="+both)
+	if r := render("team-a/copied", "project-a"); r.code != 0 || !leaks(r.stdout, victimPassword+"-team-b") {
+		t.Errorf("control (one shared key): exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// readFile reads a file the test made.
+func readFile(t *testing.T, name string) []byte {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

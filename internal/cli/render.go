@@ -69,6 +69,8 @@ func runRender(args []string, std IO) int {
 	if overlay := params.overlay; overlay != "" {
 		dir = filepath.Join(dir, overlay)
 	}
+	keys.defaults(std.Getenv)
+	keyFiles := keys.files(std.Getenv)
 	if err := confine(std, root, keys); err != nil {
 		return fail(std, "render: %v", err)
 	}
@@ -77,7 +79,7 @@ func runRender(args []string, std IO) int {
 		Root:       root,
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
-		KeyFiles:   append(sopsx.AgeKeyFiles(std.Getenv), keys.pgpKeyFiles...),
+		KeyFiles:   keyFiles,
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 
