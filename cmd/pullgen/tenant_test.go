@@ -39,11 +39,7 @@ func newTenantWorld(t *testing.T) *tenantWorld {
 	scope := func(name, encrypted string) string {
 		writeFile(t, filepath.Join(dir, name), encrypted)
 		mustRun(t, dir, w.env, pullgen(), "scope", "--namespace", "team-b", name)
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
+		return string(readFile(t, filepath.Join(dir, name)))
 	}
 	auth := base64.StdEncoding.EncodeToString([]byte("robot:" + victimPassword))
 	dockerConfig := `{"auths":{"registry.team-b.example":{"auth":"` + auth + `"}}}`
