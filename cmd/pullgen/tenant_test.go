@@ -22,6 +22,7 @@ const victimPassword = "victim-pass-Q7ZZ"
 // tenantWorld holds team B's files twice: scoped (as render requires) and unscoped.
 type tenantWorld struct {
 	env              []string
+	rcpt             string            // the cluster's age recipient, public
 	scoped, unscoped map[string]string // file under team-b/ → content
 }
 
@@ -29,7 +30,7 @@ func newTenantWorld(t *testing.T) *tenantWorld {
 	t.Helper()
 	sops := tool(t, "sops")
 	key, rcpt := ageKey(t)
-	w := &tenantWorld{env: append(noKeyEnv(t), "SOPS_AGE_KEY_FILE="+key, "ARGOCD_ENV_USER=robot"),
+	w := &tenantWorld{env: append(noKeyEnv(t), "SOPS_AGE_KEY_FILE="+key, "ARGOCD_ENV_USER=robot"), rcpt: rcpt,
 		scoped: map[string]string{}, unscoped: map[string]string{}}
 	dir := t.TempDir()
 	encrypt := func(name, plain string, args ...string) string {
@@ -381,4 +382,47 @@ func readFile(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestForgedScopeMarker: a scope cannot be changed without the key. The attacker rewrites
+// team B's marker in clear, or puts in its place the marker ciphertext of a file of its
+// own scoped to attacker-ns (encrypted for the cluster's public recipient, as anyone can),
+// or drops it: render refuses the file as tampered, as the sops CLI does.
+func TestForgedScopeMarker(t *testing.T) {
+	w := newTenantWorld(t)
+	sops := tool(t, "sops")
+	victim := w.scoped["token.enc.env"]
+	line := func(content string) string {
+		for _, l := range strings.Split(content, "\n") {
+			if strings.HasPrefix(l, "pullgen_scope=") {
+				return l
+			}
+		}
+		t.Fatalf("no marker in:\n%s", content)
+		return ""
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "own.enc.env"), "TOKEN=mine\npullgen_scope=pullgen.dev/scope=attacker-ns\n")
+	mustRun(t, dir, nil, sops, "-e", "-i", "--age", w.rcpt, "own.enc.env")
+	for name, forged := range map[string]string{
+		"in clear":           strings.Replace(victim, line(victim), "pullgen_scope=pullgen.dev/scope=attacker-ns", 1),
+		"another file's":     strings.Replace(victim, line(victim), line(string(readFile(t, filepath.Join(dir, "own.enc.env")))), 1),
+		"the marker dropped": strings.Replace(victim, line(victim)+"\n", "", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			app := map[string]string{
+				"pullaccess.yaml":      tenantSpec("attacker-ns", "steal", "passwordFrom: {file: stolen-token.enc.env, key: TOKEN}"),
+				"stolen-token.enc.env": forged,
+				"kustomization.yaml":   "generators: [pullaccess.yaml]\n",
+			}
+			root := w.repo(t, true, app)
+			r := run(t, filepath.Join(root, "app"), append(w.env, "ARGOCD_APP_SOURCE_PATH=app"), "", pullgen(), "render")
+			if r.code != 2 || leaks(r.stdout+r.stderr) || !strings.Contains(r.stderr, "stolen-token.enc.env") {
+				t.Errorf("render: exit %d: %s%s", r.code, r.stdout, r.stderr)
+			}
+			if r := run(t, filepath.Join(root, "app"), w.env, "", sops, "-d", "stolen-token.enc.env"); r.code == 0 {
+				t.Errorf("control: sops -d decrypts the forgery:\n%s", r.stdout)
+			}
+		})
+	}
 }
