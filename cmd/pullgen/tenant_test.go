@@ -426,3 +426,25 @@ func TestForgedScopeMarker(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderLaterCheckOverHeldValues: a PullAccess transformer with check: error runs over
+// the Secret an earlier generator made, whose values render keeps out of the build until
+// it prints: its check reads the stand-ins as unknown keys (a warning), not as a Secret the
+// kubelet cannot parse, and the render succeeds with the values in place.
+func TestRenderLaterCheckOverHeldValues(t *testing.T) {
+	dir := t.TempDir()
+	spec := func(name, server, extra string) string {
+		return "apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: " + name + "}\nspec:\n  namespaces: [team-a]\n" +
+			"  registries: [{server: " + server + ", username: u, passwordFrom: {env: ARGOCD_ENV_TOKEN}, expiresAt: \"2099-01-01T00:00:00Z\"}]\n" +
+			"  serviceAccounts: []\n" + extra
+	}
+	writeFile(t, filepath.Join(dir, "a.yaml"), spec("acme", "r.example", ""))
+	writeFile(t, filepath.Join(dir, "b.yaml"), spec("other", "q.example", "  check: error\n"))
+	writeFile(t, filepath.Join(dir, "web.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: team-a}\n"+
+		"spec:\n  template:\n    spec:\n      imagePullSecrets: [{name: acme}]\n      containers: [{name: c, image: r.example/app:1}]\n")
+	writeFile(t, filepath.Join(dir, "kustomization.yaml"), "resources: [web.yaml]\ngenerators: [a.yaml]\ntransformers: [b.yaml]\n")
+	r := run(t, dir, append(noKeyEnv(t), "ARGOCD_ENV_TOKEN="+testToken), "", pullgen(), "render")
+	if r.code != 0 || !leaks(r.stdout, testToken) || !strings.Contains(r.stdout, "pullgen.dev/expires-at: \"2099-01-01T00:00:00Z\"") {
+		t.Errorf("exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
