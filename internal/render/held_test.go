@@ -114,6 +114,8 @@ func TestHeldLookup(t *testing.T) {
 	}
 }
 
-func mustScalar(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
+func mustScalar(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+}
 
 func anywhereScope() scope.Scope { return scope.Anywhere() }

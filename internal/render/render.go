@@ -7,8 +7,11 @@
 // that is not known to be data is refused when it names something remote (remote.go); no
 // plugin, function or Helm runs; YAML is measured before it is parsed (internal/yamlcap);
 // the wall time and the memory of the whole render are capped, whatever spends them
-// (limits.go); decrypted objects keep the identity their encryption protects
-// (replay.go); and errors quote at most a short excerpt of input (message.go).
+// (limits.go); no plaintext enters the build: what PullAccess makes of credentials enters
+// it as stand-ins (held.go), encrypted documents as ciphertext (sealed.go), each with the
+// scope its ciphertext authenticates (sources.go), and values are put in place after the
+// build, only where their scope allows (place.go); and errors quote at most a short
+// excerpt of input (message.go).
 package render
 
 import (
