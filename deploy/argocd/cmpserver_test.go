@@ -1,20 +1,24 @@
 package argocd
 
+// The kit on the real plugin path: upstream's argocd-cmp-server, started in a sidecar laid
+// out from the kit's container spec and plugin.yaml, and the repo server's own code
+// (cmp-client) sending it Applications over git repositories (internal/argocdtest).
+
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"pullgen.dev/pullgen/internal/argocdtest"
@@ -27,7 +31,7 @@ var built struct {
 
 // pullgenBin builds pullgen once, with cgo off as the Dockerfile builds the sidecar
 // image's (and as cmd/pullgen's tests do, so that the build cache serves both), and
-// returns the directory holding it: the sidecar image's PATH.
+// returns its path.
 func pullgenBin(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
@@ -49,7 +53,7 @@ func pullgenBin(t *testing.T) string {
 	if built.err != "" {
 		t.Fatal(built.err)
 	}
-	return built.dir
+	return filepath.Join(built.dir, "pullgen")
 }
 
 func TestMain(m *testing.M) {
@@ -61,207 +65,420 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cmpRequest is one request of the repo server to argocd-cmp-server: the Application's
-// directory in the files it sent, and the variables it sent with them.
-type cmpRequest struct {
-	appDir string
-	env    []string
-}
-
-// newCMPRequest is the request of the repo server for Application meta and spec over
-// repo (argocdtest.Send and App.Environ). The Applications here have no
-// manifest-generate-paths annotation, so discovery and generate are sent the same files.
-func newCMPRequest(t *testing.T, repo string, meta objectMeta, spec appSpec) cmpRequest {
+// kitSidecar is the pullgen container of the repo server Deployment d, as the harness
+// runs it: config as its plugin.yaml (what the ConfigMap holds), pullgen built as the
+// Dockerfile builds it as the image's one program, the variables of the Secrets of its
+// envFrom then its env (an absolute path is in the sidecar's own file system), and the
+// files of the Secret volumes it mounts. secrets are the cluster's Secrets by name, key
+// -> value; a Secret the pod needs and does not find keeps it from starting.
+func kitSidecar(t *testing.T, d deployment, config string, secrets map[string]map[string]string) argocdtest.Sidecar {
 	t.Helper()
-	a := argocdtest.NewApp(spec.Source.Path)
-	a.Name, a.Namespace, a.Project = meta.Name, meta.Namespace, spec.Project
-	a.RepoURL, a.TargetRevision = spec.Source.RepoURL, spec.Source.TargetRevision
-	a.PluginEnv, a.Params = spec.Source.Plugin.Env, spec.Source.Plugin.Parameters
-	return cmpRequest{appDir: argocdtest.Send(t, repo, a, argocdtest.GenerateManifest), env: a.Environ()}
-}
-
-// TestCMPServerFollowsArgoCD holds run and discovers to the code of argocd-cmp-server they
-// reproduce.
-func TestCMPServerFollowsArgoCD(t *testing.T) {
-	argocdtest.CheckUpstream(t, "cmpRequest.run and cmpRequest.discovers",
-		argocdtest.Upstream{File: "cmpserver/plugin/plugin.go", Name: "runCommand", SHA256: "7b6e5c9b3569dc0c26a2aa0156aed90cb871f0c74c10bf314634b9ad1bd54dac"},
-		argocdtest.Upstream{File: "cmpserver/plugin/plugin.go", Name: "Service.generateManifest", SHA256: "82765eb97cd736b38d83a6254526df69e55c5288bf5aa1cae63a992bf77d9425"},
-		argocdtest.Upstream{File: "cmpserver/plugin/plugin.go", Name: "Service.matchRepository", SHA256: "746ddbbb3b15e20f45831752153fc2a008c21732c509b0560cd924b38c17d378"},
-	)
-}
-
-// run runs a command of plugin.yaml as argocd-cmp-server does: in the Application's
-// directory, with the sidecar's environment followed by the request's, stdout kept with
-// its last newline trimmed.
-func (r cmpRequest) run(t *testing.T, c cmpCommand, sidecarEnv []string) (stdout, stderr string, err error) {
-	t.Helper()
-	if len(c.Command) == 0 {
-		t.Fatal("an empty command")
+	c, ok := findContainer(d.Spec.Template.Spec.Containers, "pullgen")
+	if !ok {
+		t.Fatal("no container pullgen")
 	}
-	// The program is looked up in the sidecar's PATH, not the test's.
-	path := c.Command[0]
-	for _, e := range sidecarEnv {
-		if p, ok := strings.CutPrefix(e, "PATH="); ok {
-			if lp, err := lookPath(path, p); err == nil {
-				path = lp
-			}
-		}
-	}
-	cmd := exec.Command(path, append(slices.Clone(c.Command[1:]), c.Args...)...)
-	cmd.Env = append(slices.Clone(sidecarEnv), r.env...)
-	cmd.Dir = r.appDir
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	return strings.TrimSuffix(out.String(), "\n"), errb.String(), err
-}
-
-// discovers tells whether the plugin's discover.find.command matches, as argocd-cmp-server
-// decides: exit 0 and something on stdout.
-func (r cmpRequest) discovers(t *testing.T, p cmpConfig, sidecarEnv []string) bool {
-	t.Helper()
-	out, _, err := r.run(t, p.Spec.Discover.Find.cmpCommand, sidecarEnv)
-	return err == nil && out != ""
-}
-
-func lookPath(name, path string) (string, error) {
-	for _, dir := range filepath.SplitList(path) {
-		p := filepath.Join(dir, name)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", exec.ErrNotFound
-}
-
-// sidecarEnv is the environment of the pullgen sidecar: the image's PATH, uid 999's HOME,
-// the variables the container declares and those of the Secrets it takes variables from
-// (secrets maps a Secret's name to its NAME=value lines; an optional one may be absent).
-func sidecarEnv(t *testing.T, c container, secrets map[string]string) []string {
-	t.Helper()
-	env := []string{"PATH=" + pullgenBin(t), "HOME=" + t.TempDir()}
+	s := argocdtest.Sidecar{Config: config, Programs: map[string]string{"pullgen": pullgenBin(t)}, Files: map[string]string{}}
 	for _, from := range c.EnvFrom {
 		data, ok := secrets[from.SecretRef.Name]
 		if !ok && !from.SecretRef.Optional {
 			t.Fatalf("the sidecar needs Secret %s", from.SecretRef.Name)
 		}
-		env = append(env, strings.Fields(data)...)
+		for _, k := range sortedKeys(data) {
+			s.Env = append(s.Env, k+"="+data[k])
+		}
 	}
 	for _, e := range c.Env {
-		env = append(env, e.Name+"="+e.Value)
+		v := e.Value
+		if strings.HasPrefix(v, "/") {
+			v = argocdtest.RootVar + v
+		}
+		s.Env = append(s.Env, e.Name+"="+v)
+	}
+	for _, m := range c.VolumeMounts {
+		v, ok := d.volume(m.Name)
+		if !ok || v.Secret == nil {
+			continue
+		}
+		data, ok := secrets[v.Secret.SecretName]
+		if !ok {
+			t.Fatalf("the sidecar mounts Secret %s", v.Secret.SecretName)
+		}
+		for _, it := range v.Secret.Items {
+			s.Files[strings.TrimPrefix(m.MountPath, "/")+"/"+it.Path] = data[it.Key]
+		}
+	}
+	return s
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// demoKey is the Secret pullgen-age-key holding the examples' DEMO age key.
+func demoKey(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../../examples/DEMO-age-key.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"keys.txt": string(b)}
+}
+
+// readFile reads a file of the kit.
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// generateLine is the generate command of cmp/plugin.yaml, on one line.
+var generateLine = regexp.MustCompile(`(?m)^  generate:\n    command: .*\n`)
+
+// withGenerate is a copy of plugin.yaml whose generate command is stanza (a `generate:`
+// block indented as in plugin.yaml).
+func withGenerate(t *testing.T, plugin, stanza string) string {
+	t.Helper()
+	if !generateLine.MatchString(plugin) {
+		t.Fatal("cmp/plugin.yaml: no generate command on one line to replace")
+	}
+	return generateLine.ReplaceAllLiteralString(plugin, stanza)
+}
+
+// startKit starts the kit's sidecar with plugin.yaml config, the DEMO key in its key
+// Secret and env as the optional pullgen-sidecar-env Secret, in a new repo server.
+func startKit(t *testing.T, config string, env map[string]string) (*argocdtest.RepoServer, *argocdtest.Server) {
+	t.Helper()
+	rs := argocdtest.NewRepoServer(t)
+	secrets := map[string]map[string]string{"pullgen-age-key": demoKey(t)}
+	if env != nil {
+		secrets["pullgen-sidecar-env"] = env
+	}
+	srv := rs.StartSidecar(t, kitSidecar(t, kitRepoServer(t), config, secrets))
+	return rs, srv
+}
+
+// The repo server's errors for an Application no sidecar claims (util/app/discovery).
+const (
+	namedNotFound   = `could not find cmp-server plugin with name "pullgen-v1" supporting the given repository`
+	unnamedNotFound = "could not find plugin supporting the given repository"
+)
+
+// TestDiscoveryProtocol runs the kit's discovery in argocd-cmp-server: a match, a no match
+// that Argo CD reports with its own message (not as a failing command, and with nothing
+// logged as an error by the sidecar), and a real error (a bound reached) that Argo CD
+// reports as the command's failure, with pullgen's message.
+func TestDiscoveryProtocol(t *testing.T) {
+	src := t.TempDir()
+	deep := "apps/deep" + strings.Repeat("/d", 34)
+	writeFiles(t, src, map[string]string{
+		"apps/acme/pullaccess.yaml":        readFile(t, "../../examples/docker-config/pullaccess.yaml"),
+		"apps/plain/kustomization.yaml":    "resources: [cm.yaml]\n",
+		"apps/plain/cm.yaml":               "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: plain}\n",
+		"apps/deep/kustomization.yaml":     "resources: []\n",
+		deep + "/cm.yaml":                  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\n",
+		"apps/deep/d/README.md":            "a directory tree deeper than discovery searches\n",
+		"apps/plain/pullaccess-notes.yaml": "# kind: PullAccess is explained elsewhere\n",
+	})
+	repo := argocdtest.GitRepo(t, src)
+	rs, srv := startKit(t, readFile(t, "cmp/plugin.yaml"), nil)
+	app := func(path string) argocdtest.Request {
+		return argocdtest.Request{Repo: repo, Path: path, Plugin: "pullgen-v1"}
+	}
+
+	t.Run("match", func(t *testing.T) {
+		if m, err := rs.Match(t, app("apps/acme")); err != nil || !m.DiscoveryConfigured || !m.Supported {
+			t.Errorf("match: %+v, %v; want supported", m, err)
+		}
+	})
+
+	t.Run("no match", func(t *testing.T) {
+		if m, err := rs.Match(t, app("apps/plain")); err != nil || !m.DiscoveryEnabled || m.Supported {
+			t.Errorf("match: %+v, %v; want discovery enabled, not supported", m, err)
+		}
+		for _, c := range []struct {
+			plugin, want string
+		}{{"pullgen-v1", namedNotFound}, {"", unnamedNotFound}} {
+			r := app("apps/plain")
+			r.Plugin = c.plugin
+			res := rs.Generate(t, r)
+			if res.Err == nil || !strings.HasSuffix(res.Err.Error(), c.want) {
+				t.Errorf("plugin %q: want Argo CD's %q alone:\n%s", c.plugin, c.want, res)
+			}
+		}
+		if strings.Contains(srv.Log(), `"level":"error"`) {
+			t.Errorf("the sidecar logged an error for an Application it does not claim:\n%s", srv.Log())
+		}
+	})
+
+	t.Run("discovery error", func(t *testing.T) {
+		const want = "error running find command: `pullgen discover` failed exit status 2: pullgen: discover: no PullAccess found before discovery stopped at its bound: directories deeper than 32; point the Application's path at the application's directory"
+		if m, err := rs.Match(t, app("apps/deep")); err == nil || !strings.HasSuffix(err.Error(), want) {
+			t.Errorf("match: %+v, %v; want the sidecar's error ending %q", m, err, want)
+		}
+		res := rs.Generate(t, app("apps/deep"))
+		if res.Err == nil || !strings.HasPrefix(res.Err.Error(), `CMP processing failed for application "pullgen-test": `+namedNotFound+": ") || !strings.HasSuffix(res.Err.Error(), want) {
+			t.Errorf("generate: want Argo CD's %q with the find command's error %q:\n%s", namedNotFound, want, res)
+		}
+	})
+}
+
+// exportLine is a variable an example's README tells users to export.
+var exportLine = regexp.MustCompile(`(?m)^\s*export ([A-Z_][A-Z0-9_]*)=(\S+)\s*$`)
+
+// exampleEnv is the variables the examples' READMEs export, but the key file (the
+// sidecar's is mounted).
+func exampleEnv(t *testing.T, readmes []string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, r := range readmes {
+		for _, m := range exportLine.FindAllStringSubmatch(readFile(t, r), -1) {
+			if m[1] != "SOPS_AGE_KEY_FILE" {
+				env[m[1]] = m[2]
+			}
+		}
 	}
 	return env
 }
 
-// TestGenerateLikeArgoCD runs the shipped plugin.yaml's discover and generate commands the
-// way argocd-cmp-server does, with the shipped sidecar's environment, for
-// application.yaml's Application: its path holds the overlay the `overlay` parameter picks,
-// a copy of examples/docker-config whose files are not named after PullAccess.
-func TestGenerateLikeArgoCD(t *testing.T) {
-	p := readPlugin(t)
+// TestGenerateEveryExample sends Argo CD every example, each an Application at its
+// directory of a repository of the examples, to the kit's sidecar (the DEMO key in its key
+// Secret, the variables the READMEs export in its pullgen-sidecar-env Secret and allowed
+// with --allow-env in plugin.yaml). An example without a PullAccess is not the plugin's;
+// for the others, the repo server's manifests are what `pullgen render` prints in the
+// example's directory, and its error is render's, as the Application shows it.
+func TestGenerateEveryExample(t *testing.T) {
+	readmes, _ := filepath.Glob("../../examples/*/README.md")
+	env := exampleEnv(t, readmes)
+	generate := []string{"pullgen", "render"}
+	for _, name := range sortedKeys(env) {
+		generate = append(generate, "--allow-env", name)
+	}
+	config := withGenerate(t, readFile(t, "cmp/plugin.yaml"), "  generate:\n    command: ["+strings.Join(generate, ", ")+"]\n")
+	rs, _ := startKit(t, config, env)
+	repo := argocdtest.GitRepo(t, "../../examples")
+	demo, _ := filepath.Abs("../../examples/DEMO-age-key.txt")
+	renderEnv := []string{"SOPS_AGE_KEY_FILE=" + demo}
+	for _, name := range sortedKeys(env) {
+		renderEnv = append(renderEnv, name+"="+env[name])
+	}
+
+	rendered := 0
+	for _, readme := range readmes {
+		dir := filepath.Dir(readme)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			res := rs.Generate(t, argocdtest.Request{Repo: repo, Path: filepath.Base(dir), Plugin: "pullgen-v1", App: filepath.Base(dir)})
+			if !holdsPullAccess(t, dir) {
+				if res.Err == nil || !strings.HasSuffix(res.Err.Error(), namedNotFound) {
+					t.Errorf("an example without a PullAccess: want %q:\n%s", namedNotFound, res)
+				}
+				return
+			}
+			cmd := exec.Command(pullgenBin(t), generate[1:]...)
+			cmd.Dir = dir
+			// The variable render finds the repository root with, as Argo CD sets it.
+			cmd.Env = append(os.Environ(), append(renderEnv, "ARGOCD_APP_SOURCE_PATH="+filepath.Base(dir))...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				want := fmt.Sprintf("CMP processing failed for application %q: error generating manifests in cmp: rpc error: code = Unknown desc = error generating manifests: `%s` failed %v: %s",
+					filepath.Base(dir), strings.Join(generate, " "), err, strings.TrimSpace(stderr.String()))
+				if res.Err == nil || res.Err.Error() != want {
+					t.Errorf("pullgen render fails here; want Argo CD's error\n%s\ngot:\n%s", want, res)
+				}
+				return
+			}
+			rendered++
+			if got, want := byID(t, res.Objects(t)), manifests(t, out); !reflect.DeepEqual(got, want) {
+				t.Errorf("Argo CD's manifests:\n%s\nwant pullgen render's:\n%s", res.Out, out)
+			}
+		})
+	}
+	if rendered < 8 {
+		t.Errorf("%d examples rendered, want every example with a PullAccess and a kustomization", rendered)
+	}
+}
+
+// holdsPullAccess tells whether a YAML file of dir holds a PullAccess.
+func holdsPullAccess(t *testing.T, dir string) bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, f := range files {
+		if strings.Contains(readFile(t, f), "kind: PullAccess") {
+			return true
+		}
+	}
+	return false
+}
+
+// byID is objects by kind/namespace/name, as manifests gives them.
+func byID(t *testing.T, objs []map[string]any) map[string]any {
+	t.Helper()
+	out := map[string]any{}
+	for _, o := range objs {
+		meta, _ := o["metadata"].(map[string]any)
+		ns, _ := meta["namespace"].(string)
+		out[fmt.Sprintf("%s/%s/%v", o["kind"], ns, meta["name"])] = o
+	}
+	if len(out) != len(objs) {
+		t.Errorf("%d objects, %d distinct", len(objs), len(out))
+	}
+	return out
+}
+
+// TestKitApplication sends Argo CD application.yaml's Application: its path holds the
+// overlay the `overlay` parameter picks, a copy of examples/docker-config whose files are
+// not named after PullAccess. Without the PullAccess, it is not the plugin's.
+func TestKitApplication(t *testing.T) {
 	var app application
 	unmarshalStrict(t, "application.yaml", &app)
 	src := app.Spec.Source
-	repo := t.TempDir()
 	var overlay string
 	for _, prm := range src.Plugin.Parameters {
 		if prm.Name == "overlay" {
 			overlay = *prm.String
 		}
 	}
-	if err := os.CopyFS(filepath.Join(repo, src.Path, overlay), os.DirFS("../../examples/docker-config")); err != nil {
+	dir := t.TempDir()
+	appDir := filepath.Join(dir, src.Path, overlay)
+	if err := os.CopyFS(appDir, os.DirFS("../../examples/docker-config")); err != nil {
 		t.Fatal(err)
 	}
 	// Named as no glob would guess.
-	if err := os.Rename(filepath.Join(repo, src.Path, overlay, "pullaccess.yaml"), filepath.Join(repo, src.Path, overlay, "registry.yaml")); err != nil {
+	if err := os.Rename(filepath.Join(appDir, "pullaccess.yaml"), filepath.Join(appDir, "registry.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	kust := filepath.Join(repo, src.Path, overlay, "kustomization.yaml")
-	b, _ := os.ReadFile(kust)
-	if err := os.WriteFile(kust, bytes.ReplaceAll(b, []byte("pullaccess.yaml"), []byte("registry.yaml")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	req := newCMPRequest(t, repo, app.Metadata, app.Spec)
-	sidecar, _ := findContainer(kitRepoServer(t).Spec.Template.Spec.Containers, "pullgen")
-	// The DEMO key stands for the one mounted from the Secret.
-	env := replaceEnv(sidecarEnv(t, sidecar, nil), "SOPS_AGE_KEY_FILE", mustAbs(t, "../../examples/DEMO-age-key.txt"))
-
-	if !req.discovers(t, p, env) {
-		t.Fatalf("discovery %q does not match the Application", p.Spec.Discover.Find.Command)
-	}
-	out, stderr, err := req.run(t, p.Spec.Generate, env)
-	if err != nil {
-		t.Fatalf("%q: %v\nstderr: %s", p.Spec.Generate.Command, err, stderr)
-	}
-	expected, err := os.ReadFile("../../examples/docker-config/expected.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(manifests(t, []byte(out)), manifests(t, expected)) {
-		t.Errorf("render of the overlay gave:\n%s\nwant examples/docker-config/expected.yaml:\n%s", out, expected)
+	kust := filepath.Join(appDir, "kustomization.yaml")
+	writeFiles(t, appDir, map[string]string{"kustomization.yaml": strings.ReplaceAll(readFile(t, kust), "pullaccess.yaml", "registry.yaml")})
+	repo := argocdtest.GitRepo(t, dir)
+	rs, _ := startKit(t, readFile(t, "cmp/plugin.yaml"), nil)
+	req := argocdtest.Request{
+		Repo: repo, Path: src.Path, Plugin: src.Plugin.Name,
+		App: app.Metadata.Name, Namespace: app.Spec.Destination.Namespace, Project: app.Spec.Project,
+		Env: src.Plugin.Env, Params: src.Plugin.Parameters,
 	}
 
-	// The same repository without its PullAccess is not the plugin's.
-	if err := os.Remove(filepath.Join(req.appDir, overlay, "registry.yaml")); err != nil {
+	res := rs.Generate(t, req)
+	if got, want := byID(t, res.Objects(t)), manifests(t, []byte(readFile(t, "../../examples/docker-config/expected.yaml"))); !reflect.DeepEqual(got, want) {
+		t.Errorf("Argo CD's manifests:\n%s\nwant examples/docker-config/expected.yaml", res)
+	}
+
+	if err := os.Remove(filepath.Join(repo, src.Path, overlay, "registry.yaml")); err != nil {
 		t.Fatal(err)
 	}
-	if req.discovers(t, p, env) {
-		t.Error("discovery matches an Application without a PullAccess")
+	argocdtest.Commit(t, repo)
+	if res := rs.Generate(t, req); res.Err == nil || !strings.HasSuffix(res.Err.Error(), namedNotFound) {
+		t.Errorf("without its PullAccess: want %q:\n%s", namedNotFound, res)
 	}
 }
 
-func mustAbs(t *testing.T, p string) string {
-	t.Helper()
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
+// kustomizePlugin is a second sidecar's plugin, as operators run beside pullgen's: it
+// claims every directory with a kustomization.yaml and builds it with plain kustomize.
+const kustomizePlugin = `apiVersion: argoproj.io/v1alpha1
+kind: ConfigManagementPlugin
+metadata:
+  name: %s
+spec:
+  generate:
+    command: [kustomize, build, .]
+  discover:
+    fileName: kustomization.yaml
+`
+
+// TestPluginWithoutName sends Applications with `plugin: {}` to a repo server with the
+// kit's sidecar and a second one whose discovery claims every kustomization. Argo CD asks
+// the sidecars in the order of their sockets' names and takes the first that claims the
+// Application. After pullgen's: pullgen's sidecar claims the Application with a
+// PullAccess, declines the other without an error, and the second sidecar builds it.
+// Before pullgen's: the second sidecar takes the Application with a PullAccess too, and
+// fails on it; naming pullgen-v1 is what routes it to pullgen.
+func TestPluginWithoutName(t *testing.T) {
+	kustomize := kustomizeBinary(t)
+	repo := argocdtest.GitRepo(t, "../../examples")
+	for _, c := range []struct {
+		other string
+		// pullgenFirst: pullgen-v1.sock sorts before the other's socket.
+		pullgenFirst bool
+	}{{"vanilla-kustomize", true}, {"kustomize", false}} {
+		t.Run(c.other, func(t *testing.T) {
+			rs, srv := startKit(t, readFile(t, "cmp/plugin.yaml"), nil)
+			rs.StartSidecar(t, argocdtest.Sidecar{Config: fmt.Sprintf(kustomizePlugin, c.other), Programs: map[string]string{"kustomize": kustomize}})
+
+			// Without a PullAccess: the second sidecar's, whichever comes first.
+			res := rs.Generate(t, argocdtest.Request{Repo: repo, Path: "check-anonymous-pull"})
+			want, err := exec.Command(kustomize, "build", "../../examples/check-anonymous-pull").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := byID(t, res.Objects(t)); !reflect.DeepEqual(got, manifests(t, want)) {
+				t.Errorf("Argo CD's manifests:\n%s\nwant kustomize build's:\n%s", res, want)
+			}
+			if asked := strings.Contains(srv.Log(), "Plugin command returned zero output"); asked != c.pullgenFirst {
+				t.Errorf("pullgen's discovery declined it: %v, want %v:\n%s", asked, c.pullgenFirst, srv.Log())
+			}
+			if strings.Contains(srv.Log(), `"level":"error"`) {
+				t.Errorf("pullgen's sidecar logged an error for an Application it does not claim:\n%s", srv.Log())
+			}
+
+			// With a PullAccess: pullgen's, if it comes first or is named.
+			for _, named := range []bool{false, true} {
+				r := argocdtest.Request{Repo: repo, Path: "docker-config"}
+				if named {
+					r.Plugin = "pullgen-v1"
+				}
+				res := rs.Generate(t, r)
+				if named || c.pullgenFirst {
+					if got := byID(t, res.Objects(t)); !reflect.DeepEqual(got, manifests(t, []byte(readFile(t, "../../examples/docker-config/expected.yaml")))) {
+						t.Errorf("named %v: Argo CD's manifests are not expected.yaml's:\n%s", named, res)
+					}
+					continue
+				}
+				if res.Err == nil || !strings.Contains(res.Err.Error(), "`kustomize build .` failed") {
+					t.Errorf("named %v: want the second plugin's kustomize build failing on the PullAccess generator:\n%s", named, res)
+				}
+			}
+		})
 	}
-	return a
 }
 
 // TestEnvCredentialsExample runs README.md's worked example of credentials from the
 // sidecar environment: its kustomization (with its plugin.yaml and sidecar patch) built
-// over Argo CD's install.yaml, then the discover and generate commands of the plugin.yaml
-// that build put in the ConfigMap, run as argocd-cmp-server runs them with the environment
-// of the sidecar that build produced, for the README's Application over the README's
+// over Argo CD's install.yaml, the sidecar of that build started with the plugin.yaml of
+// its ConfigMap and the README's Secret, and the README's Application over the README's
 // repository files. The Secret carries the Application's user and the sidecar's token;
 // with the kit's own plugin.yaml the token is refused.
 func TestEnvCredentialsExample(t *testing.T) {
 	const token = "worked-example-token-7f3a"
 	// The operator's kustomization and its two files.
-	var p cmpConfig
-	unmarshalStrict(t, "cmp/plugin.yaml", &p)
+	p := readPlugin(t)
 	var gen struct {
 		Generate cmpCommand `json:"generate"`
 	}
-	if err := sigsyaml.UnmarshalStrict([]byte(readmeBlock(t, "env example: pullgen-env/plugin.yaml generate")), &gen); err != nil {
+	stanza := readmeBlock(t, "env example: pullgen-env/plugin.yaml generate")
+	if err := sigsyaml.UnmarshalStrict([]byte(stanza), &gen); err != nil {
 		t.Fatalf("README.md's generate command: %v", err)
 	}
 	if c := append(slices.Clone(gen.Generate.Command), gen.Generate.Args...); len(c) != 4 || !slices.Equal(c[:2], append(p.Spec.Generate.Command, p.Spec.Generate.Args...)) || c[2] != "--allow-env" {
 		t.Errorf("README.md's generate command %q: want the kit's with --allow-env NAME", c)
 	}
-	plugin, err := os.ReadFile("cmp/plugin.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The operator's copy of cmp/plugin.yaml: its generate command replaced by the README's.
-	genLine := regexp.MustCompile(`(?m)^  generate:\n    command: .*\n`)
-	if !genLine.Match(plugin) {
-		t.Fatal("cmp/plugin.yaml: no generate command on one line to replace")
-	}
-	_, stanza, _ := strings.Cut(readmeBlock(t, "env example: pullgen-env/plugin.yaml generate"), "\n")
+	_, stanza, _ = strings.Cut(stanza, "\n")
+	plugin := readFile(t, "cmp/plugin.yaml")
 	_, res := buildKit(t, "env example: kustomization", installs[0].file, "cmp", "argocd", map[string]string{
 		"pullgen-env/kustomization.yaml": readmeBlock(t, "env example file: pullgen-env/kustomization.yaml"),
-		"pullgen-env/plugin.yaml":        string(genLine.ReplaceAll(plugin, []byte(stanza))),
+		"pullgen-env/plugin.yaml":        withGenerate(t, plugin, stanza),
 	})
 	// What the cluster gets: the ConfigMap's plugin.yaml and the sidecar.
 	cm, ok := res["ConfigMap/argocd/pullgen-cmp-plugin"]
 	if !ok {
 		t.Fatalf("no ConfigMap argocd/pullgen-cmp-plugin in %v", keys(res))
-	}
-	var shipped cmpConfig
-	if err := sigsyaml.UnmarshalStrict([]byte(cm.GetDataMap()["plugin.yaml"]), &shipped); err != nil {
-		t.Fatalf("the ConfigMap's plugin.yaml: %v", err)
 	}
 	var d deployment
 	decode(t, res["Deployment/argocd/argocd-repo-server"], &d)
@@ -270,81 +487,131 @@ func TestEnvCredentialsExample(t *testing.T) {
 	}
 	sidecar, _ := findContainer(d.Spec.Template.Spec.Containers, "pullgen")
 	checkAgeKey(t, d, sidecar)
-	// The Secret the README creates, as the kubelet passes it to the sidecar.
-	env := sidecarEnv(t, sidecar, map[string]string{"pullgen-sidecar-env": "ACME_REGISTRY_TOKEN=" + token})
-	if !slices.Contains(env, "ACME_REGISTRY_TOKEN="+token) {
-		t.Fatalf("the built sidecar does not take its variables from Secret pullgen-sidecar-env: %+v", sidecar.EnvFrom)
-	}
+	// The Secrets the README creates: the sidecar's variables, and the age key (an empty
+	// one does: nothing here is encrypted).
+	secrets := map[string]map[string]string{"pullgen-sidecar-env": {"ACME_REGISTRY_TOKEN": token}, "pullgen-age-key": {"keys.txt": ""}}
+	rs := argocdtest.NewRepoServer(t)
+	rs.StartSidecar(t, kitSidecar(t, d, cm.GetDataMap()["plugin.yaml"], secrets))
 
 	// The repository and the Application.
-	repo := t.TempDir()
+	files := map[string]string{}
 	for _, path := range []string{"apps/acme/base/pullaccess.yaml", "apps/acme/base/kustomization.yaml", "apps/acme/overlays/prod/kustomization.yaml"} {
-		target := filepath.Join(repo, path)
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(target, []byte(readmeBlock(t, "env example file: "+path)), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files[path] = readmeBlock(t, "env example file: "+path)
 	}
+	src := t.TempDir()
+	writeFiles(t, src, files)
+	repo := argocdtest.GitRepo(t, src)
 	var app application
 	if err := sigsyaml.UnmarshalStrict([]byte(readmeBlock(t, "env example: application")), &app); err != nil {
 		t.Fatalf("README.md's Application: %v", err)
 	}
-	if app.Spec.Source.Plugin.Name != shipped.pluginName() {
-		t.Errorf("the Application names plugin %q, the ConfigMap's is %q", app.Spec.Source.Plugin.Name, shipped.pluginName())
-	}
-	req := newCMPRequest(t, repo, app.Metadata, app.Spec)
-	// The age key file the sidecar mounts: an empty one does (nothing here is encrypted).
-	keyFile, _ := sidecar.env("SOPS_AGE_KEY_FILE")
-	env = replaceEnv(env, "SOPS_AGE_KEY_FILE", filepath.Join(t.TempDir(), filepath.Base(keyFile)))
+	s := app.Spec.Source
+	req := argocdtest.Request{Repo: repo, Path: s.Path, Plugin: s.Plugin.Name, App: app.Metadata.Name, Namespace: app.Spec.Destination.Namespace, Env: s.Plugin.Env, Params: s.Plugin.Parameters}
 
-	if !req.discovers(t, shipped, env) {
-		t.Fatal("the README's Application is not discovered")
-	}
-	out, stderr, err := req.run(t, shipped.Spec.Generate, env)
-	if err != nil {
-		t.Fatalf("%q: %v\nstderr: %s", shipped.Spec.Generate.Command, err, stderr)
-	}
-	var secret struct {
-		Metadata objectMeta        `json:"metadata"`
-		Data     map[string]string `json:"data"`
-	}
-	objs, err := kio.FromBytes([]byte(out))
-	if err != nil {
-		t.Fatalf("stdout is not manifests: %v\n%s", err, out)
-	}
-	for _, o := range objs {
-		if o.GetKind() == "Secret" {
-			decode(t, o, &secret)
+	out := rs.Generate(t, req)
+	var secret map[string]any
+	for _, o := range out.Objects(t) {
+		if o["kind"] == "Secret" {
+			secret = o
 		}
 	}
-	if secret.Metadata.Namespace != "acme" || secret.Metadata.Name != "acme-registry" {
+	if secret == nil || secret["metadata"].(map[string]any)["namespace"] != "acme" || secret["metadata"].(map[string]any)["name"] != "acme-registry" {
 		t.Fatalf("no Secret acme/acme-registry in:\n%s", out)
 	}
-	cfg, _ := base64.StdEncoding.DecodeString(secret.Data[".dockerconfigjson"])
+	user, password := dockerConfigAuth(t, secret, "registry.acme.example")
+	if user != "robot-ci" || password != token {
+		t.Errorf("registry.acme.example: user %q, password from the sidecar %v", user, password == token)
+	}
+
+	// The kit's plugin.yaml, without --allow-env, refuses the sidecar's variable.
+	rs = argocdtest.NewRepoServer(t)
+	rs.StartSidecar(t, kitSidecar(t, d, plugin, secrets))
+	out = rs.Generate(t, req)
+	if out.Err == nil || out.Out != "" || !strings.Contains(out.Err.Error(), "env ACME_REGISTRY_TOKEN: render reads only ARGOCD_ENV_* variables") || !strings.Contains(out.Err.Error(), "--allow-env") {
+		t.Errorf("without --allow-env:\n%s", out)
+	}
+	if strings.Contains(out.Out+out.Stderr, token) {
+		t.Error("the token reached the output")
+	}
+}
+
+// TestManifestGeneratePaths renders an overlay over ../../base when the repo server runs
+// with --plugin-use-manifest-generate-paths and sends generate only the paths of the
+// Application's manifest-generate-paths annotation: the root render gets is then the
+// app's parent, not the repository, and the base is still inside it. What Argo CD did not
+// send stays out of reach, even when it is on the sidecar's disk next to the copy.
+// Discovery is sent the whole repository all the same.
+func TestManifestGeneratePaths(t *testing.T) {
+	const outside = "outside-secret-value"
+	other := "apiVersion: v1\nkind: Secret\nmetadata: {name: other-tenant}\nstringData: {token: " + outside + "}\n"
+	src := t.TempDir()
+	writeFiles(t, src, map[string]string{
+		"apps/acme/base/pullaccess.yaml":             readFile(t, "../../examples/docker-config/pullaccess.yaml"),
+		"apps/acme/base/config.json":                 readFile(t, "../../examples/docker-config/config.json"),
+		"apps/acme/base/kustomization.yaml":          "generators: [pullaccess.yaml]\n",
+		"apps/acme/overlays/prod/kustomization.yaml": "resources: [../../base]\nnamePrefix: prod-\n",
+		"apps/acme/overlays/leak/kustomization.yaml": "resources: [../../base, ../../../../stolen]\n",
+		"apps/other/secret.yaml":                     other,
+	})
+	repo := argocdtest.GitRepo(t, src)
+	rs := argocdtest.NewRepoServer(t)
+	s := kitSidecar(t, kitRepoServer(t), readFile(t, "cmp/plugin.yaml"), map[string]map[string]string{"pullgen-age-key": demoKey(t)})
+	// On the sidecar's disk, where ../../../../stolen of the leaking overlay lands when
+	// Argo CD sends apps/acme: another request's files in the sidecar's /tmp.
+	s.Files[argocdtest.TempDir+"/stolen/kustomization.yaml"] = "resources: [secret.yaml]\n"
+	s.Files[argocdtest.TempDir+"/stolen/secret.yaml"] = other
+	rs.StartSidecar(t, s)
+	app := func(path, annotation string) argocdtest.Request {
+		return argocdtest.Request{Repo: repo, Path: path, Plugin: "pullgen-v1", ManifestGeneratePaths: annotation}
+	}
+
+	t.Run("overlay and base sent", func(t *testing.T) {
+		res := rs.Generate(t, app("apps/acme/overlays/prod", ".;../../base"))
+		got := byID(t, res.Objects(t))
+		if _, ok := got["Secret/team-a/prod-redhat-registry"]; !ok {
+			t.Errorf("no Secret team-a/prod-redhat-registry:\n%s", res)
+		}
+	})
+
+	t.Run("overlay alone sent", func(t *testing.T) {
+		// Discovery sees the whole repository, base included: the plugin claims the
+		// Application, and render, sent the overlay alone, says what is missing.
+		res := rs.Generate(t, app("apps/acme/overlays/prod", "."))
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "`pullgen render` failed exit status 2") || !strings.Contains(res.Err.Error(), "outside the repository root") {
+			t.Errorf("want render's error, the base outside the repository root:\n%s", res)
+		}
+	})
+
+	t.Run("a path outside what was sent", func(t *testing.T) {
+		res := rs.Generate(t, app("apps/acme/overlays/leak", ".;../../base"))
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "outside the repository root") {
+			t.Errorf("want render's error, stolen outside the repository root:\n%s", res)
+		}
+		if strings.Contains(res.Out+res.Stderr, outside) {
+			t.Error("a file outside what Argo CD sent reached the output")
+		}
+	})
+}
+
+// dockerConfigAuth is the user and password of server in a dockerconfigjson Secret,
+// checking that its auth field is theirs.
+func dockerConfigAuth(t *testing.T, secret map[string]any, server string) (user, password string) {
+	t.Helper()
+	data, _ := secret["data"].(map[string]any)
+	s, _ := data[".dockerconfigjson"].(string)
+	cfg, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var auths struct {
 		Auths map[string]struct{ Username, Password, Auth string } `json:"auths"`
 	}
 	if err := json.Unmarshal(cfg, &auths); err != nil {
 		t.Fatal(err)
 	}
-	a := auths.Auths["registry.acme.example"]
-	if a.Username != "robot-ci" || a.Password != token || a.Auth != base64.StdEncoding.EncodeToString([]byte("robot-ci:"+token)) {
-		t.Errorf("registry.acme.example: user %q, password from the sidecar %v", a.Username, a.Password == token)
+	a := auths.Auths[server]
+	if a.Auth != base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password)) {
+		t.Errorf("%s: auth is not user:password", server)
 	}
-
-	// The kit's plugin.yaml, without --allow-env, refuses the sidecar's variable.
-	out, stderr, err = req.run(t, p.Spec.Generate, env)
-	if err == nil || out != "" || !strings.Contains(stderr, "env ACME_REGISTRY_TOKEN: render reads only ARGOCD_ENV_* variables") || !strings.Contains(stderr, "--allow-env") {
-		t.Errorf("without --allow-env: err %v, stdout %q, stderr %q", err, out, stderr)
-	}
-	if strings.Contains(out+stderr, token) {
-		t.Error("the token reached the output")
-	}
-}
-
-func replaceEnv(env []string, name, value string) []string {
-	out := slices.DeleteFunc(slices.Clone(env), func(e string) bool { return strings.HasPrefix(e, name+"=") })
-	return append(out, name+"="+value)
+	return a.Username, a.Password
 }
