@@ -533,6 +533,10 @@ func TestEnvCredentialsExample(t *testing.T) {
 	if strings.Contains(out.Out+out.Stderr, token) {
 		t.Error("the token reached the output")
 	}
+	// The error as docs/argo-cd.md shows it on the Application.
+	if doc := docBlock(t, "../../docs/argo-cd.md", "render error"); out.Err == nil || strings.Join(strings.Fields(doc), " ") != out.Err.Error() {
+		t.Errorf("docs/argo-cd.md shows the error as\n%s\nArgo CD's: %v", doc, out.Err)
+	}
 }
 
 // TestManifestGeneratePaths renders an overlay over ../../base when the repo server runs
