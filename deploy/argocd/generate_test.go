@@ -127,7 +127,8 @@ func byID(t *testing.T, objs []map[string]any) map[string]any {
 
 // TestKitApplication sends Argo CD application.yaml's Application: its path holds the
 // overlay the `overlay` parameter picks, a copy of examples/docker-config whose files are
-// not named after PullAccess. Without the PullAccess, it is not the plugin's.
+// not named after PullAccess. Argo CD's app details give the UI the parameters plugin.yaml
+// announces. Without the PullAccess, it is not the plugin's.
 func TestKitApplication(t *testing.T) {
 	var app application
 	unmarshalStrict(t, "application.yaml", &app)
@@ -160,6 +161,24 @@ func TestKitApplication(t *testing.T) {
 	res := rs.Generate(t, req)
 	if got, want := byID(t, res.Objects(t)), manifests(t, []byte(readFile(t, "../../examples/docker-config/expected.yaml"))); !reflect.DeepEqual(got, want) {
 		t.Errorf("Argo CD's manifests:\n%s\nwant examples/docker-config/expected.yaml", res)
+	}
+	details := rs.Details(t, req)
+	var got struct {
+		Type       string     `json:"type"`
+		Parameters []cmpParam `json:"parameters"`
+	}
+	if err := json.Unmarshal([]byte(details.Out), &got); err != nil || got.Type != "Plugin" {
+		t.Fatalf("app details: %v\n%s", err, details)
+	}
+	var announced, shown []string
+	for _, p := range readPlugin(t).Spec.Parameters.Static {
+		announced = append(announced, p.Name+" "+p.CollectionType)
+	}
+	for _, p := range got.Parameters {
+		shown = append(shown, p.Name+" "+p.CollectionType)
+	}
+	if !slices.Equal(shown, announced) {
+		t.Errorf("the UI gets parameters %q, plugin.yaml announces %q", shown, announced)
 	}
 
 	if err := os.Remove(filepath.Join(repo, src.Path, overlay, "registry.yaml")); err != nil {
