@@ -52,7 +52,7 @@ func findTools(tb testing.TB) tools {
 		}{{ServerProgram, &t.server}, {ClientProgram, &t.client}} {
 			*p.path = lookTool(p.name)
 			if *p.path == "" {
-				found.skip = fmt.Sprintf("%s is not in bin/ nor on PATH: `make tools` builds it and %s from ../shared/tools/argocd (about 10 minutes the first time)", p.name, ClientProgram)
+				found.skip = fmt.Sprintf("%s is not in bin/ nor on PATH: `make tools` builds %s and %s from ../shared/tools/argocd (about 10 minutes the first time)", p.name, ServerProgram, ClientProgram)
 				return
 			}
 			if err := checkBuiltFrom(*p.path, version); err != nil {
