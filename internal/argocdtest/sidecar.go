@@ -15,7 +15,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
-// Paths of a sidecar's file system, relative to its root, where the kit mounts them.
+// Paths of a sidecar's file system, relative to its root.
 const (
 	// ConfigPath is where argocd-cmp-server reads plugin.yaml.
 	ConfigPath = "home/argocd/cmp-server/config/plugin.yaml"
