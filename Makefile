@@ -21,7 +21,7 @@ $(BIN)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $@ ./cmd/pullgen
 
 ## tools: the real tools the tests drive, built into ./bin (ignored by git)
-tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq
+tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq $(BIN)/argocd-cmp-server $(BIN)/cmp-client
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
@@ -35,6 +35,15 @@ $(BIN)/registry:
 
 $(BIN)/gojq:
 	GOBIN=$(BIN) $(GO) install github.com/itchyny/gojq/cmd/gojq@$(GOJQ_VERSION)
+
+# Argo CD's real plugin path, for the kit's tests (internal/argocdtest): upstream's
+# argocd-cmp-server and cmp-client, the repo server's own code driving it, built from the
+# Argo CD module of ../shared/tools/argocd (its README.md). About 10 minutes on 2 cores
+# the first time, seconds from Go's build cache after that; -mod=readonly leaves its go.sum
+# alone (CI's copy of ../shared is read-only).
+ARGOCD_TOOLS := $(CURDIR)/../shared/tools/argocd
+$(BIN)/argocd-cmp-server $(BIN)/cmp-client &: $(shell find $(ARGOCD_TOOLS) -type f 2>/dev/null)
+	cd $(ARGOCD_TOOLS) && GOWORK=off $(GO) build -mod=readonly -o $(BIN)/ ./cmd/argocd-cmp-server ./cmd/cmp-client
 
 ## demo: run pullgen on a bundled example with its DEMO token and DEMO age key
 DEMO_ENV := ACME_REGISTRY_TOKEN=demo-token-not-a-real-secret SOPS_AGE_KEY_FILE=$(CURDIR)/examples/DEMO-age-key.txt
