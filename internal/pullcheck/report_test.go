@@ -77,7 +77,7 @@ func TestWriteJSON(t *testing.T) {
 
 func TestWriteSARIF(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteSARIF(&buf, reportInput(t)); err != nil {
+	if err := WriteSARIF(&buf, reportInput(t), SARIFRun{}); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -167,7 +167,7 @@ func TestWriteText(t *testing.T) {
 	if strings.Count(out, "SEVERITY") != 2 {
 		t.Errorf("want one table header per object:\n%s", out)
 	}
-	if err := Write(&buf, "yaml", nil); err == nil {
+	if err := Write(&buf, "yaml", nil, SARIFRun{}); err == nil {
 		t.Error("unknown format accepted")
 	}
 }
