@@ -46,6 +46,7 @@ SARIF_MULTITOOL_PKG := node_modules/@microsoft/sarif-multitool-linux
 $(SARIF_MULTITOOL_DIR):
 	@if ! command -v npm >/dev/null 2>&1; then \
 	  echo "note: npm is not on this machine: the SARIF validator is not installed, its test skips"; exit 0; fi; \
+	echo "npm install @microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION) into $@"; \
 	set -e; rm -rf $@.tmp; \
 	npm install --prefix $@.tmp --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
 	  @microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION); \

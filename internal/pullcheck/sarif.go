@@ -160,41 +160,53 @@ type sarifPaths struct {
 	seen map[string]sarifArtifact
 }
 
-// artifact is the location of a finding's file: relative to the repository root when the
-// file is under it, an absolute file URI otherwise; a kustomization directory is its
-// kustomization file.
+// artifact is the location of a finding's file, found once per file.
 func (p *sarifPaths) artifact(file string) sarifArtifact {
-	if a, ok := p.seen[file]; ok {
-		return a
+	a, ok := p.seen[file]
+	if !ok {
+		a = p.locate(file)
+		p.seen[file] = a
 	}
-	var a sarifArtifact
-	switch abs, err := filepath.Abs(file); {
-	case file == StdinPath:
-		a.URI = "stdin"
-	case err != nil:
-		a.URI = (&url.URL{Path: filepath.ToSlash(file)}).String()
-	default:
-		if st, err := os.Stat(abs); err == nil && st.IsDir() {
-			for _, name := range kustomizationFiles {
-				if st, err := os.Stat(filepath.Join(abs, name)); err == nil && !st.IsDir() {
-					abs = filepath.Join(abs, name)
-					break
-				}
-			}
-		}
-		if rel, err := filepath.Rel(p.root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			a = sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(rel)}).String(), URIBaseID: sarifRootBase}
-		} else {
-			a.URI = fileURI(abs)
-		}
-	}
-	p.seen[file] = a
 	return a
 }
 
-// fileURI is the file URI of an absolute path; a directory's ends with a slash.
+// locate is the location of a file: relative to the repository root when the file is under
+// it, an absolute file URI otherwise; a kustomization directory is its kustomization file.
+func (p *sarifPaths) locate(file string) sarifArtifact {
+	switch file {
+	case StdinPath:
+		return sarifArtifact{URI: "stdin"}
+	case "":
+		return sarifArtifact{URI: "unknown"}
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(file)}).String()}
+	}
+	for _, name := range kustomizationFiles {
+		if st, err := os.Stat(filepath.Join(abs, name)); err == nil && !st.IsDir() {
+			abs = filepath.Join(abs, name)
+			break
+		}
+	}
+	rel, err := filepath.Rel(p.root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return sarifArtifact{URI: fileURI(abs)}
+	}
+	return sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(rel)}).String(), URIBaseID: sarifRootBase}
+}
+
+// fileURI is the file URI of an absolute path.
 func fileURI(abs string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+}
+
+// fingerprint identifies a finding across commits by its rule, its file (as uri), its
+// object and its field, not by its line or its message; the same finding twice in a report
+// is told apart by its occurrence, appended by WriteSARIF.
+func fingerprint(f *Finding, uri string) string {
+	sum := sha256.Sum256([]byte(strings.Join([]string{f.Rule, uri, f.Kind, f.Namespace, f.Name, f.Field}, "\x00")))
+	return hex.EncodeToString(sum[:16])
 }
 
 // WriteSARIF prints a SARIF 2.1.0 log with one result per finding, as GitHub code scanning
@@ -229,8 +241,7 @@ func WriteSARIF(w io.Writer, findings []Finding, run SARIFRun) error {
 		if f.Image != "" {
 			msg = f.Image + ": " + msg
 		}
-		sum := sha256.Sum256([]byte(strings.Join([]string{f.Rule, loc.PhysicalLocation.ArtifactLocation.URI, f.Kind, f.Namespace, f.Name, f.Field}, "\x00")))
-		key := hex.EncodeToString(sum[:16])
+		key := fingerprint(f, loc.PhysicalLocation.ArtifactLocation.URI)
 		occurrences[key]++
 		results = append(results, sarifResult{
 			RuleID: f.Rule, RuleIndex: ruleIndex[f.Rule], Level: sarifLevel(f.Severity),
@@ -241,7 +252,7 @@ func WriteSARIF(w io.Writer, findings []Finding, run SARIFRun) error {
 	}
 	log := sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{{
 		Tool:               sarifTool{Driver: sarifDriverOf(run.Version, rules)},
-		OriginalURIBaseIDs: map[string]sarifArtifact{sarifRootBase: {URI: fileURI(strings.TrimSuffix(root, string(filepath.Separator)) + string(filepath.Separator))}},
+		OriginalURIBaseIDs: map[string]sarifArtifact{sarifRootBase: {URI: strings.TrimSuffix(fileURI(root), "/") + "/"}},
 		Results:            results,
 	}}}
 	enc := json.NewEncoder(w)
