@@ -36,11 +36,7 @@ type validatorLog struct {
 		Tool struct {
 			Driver struct {
 				Version string
-				Rules   []struct {
-					ID                   string
-					MessageStrings       map[string]struct{ Text string }
-					DefaultConfiguration struct{ Level string }
-				}
+				Rules   []validatorRule
 			}
 		}
 		Results []struct {
@@ -58,6 +54,13 @@ type validatorLog struct {
 			}
 		}
 	}
+}
+
+// validatorRule is a rule of the validator, with the messages its results format.
+type validatorRule struct {
+	ID                   string
+	MessageStrings       map[string]struct{ Text string }
+	DefaultConfiguration struct{ Level string }
 }
 
 // withoutHelp is a SARIF log like log whose first rule has no help: what GitHub's ingestion
@@ -132,7 +135,10 @@ func validateSARIF(t *testing.T, logs map[string][]byte) {
 	}
 	controlReported := false
 	for _, res := range vrun.Results {
-		rule := vrun.Tool.Driver.Rules[res.RuleIndex]
+		var rule validatorRule
+		if rules := vrun.Tool.Driver.Rules; res.RuleIndex >= 0 && res.RuleIndex < len(rules) {
+			rule = rules[res.RuleIndex]
+		}
 		level := res.Level
 		if level == "" {
 			level = rule.DefaultConfiguration.Level
