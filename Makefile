@@ -10,6 +10,9 @@ REGISTRY_VERSION  := v3.1.2
 # gojq: the jq Argo CD evaluates ignoreDifferences' jqPathExpressions with (the version of
 # its go.mod for the Argo CD release in deploy/argocd/argocd-version; a test checks they agree)
 GOJQ_VERSION      := v0.12.19
+# Microsoft's SARIF validator (npm @microsoft/sarif-multitool-linux, a self-contained
+# binary): a test checks pullgen check --format sarif against GitHub code scanning's rules
+SARIF_MULTITOOL_VERSION := 5.7.0
 
 .PHONY: all build demo test bench lint schema tools clean
 
@@ -21,7 +24,8 @@ $(BIN)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 	$(GO) build -o $@ ./cmd/pullgen
 
 ## tools: the real tools the tests drive, built into ./bin (ignored by git)
-tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq
+SARIF_MULTITOOL_DIR := $(BIN)/sarif-multitool-$(SARIF_MULTITOOL_VERSION)
+tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq $(BIN)/argocd-cmp-server $(BIN)/cmp-client $(SARIF_MULTITOOL_DIR)
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
@@ -35,6 +39,29 @@ $(BIN)/registry:
 
 $(BIN)/gojq:
 	GOBIN=$(BIN) $(GO) install github.com/itchyny/gojq/cmd/gojq@$(GOJQ_VERSION)
+
+# Argo CD's real plugin path, for the kit's tests (internal/argocdtest): upstream's
+# argocd-cmp-server and cmp-client, the repo server's own code driving it, built from the
+# Argo CD module of ../shared/tools/argocd (its README.md). About 10 minutes on 2 cores
+# the first time, seconds from Go's build cache after that; -mod=readonly leaves its go.sum
+# alone (CI's copy of ../shared is read-only).
+ARGOCD_TOOLS := $(CURDIR)/../shared/tools/argocd
+$(BIN)/argocd-cmp-server $(BIN)/cmp-client &: $(shell find $(ARGOCD_TOOLS) -type f 2>/dev/null)
+	cd $(ARGOCD_TOOLS) && GOWORK=off $(GO) build -mod=readonly -o $(BIN)/ ./cmd/argocd-cmp-server ./cmd/cmp-client
+
+# The SARIF validator, from npm into its own folder, linked as ./bin/Sarif.Multitool.
+# Without npm it is not installed, and the test that runs it skips.
+SARIF_MULTITOOL_PKG := node_modules/@microsoft/sarif-multitool-linux
+$(SARIF_MULTITOOL_DIR):
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "note: npm is not on this machine: the SARIF validator is not installed, its test skips"; exit 0; fi; \
+	echo "npm install @microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION) into $@"; \
+	set -e; rm -rf $@.tmp; \
+	npm install --prefix $@.tmp --no-save --no-audit --no-fund --ignore-scripts --loglevel=error \
+	  @microsoft/sarif-multitool-linux@$(SARIF_MULTITOOL_VERSION); \
+	chmod u+x $@.tmp/$(SARIF_MULTITOOL_PKG)/Sarif.Multitool; \
+	mv $@.tmp $@; \
+	ln -sfn $(notdir $@)/$(SARIF_MULTITOOL_PKG)/Sarif.Multitool $(BIN)/Sarif.Multitool
 
 ## demo: run pullgen on a bundled example with its DEMO token and DEMO age key
 DEMO_ENV := ACME_REGISTRY_TOKEN=demo-token-not-a-real-secret SOPS_AGE_KEY_FILE=$(CURDIR)/examples/DEMO-age-key.txt

@@ -13,8 +13,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-
-	"pullgen.dev/pullgen/internal/argocdtest"
 )
 
 var (
@@ -44,7 +42,6 @@ func TestMain(m *testing.M) {
 	os.Setenv("PATH", binDir+string(os.PathListSeparator)+filepath.Join(repoRoot, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 	code := m.Run()
 	os.RemoveAll(binDir)
-	argocdtest.Cleanup()
 	os.Exit(code)
 }
 

@@ -640,8 +640,22 @@ func checkAppSpec(t *testing.T, where string, s appSpec) (env map[string]string,
 			params[prm.Name] = *prm.String
 		}
 	}
-	if !slices.Contains(s.SyncPolicy.SyncOptions, "RespectIgnoreDifferences=true") {
-		t.Errorf("%s: syncOptions %q lack RespectIgnoreDifferences=true", where, s.SyncPolicy.SyncOptions)
+	// A Synced ServiceAccount must not be applied again: each apply strips OpenShift's
+	// managed entry until its controller adds it back.
+	for _, o := range []string{"ApplyOutOfSyncOnly=true", "RespectIgnoreDifferences=true"} {
+		if !slices.Contains(s.SyncPolicy.SyncOptions, o) {
+			t.Errorf("%s: syncOptions %q lack %s", where, s.SyncPolicy.SyncOptions, o)
+		}
+	}
+	// Each option as Argo CD's controller spells it: a misspelt one is ignored.
+	controller, err := os.ReadFile(filepath.Join(argocdtest.Module(t), "controller", "sync.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range s.SyncPolicy.SyncOptions {
+		if !bytes.Contains(controller, []byte(`HasOption("`+o+`")`)) {
+			t.Errorf("%s: sync option %s is not one Argo CD %s's controller reads", where, o, argocdtest.Version(t))
+		}
 	}
 	var exprs []string
 	for _, ig := range s.IgnoreDifferences {

@@ -21,14 +21,20 @@ import (
 // readmeBlock returns the fenced code block that follows `<!-- name -->` in README.md.
 func readmeBlock(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("README.md")
+	return docBlock(t, "README.md", name)
+}
+
+// docBlock returns the fenced code block that follows `<!-- name -->` in a Markdown file.
+func docBlock(t *testing.T, file, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile("(?s)<!-- " + regexp.QuoteMeta(name) + " -->\\s*```[a-z]*\n(.*?)```")
 	m := re.FindSubmatch(b)
 	if m == nil {
-		t.Fatalf("README.md has no code block marked <!-- %s -->", name)
+		t.Fatalf("%s has no code block marked <!-- %s -->", file, name)
 	}
 	return string(m[1])
 }

@@ -1,8 +1,19 @@
 // Package argocdtest gives tests the Argo CD release the kit is tested with
-// (deploy/argocd/argocd-version): its Go module, fetched through the Go module proxy, and
-// what its repo server hands a config management plugin for one request, the files laid
-// out by Argo CD's own tar and untar code and the variables the plugin's commands run
-// with. Only tests import it, so pullgen's binary does not carry it.
+// (deploy/argocd/argocd-version) and the real plugin path of that release.
+//
+// The release: its Go module, fetched through the Go module proxy (Module), for its
+// install manifests and for the few declarations a test reproduces instead of running,
+// pinned by hash (CheckUpstream).
+//
+// The plugin path: upstream's argocd-cmp-server and the repo server's own code (cmp-client),
+// both built from ../shared/tools/argocd by `make tools`. A RepoServer is a repo server
+// pod: StartSidecar lays out a sidecar's file system from a plugin.yaml, its programs, its
+// environment and its mounted files and runs argocd-cmp-server there; Generate, Details
+// and Match send it an Application's source over a git repository (GitRepo), as the repo
+// server does, with the Application's name, namespace, project, plugin env and parameters.
+// Tests skip, saying why, where the two programs are missing (and fail in CI).
+//
+// Only tests import it, so pullgen's binary does not carry it.
 package argocdtest
 
 import (
@@ -182,16 +193,15 @@ func Cleanup() {
 }
 
 // tempDir is a directory that lives until Cleanup.
-func tempDir(tb testing.TB) string {
-	tb.Helper()
+func tempDir() (string, error) {
 	d, err := os.MkdirTemp("", "argocdtest-")
 	if err != nil {
-		tb.Fatal(err)
+		return "", err
 	}
 	cleanups.Lock()
 	cleanups.dirs = append(cleanups.dirs, d)
 	cleanups.Unlock()
-	return d
+	return d, nil
 }
 
 func sha(s string) string {

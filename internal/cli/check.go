@@ -28,5 +28,6 @@ func runCheck(args []string, std IO) int {
 	pullcheck.BuildWithCredentials = build(false)
 	pullcheck.ReadFile = in.readFile
 	pullcheck.ReadStdin = in.readStdin
-	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr)
+	// SARIF locations are relative to the repository of the working directory.
+	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr, pullcheck.SARIFRun{Version: Version, Root: pathRoot(".")})
 }

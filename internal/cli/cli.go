@@ -49,7 +49,8 @@ Usage:
                                  write one file per resource and a kustomization.yaml
   pullgen install [DIR]          install as a kustomize legacy plugin
   pullgen render [DIR]           Argo CD plugin: build DIR in process, decrypt, print
-  pullgen discover [DIR]         Argo CD plugin: exit 0 when DIR holds a PullAccess
+  pullgen discover [DIR]         Argo CD plugin: print a file of DIR holding a PullAccess
+                                 (nothing when none; exit 2 on an error)
   pullgen check [PATH...|-]      predict image pull failures (exit 1 on errors)
   pullgen diff [PATH...]         compare committed output with its specs (exit 1 on drift)
   pullgen diff --live FILE [PATH...]

@@ -10,9 +10,12 @@ import (
 	"pullgen.dev/pullgen/internal/sandbox"
 )
 
-// runDiscover is `pullgen discover [DIR]`, the discovery command of the Argo CD plugin:
-// exit 0 and the path of a file holding a PullAccess on stdout when DIR (default: the
-// working directory) has one, exit 1 and nothing on stdout otherwise. It reads the
+// runDiscover is `pullgen discover [DIR]`, the discovery command of the Argo CD plugin. It
+// speaks argocd-cmp-server's protocol for discover.find.command: exit 0 and the path of a
+// file holding a PullAccess on stdout when DIR (default: the working directory) has one (a
+// match); exit 0 and nothing on stdout when it has none (no match: Argo CD leaves the
+// Application to other plugins); exit 2 on an error, such as a bound reached before a
+// PullAccess was found, which argocd-cmp-server reports as an error. It reads the
 // repository as render does: nothing outside the root Argo CD sent, no program, no
 // network.
 func runDiscover(args []string, std IO) int {
@@ -37,13 +40,13 @@ func runDiscover(args []string, std IO) int {
 	found, err := discover.Find(discover.Options{Root: root, Dir: dir})
 	switch {
 	case errors.Is(err, discover.ErrLimit):
-		fmt.Fprintf(std.Stderr, "pullgen: discover: no PullAccess found before %v; point the Application's path at the application's directory\n", err)
-		return ExitFindings
+		return fail(std, "discover: no PullAccess found before %v; point the Application's path at the application's directory", err)
 	case err != nil:
 		return fail(std, "discover: %v", err)
 	case found == "":
+		// No match is not an error: argocd-cmp-server reads an empty stdout as "not mine".
 		fmt.Fprintf(std.Stderr, "pullgen: discover: no PullAccess in %s or its kustomizations\n", dir)
-		return ExitFindings
+		return ExitOK
 	}
 	if rel, err := filepath.Rel(dir, found); err == nil {
 		found = rel

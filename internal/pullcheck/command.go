@@ -35,8 +35,9 @@ func (s *stringList) Set(v string) error {
 // [--expiring-within 14d] [--online [--concurrency N] [--timeout D] [--insecure-registry HOST]...]
 // [PATH…|-]`; args are the arguments after "check". It reads stdin when there is no path
 // or the path "-". It returns 0 without error findings, 1 with error findings and 2 on usage
-// or input errors (reported on stderr, one line, naming the file).
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// or input errors (reported on stderr, one line, naming the file). run is what a SARIF report
+// says besides the findings.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer, run SARIFRun) int {
 	fs := flag.NewFlagSet("pullgen check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", FormatText, "output format: text, json or sarif")
@@ -84,7 +85,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	opts := Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt, ExpiringWithin: time.Duration(within)}
 	ix, findings := analyze(objs, opts)
 	findings = onl.verify(ix, findings, opts)
-	if err := Write(stdout, *format, findings); err != nil {
+	if err := Write(stdout, *format, findings, run); err != nil {
 		fmt.Fprintf(stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage
 	}

@@ -12,7 +12,7 @@ import (
 func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(args, strings.NewReader(stdin), &out, &errOut)
+	code := Main(args, strings.NewReader(stdin), &out, &errOut, SARIFRun{Version: "v1.2.3"})
 	return code, out.String(), errOut.String()
 }
 

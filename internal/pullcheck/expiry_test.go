@@ -149,7 +149,7 @@ func TestExpiryReported(t *testing.T) {
 			t.Errorf("image entry expiresAt %q, want the soonest of the credentials tried", f.ExpiresAt)
 		}
 	}
-	if err := WriteSARIF(&sarif, fs); err != nil {
+	if err := WriteSARIF(&sarif, fs, SARIFRun{}); err != nil {
 		t.Fatal(err)
 	}
 	var log struct {

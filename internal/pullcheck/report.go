@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -21,15 +20,16 @@ const (
 // Formats lists the output formats.
 var Formats = []string{FormatText, FormatJSON, FormatSARIF}
 
-// Write prints findings (sorted, as Analyze returns them) in a format.
-func Write(w io.Writer, format string, findings []Finding) error {
+// Write prints findings (sorted, as Analyze returns them) in a format; run is what a SARIF
+// log says besides them.
+func Write(w io.Writer, format string, findings []Finding, run SARIFRun) error {
 	switch format {
 	case FormatText, "":
 		return WriteText(w, findings)
 	case FormatJSON:
 		return WriteJSON(w, findings)
 	case FormatSARIF:
-		return WriteSARIF(w, findings)
+		return WriteSARIF(w, findings, run)
 	default:
 		return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats, ", "))
 	}
@@ -123,137 +123,6 @@ func WriteJSON(w io.Writer, findings []Finding) error {
 	fmt.Fprintf(bw, "  \"summary\": %s\n}\n", summary)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("writing JSON report: %w", err)
-	}
-	return nil
-}
-
-// SARIF 2.1.0 documents, as much of them as the check writes.
-type (
-	sarifLog struct {
-		Schema  string     `json:"$schema"`
-		Version string     `json:"version"`
-		Runs    []sarifRun `json:"runs"`
-	}
-	sarifRun struct {
-		Tool    sarifTool     `json:"tool"`
-		Results []sarifResult `json:"results"`
-	}
-	sarifTool struct {
-		Driver sarifDriver `json:"driver"`
-	}
-	sarifDriver struct {
-		Name           string      `json:"name"`
-		InformationURI string      `json:"informationUri,omitempty"`
-		Rules          []sarifRule `json:"rules"`
-	}
-	sarifRule struct {
-		ID                   string       `json:"id"`
-		ShortDescription     sarifMessage `json:"shortDescription"`
-		DefaultConfiguration struct {
-			Level string `json:"level"`
-		} `json:"defaultConfiguration"`
-	}
-	sarifMessage struct {
-		Text string `json:"text"`
-	}
-	sarifResult struct {
-		RuleID    string          `json:"ruleId"`
-		RuleIndex int             `json:"ruleIndex"`
-		Level     string          `json:"level"`
-		Message   sarifMessage    `json:"message"`
-		Locations []sarifLocation `json:"locations"`
-	}
-	sarifLocation struct {
-		PhysicalLocation sarifPhysical  `json:"physicalLocation"`
-		LogicalLocations []sarifLogical `json:"logicalLocations,omitempty"`
-	}
-	sarifPhysical struct {
-		ArtifactLocation struct {
-			URI string `json:"uri"`
-		} `json:"artifactLocation"`
-		Region struct {
-			StartLine int `json:"startLine"`
-		} `json:"region"`
-	}
-	sarifLogical struct {
-		FullyQualifiedName string `json:"fullyQualifiedName"`
-		Kind               string `json:"kind"`
-	}
-)
-
-// SARIFSchema is the schema URI written in SARIF output.
-const SARIFSchema = "https://json.schemastore.org/sarif-2.1.0.json"
-
-// sarifLevel maps a severity to a SARIF level.
-func sarifLevel(s Severity) string {
-	switch s {
-	case SeverityError:
-		return "error"
-	case SeverityWarning:
-		return "warning"
-	default:
-		return "note"
-	}
-}
-
-// sarifURI turns a finding's file into a relative URI with forward slashes.
-func sarifURI(file string) string {
-	switch file {
-	case "":
-		return "unknown"
-	case StdinPath:
-		return "stdin"
-	}
-	if filepath.IsAbs(file) {
-		if wd, err := filepath.Abs("."); err == nil {
-			if rel, err := filepath.Rel(wd, file); err == nil && !strings.HasPrefix(rel, "..") {
-				file = rel
-			}
-		}
-	}
-	return filepath.ToSlash(filepath.Clean(file))
-}
-
-// WriteSARIF prints a SARIF 2.1.0 log with one result per finding; the region is the
-// field's line (1 when unknown, as code-scanning tools require one).
-func WriteSARIF(w io.Writer, findings []Finding) error {
-	rules := Rules
-	for i := range findings {
-		if findings[i].Online != nil {
-			rules = append(append([]RuleInfo(nil), Rules...), OnlineRules...)
-			break
-		}
-	}
-	driver := sarifDriver{Name: "pullgen", InformationURI: "https://pullgen.dev", Rules: make([]sarifRule, len(rules))}
-	ruleIndex := map[string]int{}
-	for i, r := range rules {
-		driver.Rules[i].ID = r.ID
-		driver.Rules[i].ShortDescription.Text = r.Description
-		driver.Rules[i].DefaultConfiguration.Level = sarifLevel(r.Severity)
-		ruleIndex[r.ID] = i
-	}
-	results := make([]sarifResult, 0, len(findings))
-	for i := range findings {
-		f := &findings[i]
-		var loc sarifLocation
-		loc.PhysicalLocation.ArtifactLocation.URI = sarifURI(f.File)
-		loc.PhysicalLocation.Region.StartLine = max(f.Line, 1)
-		loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: f.Kind + "/" + f.Namespace + "/" + f.Name + ":" + f.Field, Kind: "object"}}
-		msg := f.Message
-		if f.Image != "" {
-			msg = f.Image + ": " + msg
-		}
-		results = append(results, sarifResult{
-			RuleID: f.Rule, RuleIndex: ruleIndex[f.Rule], Level: sarifLevel(f.Severity),
-			Message:   sarifMessage{Text: f.Kind + " " + f.Namespace + "/" + f.Name + " " + f.Field + ": " + msg},
-			Locations: []sarifLocation{loc},
-		})
-	}
-	log := sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(log); err != nil {
-		return fmt.Errorf("writing SARIF report: %w", err)
 	}
 	return nil
 }

@@ -75,75 +75,6 @@ func TestWriteJSON(t *testing.T) {
 	}
 }
 
-func TestWriteSARIF(t *testing.T) {
-	var buf bytes.Buffer
-	if err := WriteSARIF(&buf, reportInput(t)); err != nil {
-		t.Fatal(err)
-	}
-	var got struct {
-		Schema  string `json:"$schema"`
-		Version string
-		Runs    []struct {
-			Tool struct {
-				Driver struct {
-					Name  string
-					Rules []struct {
-						ID                   string
-						DefaultConfiguration struct{ Level string }
-					}
-				}
-			}
-			Results []struct {
-				RuleID    string
-				RuleIndex int
-				Level     string
-				Message   struct{ Text string }
-				Locations []struct {
-					PhysicalLocation struct {
-						ArtifactLocation struct{ URI string }
-						Region           struct{ StartLine int }
-					}
-				}
-			}
-		}
-	}
-	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Schema != SARIFSchema || got.Version != "2.1.0" || len(got.Runs) != 1 || got.Runs[0].Tool.Driver.Name != "pullgen" {
-		t.Fatalf("header: %+v", got)
-	}
-	run := got.Runs[0]
-	if len(run.Tool.Driver.Rules) != len(Rules) {
-		t.Errorf("rules: %d", len(run.Tool.Driver.Rules))
-	}
-	type res struct {
-		Rule, Level, URI string
-		Line             int
-	}
-	var results []res
-	for _, r := range run.Results {
-		if run.Tool.Driver.Rules[r.RuleIndex].ID != r.RuleID {
-			t.Errorf("ruleIndex %d for %s", r.RuleIndex, r.RuleID)
-		}
-		if r.Message.Text == "" || len(r.Locations) != 1 {
-			t.Errorf("result: %+v", r)
-			continue
-		}
-		loc := r.Locations[0].PhysicalLocation
-		results = append(results, res{r.RuleID, r.Level, loc.ArtifactLocation.URI, loc.Region.StartLine})
-	}
-	want := []res{
-		{RuleAuthenticatedPull, "note", "deploy/web.yaml", 35},
-		{RuleAnonymousPull, "note", "deploy/web.yaml", 37},
-		{RuleMissingSecret, "error", "deploy/web.yaml", 32},
-		{RuleMissingCredential, "error", "pod.yaml", 7},
-	}
-	if diff := cmp.Diff(want, results); diff != "" {
-		t.Errorf("results (-want +got):\n%s", diff)
-	}
-}
-
 func TestWriteText(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteText(&buf, reportInput(t)); err != nil {
@@ -167,7 +98,7 @@ func TestWriteText(t *testing.T) {
 	if strings.Count(out, "SEVERITY") != 2 {
 		t.Errorf("want one table header per object:\n%s", out)
 	}
-	if err := Write(&buf, "yaml", nil); err == nil {
+	if err := Write(&buf, "yaml", nil, SARIFRun{}); err == nil {
 		t.Error("unknown format accepted")
 	}
 }
