@@ -334,13 +334,17 @@ type volume struct {
 		Name string `json:"name"`
 	} `json:"configMap"`
 	Secret *struct {
-		SecretName string `json:"secretName"`
-		Items      []struct {
-			Key  string `json:"key"`
-			Path string `json:"path"`
-		} `json:"items"`
-		DefaultMode *int32 `json:"defaultMode"`
+		SecretName  string    `json:"secretName"`
+		Items       []keyPath `json:"items"`
+		DefaultMode *int32    `json:"defaultMode"`
+		Optional    bool      `json:"optional"`
 	} `json:"secret"`
+}
+
+// keyPath is an item of a Secret volume: the key and the file it becomes.
+type keyPath struct {
+	Key  string `json:"key"`
+	Path string `json:"path"`
 }
 
 func (c container) env(name string) (string, bool) {
