@@ -17,6 +17,7 @@ import (
 	"pullgen.dev/pullgen/internal/drift"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/regularfile"
+	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/sopsx"
 )
 
@@ -141,8 +142,8 @@ func encryptionRules(j job, file string) (sopsx.Rules, bool) {
 func findSpecs(paths []string) ([]spec, error) {
 	seen := map[string]bool{}
 	var specs []spec
-	add := func(root, p string) error {
-		data, err := readRegular(root, p, maxSpecFile)
+	add := func(tree *rooted.Root, p string) error {
+		data, err := readRegular(tree, p, maxSpecFile)
 		if errors.Is(err, errRefusedFile) || data == nil {
 			return nil // not a spec diff may read
 		}
@@ -152,7 +153,7 @@ func findSpecs(paths []string) ([]spec, error) {
 		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {
 			if nodes, err := parsePullAccesses(p, data); err == nil {
 				seen[p] = true
-				specs = append(specs, spec{file: p, nodes: nodes})
+				specs = append(specs, spec{file: p, nodes: nodes, tree: tree})
 			}
 		}
 		return nil
@@ -162,13 +163,16 @@ func findSpecs(paths []string) ([]spec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", root, err)
 		}
+		tree, err := workTree(root)
+		if err != nil {
+			return nil, err
+		}
 		if !st.IsDir() {
-			if err := add(pathRoot(root), root); err != nil {
+			if err := add(tree, root); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		top := pathRoot(root)
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -180,7 +184,7 @@ func findSpecs(paths []string) ([]spec, error) {
 				return nil
 			}
 			if ext := filepath.Ext(p); ext == ".yaml" || ext == ".yml" {
-				return add(top, p)
+				return add(tree, p)
 			}
 			return nil
 		})

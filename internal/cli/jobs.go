@@ -13,6 +13,7 @@ import (
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/rooted"
 )
 
 // job is one PullAccess of a spec file and the directory its output goes to.
@@ -20,14 +21,17 @@ type job struct {
 	file string
 	node *yaml.RNode
 	dir  string
+	// tree is the spec's work tree: the files its credential sources name are read under it.
+	tree *rooted.Root
 	// keysOnly runs without the passwords (fn.Options.KeysOnly): its Secrets are never written.
 	keysOnly bool
 }
 
 // findJobs makes the jobs of the PullAccesses of spec files; a spec that could not be read
-// is printed and makes ok false. The output directory is outDir when given, else each
-// spec's spec.output.dir relative to the spec; without either, a job is an error when
-// required, and skipped otherwise.
+// is printed and makes ok false. The output directory is outDir when given (the user's
+// own), else each spec's spec.output.dir relative to the spec, which must lead to a
+// directory inside the spec's work tree; without either, a job is an error when required,
+// and skipped otherwise.
 func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) {
 	var jobs []job
 	ok := true
@@ -50,11 +54,25 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 					continue
 				}
 				dir = filepath.Join(filepath.Dir(file), yaml.GetValue(d))
+				if _, err := s.tree.Resolve(dir); err != nil {
+					fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.output.dir: %q: %v\n", file, n.GetName(), yaml.GetValue(d), err)
+					ok = false
+					continue
+				}
 			}
-			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir)})
+			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir), tree: s.tree})
 		}
 	}
 	return jobs, ok
+}
+
+// readFile reads a file a credential source of the job names: under the spec's work tree
+// only.
+func (j job) readFile(p string) ([]byte, error) {
+	if j.tree == nil {
+		return nil, fmt.Errorf("%s: no work tree to read it from", p)
+	}
+	return j.tree.Read(p, maxSpecFile)
 }
 
 // output is what the jobs writing into one directory produced.
@@ -126,7 +144,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			Plaintext: plaintext,
 			KeysOnly:  j.keysOnly,
 			Stats:     &o.stats,
-			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true},
+			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true, ReadFile: j.readFile},
 		}
 		var err error
 		if opts.Inventory, opts.InventoryFrom, err = inventory.forJob(j); err != nil {

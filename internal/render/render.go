@@ -31,6 +31,7 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/yamlcap"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
@@ -94,7 +95,7 @@ func render(o Options, limits Limits) ([]byte, error) {
 			return nil, fmt.Errorf("resolving %s: %w", o.Root, err)
 		}
 	}
-	if !Within(root, dir) {
+	if !rooted.Within(root, dir) {
 		return nil, fmt.Errorf("%s is outside the repository root %s", dir, root)
 	}
 	fsys, err := newRepoFS(root, o.KeyFiles, limits)
