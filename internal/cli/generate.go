@@ -54,7 +54,13 @@ func runGenerate(args []string, std IO) int {
 		if err != nil {
 			return fail(std, "%s: %v; nothing written", o.dir, err)
 		}
-		s, err := stage(o.dir, files)
+		// Written where the directory really is (a link to it stays), which findJobs
+		// checked is inside its work tree.
+		real, err := o.tree.Resolve(o.dir)
+		if err != nil {
+			return fail(std, "%s: %v; nothing written", o.dir, err)
+		}
+		s, err := stage(real, files)
 		if err != nil {
 			return fail(std, "%v; nothing written", err)
 		}

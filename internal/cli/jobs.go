@@ -23,6 +23,8 @@ type job struct {
 	dir  string
 	// tree is the spec's work tree: the files its credential sources name are read under it.
 	tree *rooted.Root
+	// out is the work tree of the output directory: the spec's, or that of -o.
+	out *rooted.Root
 	// keysOnly runs without the passwords (fn.Options.KeysOnly): its Secrets are never written.
 	keysOnly bool
 }
@@ -35,6 +37,17 @@ type job struct {
 func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) {
 	var jobs []job
 	ok := true
+	var outTree *rooted.Root
+	if outDir != "" {
+		var err error
+		if outTree, err = workTree(outDir); err == nil {
+			_, err = outTree.Resolve(outDir)
+		}
+		if err != nil {
+			fmt.Fprintf(std.Stderr, "pullgen: -o %s: %v\n", outDir, err)
+			return nil, false
+		}
+	}
 	for _, s := range specs {
 		file := s.file
 		if s.err != nil {
@@ -43,8 +56,9 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 			continue
 		}
 		for _, n := range s.nodes {
-			dir := outDir
+			dir, out := outDir, outTree
 			if dir == "" {
+				out = s.tree
 				d, _ := n.Pipe(yaml.Lookup("spec", "output", "dir"))
 				if d == nil || yaml.GetValue(d) == "" {
 					if required {
@@ -60,7 +74,7 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 					continue
 				}
 			}
-			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir), tree: s.tree})
+			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir), tree: s.tree, out: out})
 		}
 	}
 	return jobs, ok
@@ -78,6 +92,7 @@ func (j job) readFile(p string) ([]byte, error) {
 // output is what the jobs writing into one directory produced.
 type output struct {
 	dir     string
+	tree    *rooted.Root // the output directory's work tree
 	objects []*yaml.RNode
 	// namespaces and registries count what the specs cover, for the summary.
 	namespaces, registries map[string]bool
@@ -86,9 +101,13 @@ type output struct {
 	expiresAt string
 }
 
-// readEarlier reads what an earlier generate wrote into dir; nothing when it cannot.
-func readEarlier(dir string) []*yaml.RNode {
-	objs, _, err := readCommitted(dir)
+// readEarlier reads what an earlier generate wrote into the job's directory; nothing when
+// it cannot.
+func readEarlier(j job) []*yaml.RNode {
+	if j.out == nil {
+		return nil
+	}
+	objs, _, err := readCommitted(j.out, j.dir)
 	if err != nil {
 		return nil
 	}
@@ -123,7 +142,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 	inventory := newInventories(jobs)
 	for _, j := range jobs {
 		if _, read := earlier[j.dir]; !read && !plaintext { // plaintext runs keep no ciphertext
-			earlier[j.dir] = readEarlier(j.dir)
+			earlier[j.dir] = readEarlier(j)
 		}
 		// The earlier Secrets of this PullAccess keep the ciphertext of unchanged values.
 		var items []*yaml.RNode
@@ -135,7 +154,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 		items = append(items, serviceAccounts[j.dir]...)
 		o := byDir[j.dir]
 		if o == nil {
-			o = &output{dir: j.dir, namespaces: map[string]bool{}, registries: map[string]bool{}}
+			o = &output{dir: j.dir, tree: j.out, namespaces: map[string]bool{}, registries: map[string]bool{}}
 			byDir[j.dir] = o
 		}
 		opts := fn.Options{
