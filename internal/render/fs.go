@@ -204,6 +204,14 @@ func (f *repoFS) documents() int {
 	return f.total.documents
 }
 
+// cost is what the file read at real, data, costs a build that names it (see fileCost).
+func (f *repoFS) cost(real string, data []byte) fileCost {
+	f.mu.Lock()
+	c := f.measured[real]
+	f.mu.Unlock()
+	return fileCost{documents: c.documents, bytes: int64(len(data)), hidden: max(0, yamlcap.Estimate(data)-c.nodes)}
+}
+
 // forget drops what was counted for a path whose overlay content changes.
 func (f *repoFS) forget(real string) {
 	if c, ok := f.measured[real]; ok {
