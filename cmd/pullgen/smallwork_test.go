@@ -82,25 +82,16 @@ func replacementPath(n int) map[string]string {
 	}
 }
 
-// delimited is a replacement with n target field paths, each splitting a 400 KB value at
-// a delimiter.
-func delimited(n int) map[string]string {
-	return map[string]string{
-		"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\ndata: {v: \"" + strings.Repeat("a.", 200_000) + "\"}\n---\n" +
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\ndata: {s: x}\n",
-		"app/kustomization.yaml": "resources: [cm.yaml]\nreplacements:\n- source: {kind: ConfigMap, name: s, fieldPath: data.s}\n  targets:\n  - select: {kind: ConfigMap, name: t}\n" +
-			"    options: {delimiter: \".\", index: 0}\n    fieldPaths: [" + strings.TrimSuffix(strings.Repeat("data.v, ", n), ", ") + "]\n",
-	}
-}
-
-// structured is a replacement with n target field paths into a 200 KB JSON value of
-// 50,000 elements, which kustomize parses and writes back for each.
-func structured(n int) map[string]string {
-	return map[string]string{
-		"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\ndata: {w: \"[" + strings.Repeat("1,", 50_000) + "1]\"}\n---\n" +
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\ndata: {s: x}\n",
-		"app/kustomization.yaml": "resources: [cm.yaml]\nreplacements:\n- source: {kind: ConfigMap, name: s, fieldPath: data.s}\n  targets:\n  - select: {kind: ConfigMap, name: t}\n" +
-			"    fieldPaths: [" + strings.TrimSuffix(strings.Repeat("data.w.0, ", n), ", ") + "]\n",
+// replacing is a replacement with n target field paths, each fieldPath into ConfigMap t,
+// whose value v is value, with options.
+func replacing(value, fieldPath, options string) func(n int) map[string]string {
+	return func(n int) map[string]string {
+		return map[string]string{
+			"app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\ndata: {v: \"" + value + "\"}\n---\n" +
+				"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\ndata: {s: x}\n",
+			"app/kustomization.yaml": "resources: [cm.yaml]\nreplacements:\n- source: {kind: ConfigMap, name: s, fieldPath: data.s}\n  targets:\n  - select: {kind: ConfigMap, name: t}\n" +
+				"    options: {" + options + "}\n    fieldPaths: [" + strings.TrimSuffix(strings.Repeat(fieldPath+", ", n), ", ") + "]\n",
+		}
 	}
 }
 
@@ -154,8 +145,13 @@ var smallWorks = []smallWork{
 	{"one-file-named-twice", oneFileNTimes, 2, 1, "kustomization.yaml: e.yaml and e.yaml name the same file or directory"},
 	{"many-files", manyFiles, 10_001, 1000, "kustomize would read more than 10000 files and directories"},
 	{"replacement-path", replacementPath, 300_000, 5, "replacements[0].targets[0].fieldPaths[0]: a path of more than 100 segments"},
-	{"replacement-delimiter", delimited, 20_000, 1, "replacements would walk more than 134217728 bytes: 20000 target field paths"},
-	{"replacement-into-a-value", structured, 100, 1, "replacements would walk more than 134217728 bytes: 100 target field paths"},
+	// Each field path splits a 400 KB value at a delimiter.
+	{"replacement-delimiter", replacing(strings.Repeat("a.", 200_000), "data.v", `delimiter: ".", index: 0`), 20_000, 1,
+		"replacements would walk more than 134217728 bytes: 20000 target field paths"},
+	// Each field path goes into a 100 KB JSON value of 50,000 elements, which kustomize
+	// parses and writes back for each.
+	{"replacement-into-a-value", replacing("["+strings.Repeat("1,", 50_000)+"1]", "data.v.0", ""), 100, 1,
+		"replacements would walk more than 134217728 bytes: 100 target field paths"},
 	{"exclude-glob-6MB", excludeGlob, 6 << 20, 10, "spec.excludeNamespaces[0]: a glob of 6291461 bytes, more than the 1024 a glob may have"},
 	{"exclude-glob-64-characters", excludeGlob, 59, 58, "spec.excludeNamespaces[0]: a glob of more than 63 characters"},
 	{"exclude-101-globs", excludeGlobs, 101, 100, "spec.excludeNamespaces: 101 globs, more than the 100 it may have"},

@@ -304,25 +304,14 @@ func references(k *types.Kustomization) int {
 	return n
 }
 
-// countGeneratorFiles counts the files of a ConfigMap or Secret generator ("key=path" or
-// "path") as bytes the kustomization reads, each as often as it is named: one file named
-// by ten thousand keys makes a ConfigMap ten thousand times its size.
-func (r *renderer) countGeneratorFiles(dir, where string, files []string) error {
-	for _, f := range files {
+// fileSourcePaths are the paths of a generator's file sources ("key=path" or "path").
+func fileSourcePaths(files []string) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
 		if _, path, ok := strings.Cut(f, "="); ok {
 			f = path
 		}
-		p := entryPath(dir, f)
-		if remoteForm(f) || !r.fs.Exists(p) || r.fs.IsDir(p) {
-			continue // refused by findRemote, or kustomize's to read or report
-		}
-		data, err := r.fs.ReadFile(p)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", where, excerpt(f), err)
-		}
-		if err := r.graph.add(0, int64(len(data))); err != nil {
-			return err
-		}
+		out[i] = f
 	}
-	return nil
+	return out
 }

@@ -694,26 +694,27 @@ func (r *renderer) checkGenerator(dir, where string, g types.GeneratorArgs) erro
 		return err
 	}
 	keys := len(g.LiteralSources) + len(g.FileSources)
-	if err := r.countGeneratorFiles(dir, where, g.FileSources); err != nil {
-		return err
-	}
 	envs := g.EnvSources
 	if g.EnvSource != "" {
 		envs = append(envs, g.EnvSource)
 	}
-	for _, e := range envs {
-		if remoteForm(e) {
-			continue // refused with its field by findRemote
-		}
+	// Each file counts as often as it is named: one file named by ten thousand keys makes
+	// a ConfigMap ten thousand times its size.
+	for i, e := range append(envs, fileSourcePaths(g.FileSources)...) {
 		p := entryPath(dir, e)
-		if !r.fs.Exists(p) {
-			continue // kustomize reports it
+		if remoteForm(e) || !r.fs.Exists(p) || r.fs.IsDir(p) {
+			continue // refused with its field by checkFields, or kustomize's to read or report
 		}
 		data, err := r.fs.ReadFile(p)
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 		}
-		keys += bytes.Count(data, []byte{'\n'}) + 1
+		if i < len(envs) {
+			keys += bytes.Count(data, []byte{'\n'}) + 1
+		}
+		if err := r.graph.add(0, int64(len(data))); err != nil {
+			return err
+		}
 	}
 	if r.limits.Keys > 0 && keys > r.limits.Keys {
 		return fmt.Errorf("%s: generator %s makes about %d keys, more than the %d a mapping may have", where, excerpt(g.Name), keys, r.limits.Keys)
