@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"pullgen.dev/pullgen/internal/benchgen"
-
 	"pullgen.dev/pullgen/internal/rooted"
 )
 
