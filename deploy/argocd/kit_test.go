@@ -37,6 +37,9 @@ var kitFiles = map[string]string{
 	"application.yaml":                              "Application",
 	"applicationset.yaml":                           "ApplicationSet",
 	"age-key-secret.example.yaml":                   "Secret",
+	"keys-per-project/kustomization.yaml":           "Component",
+	"keys-per-project/repo-server-patch.yaml":       "Deployment",
+	"age-keys-per-project.example.yaml":             "Secret",
 }
 
 // jsonPatch marks a file of kitFiles that is a JSON patch (RFC 6902): a list of operations.
