@@ -2,7 +2,6 @@ package fn
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 
@@ -130,21 +129,13 @@ func sortKeys(n *yaml.Node) {
 	}
 }
 
-// decryptingReader wraps a file reader so that files `sops -e` encrypted (YAML, JSON,
-// dotenv, INI or binary, told by the extension as sops does) come back in plaintext.
-func decryptingReader(read func(string) ([]byte, error)) func(string) ([]byte, error) {
-	if read == nil {
-		read = os.ReadFile
+// DecryptFile is the decryption of credential files outside render: a file `sops -e`
+// encrypted (YAML, JSON, dotenv, INI or binary, told by the extension as sops does) comes
+// back in plaintext, decrypted with the keys sops finds; any other file as it is.
+func DecryptFile(path string, data []byte) ([]byte, error) {
+	format := credsource.DetectFormat(path)
+	if !sopsx.IsEncryptedFile(data, format) {
+		return data, nil
 	}
-	return func(path string) ([]byte, error) {
-		data, err := read(path)
-		if err != nil {
-			return nil, err
-		}
-		format := credsource.DetectFormat(path)
-		if !sopsx.IsEncryptedFile(data, format) {
-			return data, nil
-		}
-		return sopsx.DecryptFile(data, format)
-	}
+	return sopsx.DecryptFile(data, format)
 }

@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"pullgen.dev/pullgen/internal/glob"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
@@ -41,6 +43,7 @@ func targetNamespaces(pa *v1alpha1.PullAccess, items, inventory []*yaml.RNode, i
 	}
 	selected := map[string]bool{}
 	seen := map[string]bool{}
+	excludes := manifest.CompileExcludes(s.ExcludeNamespaces)
 	matched := 0
 	for _, o := range slices.Concat(items, inventory) {
 		if !manifest.IsNamespaceKind(o.GetApiVersion(), o.GetKind()) {
@@ -59,7 +62,7 @@ func targetNamespaces(pa *v1alpha1.PullAccess, items, inventory []*yaml.RNode, i
 			continue
 		}
 		matched++
-		if _, excluded := manifest.ExcludedBy(s.ExcludeNamespaces, name); !excluded && !listed[name] {
+		if _, excluded := excludes.Match(name); !excluded && !listed[name] {
 			selected[name] = true
 		}
 	}
@@ -120,16 +123,22 @@ func fleetAndExpiry(p *Problems, s v1alpha1.Spec) {
 	if s.NamespaceSelector != nil {
 		labelSelector(p, "spec.namespaceSelector", s.NamespaceSelector)
 	}
-	for i, g := range s.ExcludeNamespaces {
+	if len(s.ExcludeNamespaces) > manifest.MaxExcludes {
+		p.addf("spec.excludeNamespaces", "%d globs, more than the %d it may have (each namespace is matched against each)", len(s.ExcludeNamespaces), manifest.MaxExcludes)
+	}
+	for i, g := range s.ExcludeNamespaces[:min(len(s.ExcludeNamespaces), manifest.MaxExcludes)] {
 		f := "spec.excludeNamespaces[" + strconv.Itoa(i) + "]"
 		if g == "" {
 			p.add(f, "must not be empty")
-		} else if _, err := path.Match(g, ""); err != nil {
+		} else if _, err := glob.Compile(g); errors.Is(err, path.ErrBadPattern) {
 			p.addf(f, "%q is not a glob (*, ?, [a-z]): %v", g, err)
+		} else if err != nil {
+			p.addf(f, "a glob of %v", err) // not quoted: it may be megabytes
 		}
 	}
+	excludes := manifest.CompileExcludes(s.ExcludeNamespaces)
 	for i, ns := range s.Namespaces {
-		if g, ok := manifest.ExcludedBy(s.ExcludeNamespaces, ns); ok {
+		if g, ok := excludes.Match(ns); ok {
 			p.addf(fmt.Sprintf("spec.namespaces[%d]", i), "%q is excluded by spec.excludeNamespaces (%q): remove it from one of the two", ns, g)
 		}
 	}

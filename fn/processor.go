@@ -60,7 +60,9 @@ func Run(config *yaml.RNode, items []*yaml.RNode, opts Options) ([]*yaml.RNode, 
 	if opts.Stats == nil {
 		opts.Stats = &Stats{}
 	}
-	opts.Resolver.ReadFile = decryptingReader(opts.Resolver.ReadFile)
+	if opts.Resolver.Decrypt == nil {
+		opts.Resolver.Decrypt = DecryptFile
+	}
 	pa, problems := Decode(config)
 	if pa == nil {
 		return nil, problems.Results(src)

@@ -448,15 +448,16 @@ func (w *hostileWorld) refuse(t *testing.T, r *hostileRepo, args []string, says 
 	if ran := w.markers.Ran(); len(ran) > 0 {
 		t.Errorf("programs ran: %v", ran)
 	}
-	if res.wall > 10*time.Second || res.maxRSS > 1<<30 {
-		t.Errorf("took %s and %d MiB, beyond 10 s and 1 GiB", res.wall, res.maxRSS>>20)
+	// Time is measured by the benchmarks (BenchmarkRenderRefusesSmallInputs); a test only
+	// holds the run to its 30 s kill, whatever else the machine does.
+	if res.maxRSS > 1<<30 {
+		t.Errorf("peaked at %d MiB, beyond 1 GiB", res.maxRSS>>20)
 	}
 }
 
-// boundedResult is a run's result with its wall time and peak memory.
+// boundedResult is a run's result with its peak memory.
 type boundedResult struct {
 	result
-	wall   time.Duration
 	maxRSS int64
 }
 
@@ -477,9 +478,7 @@ func runBoundedStdin(t *testing.T, dir string, env []string, stdin string, name 
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
 	if ctx.Err() != nil {
 		t.Fatalf("%s did not end within 30 s", name)
 	}
@@ -493,7 +492,7 @@ func runBoundedStdin(t *testing.T, dir string, env []string, stdin string, name 
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss << 10 // kilobytes on Linux
 	}
-	return boundedResult{result{out.String(), errb.String(), code}, wall, rss}
+	return boundedResult{result{out.String(), errb.String(), code}, rss}
 }
 
 // TestHostileKustomizationFile: the kustomization itself is the trap.

@@ -9,9 +9,11 @@ import (
 // TestRenderNoReplay copies a team's encrypted Secrets into another application and tries
 // to get them out decrypted under another identity: through `namespace:`, a prefix, a
 // suffix, a patch of the namespace or of the kind, a replacement that moves ciphertext
-// into another encrypted object. Each is refused with an error naming both identities,
-// unless the operator allows retargeting; legitimate transformations (labels) and the
-// portable Secret encrypted without a namespace still render, decrypted.
+// into another encrypted object. Each is refused with an error naming where the value
+// may go and where it was put. --allow-retarget lets names change, never the namespace;
+// Secrets whose identity SOPS does not protect (no namespace, mac_only_encrypted, a forged
+// shape) render only under --allow-unscoped, which is also the control showing that each
+// refused case would otherwise decrypt.
 func TestRenderNoReplay(t *testing.T) {
 	sops := tool(t, "sops")
 	key, rcpt := ageKey(t)
@@ -51,20 +53,22 @@ func TestRenderNoReplay(t *testing.T) {
 	}{
 		{"unchanged", "resources: [../victim/acme]\n", nil, "", "Secret team-a/acme"},
 		{"labels", "resources: [../victim/acme]\nlabels: [{pairs: {team: a}}]\n", nil, "", "Secret team-a/acme"},
-		{"namespace", "resources: [../victim/acme]\nnamespace: attacker\n", nil, "the build makes it Secret attacker/acme", ""},
-		{"prefix", "resources: [../victim/acme]\nnamePrefix: stolen-\n", nil, "the build makes it Secret team-a/stolen-acme", ""},
-		{"suffix", "resources: [../victim/acme]\nnameSuffix: -x\n", nil, "Secret team-a/acme-x", ""},
-		{"patch-namespace", "resources: [../victim/acme]\n" + jsonPatch(`{"op": "replace", "path": "/metadata/namespace", "value": "attacker"}`), nil, "attacker/acme", ""},
-		{"patch-kind", "resources: [../victim/acme]\n" + jsonPatch(`{"op": "replace", "path": "/kind", "value": "ConfigMap"}`), nil, "ConfigMap team-a/acme", ""},
-		{"ciphertext-moved", "resources: [../victim/acme, own.yaml]\nreplacements:\n- source: {kind: Secret, namespace: team-a, name: acme, fieldPath: data.\\.dockerconfigjson}\n  targets:\n  - select: {kind: Secret, namespace: team-b}\n    fieldPaths: [data.\\.dockerconfigjson]\n", nil, "encrypted in another document", ""},
-		{"allow-retarget", "resources: [../victim/acme]\nnamespace: elsewhere\n", []string{"--allow-retarget"}, "", "Secret elsewhere/acme"},
-		{"portable", "resources: [../victim/portable]\nnamespace: team-c\n", nil, "", "Secret team-c/portable"},
+		{"namespace", "resources: [../victim/acme]\nnamespace: attacker\n", nil, "allows namespace team-a only, not namespace attacker", ""},
+		{"prefix", "resources: [../victim/acme]\nnamePrefix: stolen-\n", nil, "encrypted for Secret acme, not Secret stolen-acme", ""},
+		{"suffix", "resources: [../victim/acme]\nnameSuffix: -x\n", nil, "not Secret acme-x", ""},
+		{"patch-namespace", "resources: [../victim/acme]\n" + jsonPatch(`{"op": "replace", "path": "/metadata/namespace", "value": "attacker"}`), nil, "not namespace attacker", ""},
+		{"patch-kind", "resources: [../victim/acme]\n" + jsonPatch(`{"op": "replace", "path": "/kind", "value": "ConfigMap"}`), nil, "not ConfigMap acme", ""},
+		{"ciphertext-moved", "resources: [../victim/acme, own.yaml]\nreplacements:\n- source: {kind: Secret, namespace: team-a, name: acme, fieldPath: data.\\.dockerconfigjson}\n  targets:\n  - select: {kind: Secret, namespace: team-b}\n    fieldPaths: [data.\\.dockerconfigjson]\n", nil, "not namespace team-b", ""},
+		{"allow-retarget-renames", "resources: [../victim/acme]\nnamePrefix: stolen-\n", []string{"--allow-retarget"}, "", "Secret team-a/stolen-acme"},
+		{"allow-retarget-keeps-the-namespace", "resources: [../victim/acme]\nnamespace: elsewhere\n", []string{"--allow-retarget", "--allow-unscoped"}, "not namespace elsewhere", ""},
+		{"portable", "resources: [../victim/portable]\nnamespace: team-c\n", nil, "encrypted without a namespace", ""},
+		{"portable-allowed", "resources: [../victim/portable]\nnamespace: team-c\n", []string{"--allow-unscoped"}, "", "Secret team-c/portable"},
 		{"portable-required", "resources: [../victim/portable]\nnamespace: team-c\n", []string{"--require-namespace"}, "encrypted without a namespace", ""},
-		{"portable-renamed", "resources: [../victim/portable]\nnamePrefix: x-\n", nil, "Secret x-portable", ""},
+		{"portable-renamed", "resources: [../victim/portable]\nnamePrefix: x-\n", []string{"--allow-unscoped"}, "not Secret x-portable", ""},
 		{"mac-only", "resources: [../victim/maconly]\n", nil, "mac_only_encrypted", ""},
-		{"mac-only-allowed", "resources: [../victim/maconly]\n", []string{"--allow-retarget"}, "", "Secret team-a/maconly"},
+		{"mac-only-allowed", "resources: [../victim/maconly]\n", []string{"--allow-unscoped"}, "", "Secret team-a/maconly"},
 		{"forged-portable", "resources: [../victim/forged]\nnamespace: attacker\n", nil, "nothing in metadata but its name", ""},
-		{"forged-decrypts-when-allowed", "resources: [../victim/forged]\nnamespace: attacker\n", []string{"--allow-retarget"}, "", "Secret attacker/team-a"},
+		{"forged-decrypts-when-allowed", "resources: [../victim/forged]\nnamespace: attacker\n", []string{"--allow-unscoped"}, "", "Secret attacker/team-a"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			repo := t.TempDir()

@@ -93,10 +93,19 @@ func kitSidecar(t *testing.T, d deployment, config string, secrets map[string]ma
 			continue
 		}
 		data, ok := secrets[v.Secret.SecretName]
-		if !ok {
+		switch {
+		case !ok && v.Secret.Optional:
+			continue
+		case !ok:
 			t.Fatalf("the sidecar mounts Secret %s", v.Secret.SecretName)
 		}
-		for _, it := range v.Secret.Items {
+		items := v.Secret.Items
+		if len(items) == 0 { // every key, as a file of its name
+			for _, k := range sortedKeys(data) {
+				items = append(items, keyPath{k, k})
+			}
+		}
+		for _, it := range items {
 			s.Files[strings.TrimPrefix(m.MountPath, "/")+"/"+it.Path] = data[it.Key]
 		}
 	}

@@ -37,6 +37,9 @@ var kitFiles = map[string]string{
 	"application.yaml":                              "Application",
 	"applicationset.yaml":                           "ApplicationSet",
 	"age-key-secret.example.yaml":                   "Secret",
+	"keys-per-project/kustomization.yaml":           "Component",
+	"keys-per-project/repo-server-patch.yaml":       "Deployment",
+	"age-keys-per-project.example.yaml":             "Secret",
 }
 
 // jsonPatch marks a file of kitFiles that is a JSON patch (RFC 6902): a list of operations.
@@ -334,13 +337,17 @@ type volume struct {
 		Name string `json:"name"`
 	} `json:"configMap"`
 	Secret *struct {
-		SecretName string `json:"secretName"`
-		Items      []struct {
-			Key  string `json:"key"`
-			Path string `json:"path"`
-		} `json:"items"`
-		DefaultMode *int32 `json:"defaultMode"`
+		SecretName  string    `json:"secretName"`
+		Items       []keyPath `json:"items"`
+		DefaultMode *int32    `json:"defaultMode"`
+		Optional    bool      `json:"optional"`
 	} `json:"secret"`
+}
+
+// keyPath is an item of a Secret volume: the key and the file it becomes.
+type keyPath struct {
+	Key  string `json:"key"`
+	Path string `json:"path"`
 }
 
 func (c container) env(name string) (string, bool) {

@@ -1,25 +1,42 @@
 package cli
 
 import (
-	"os"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
+
+	"pullgen.dev/pullgen/internal/rooted"
 )
 
-// appDir is the directory a command of the Argo CD plugin (render, discover) works on: DIR
-// when given (pos holds at most one argument), else the working directory; and root is
-// the top of the files Argo CD sent (repositoryRoot).
-func appDir(pos []string, std IO) (dir, root string, err error) {
-	cwd, err := os.Getwd()
+// appDir is the directory a command of the Argo CD plugin (render, discover) works on, and
+// the root of the files Argo CD sent (repositoryRoot), both absolute and without links.
+// The working directory is the kernel's, never $PWD; the root is derived from it; and the
+// directory, DIR when given (pos holds at most one argument; relative to the working
+// directory) else the working directory, then the overlay parameter (render's) under it,
+// is resolved under the root one link at a time: a directory that leads outside is an
+// error.
+func appDir(pos []string, overlay string, std IO) (dir, root string, err error) {
+	cwd, err := syscall.Getwd()
 	if err != nil {
-		return "", "", err
+		return "", "", fmt.Errorf("finding the working directory: %w", err)
 	}
 	dir = cwd
 	if len(pos) == 1 {
-		dir, _ = filepath.Abs(pos[0])
+		dir = pos[0]
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(cwd, dir)
+		}
 	}
-	return dir, repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH")), nil
+	tree, err := rooted.New(repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH")), "the repository root")
+	if err != nil {
+		return "", "", err
+	}
+	if dir, err = tree.Resolve(filepath.Join(dir, overlay)); err != nil {
+		return "", "", fmt.Errorf("the application's directory: %w", err)
+	}
+	return dir, tree.Dir(), nil
 }
 
 // repositoryRoot is the top of the files Argo CD sent when it sets ARGOCD_APP_SOURCE_PATH

@@ -17,7 +17,7 @@ func runCheck(args []string, std IO) int {
 		return func(arg, dir string) ([]byte, error) {
 			return render.Render(render.Options{
 				Dir:       dir,
-				Root:      in.root(arg),
+				Root:      pathRoot(arg),
 				LookupEnv: os.LookupEnv,
 				Trusted:   true,
 				KeysOnly:  keysOnly,

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/yamlcap"
 )
 
@@ -65,27 +66,34 @@ type checkInput struct {
 	// fileBytes caps a file or stdin, totalBytes all the files of one run.
 	fileBytes, totalBytes int64
 	total                 int64
-	// roots are the roots of the path arguments (pathRoot), by argument.
-	roots map[string]string
+	// trees are the work trees of the path arguments (workTree), by argument.
+	trees map[string]*rooted.Root
 }
 
 func newCheckInput() *checkInput {
-	return &checkInput{fileBytes: checkFileBytes, totalBytes: checkTotalBytes, roots: map[string]string{}}
+	return &checkInput{fileBytes: checkFileBytes, totalBytes: checkTotalBytes, trees: map[string]*rooted.Root{}}
 }
 
-// root is the root of a path argument: what it refers to may come from there.
-func (in *checkInput) root(arg string) string {
-	r, ok := in.roots[arg]
-	if !ok {
-		r = pathRoot(arg)
-		in.roots[arg] = r
+// tree is the work tree of a path argument: what it refers to may come from there.
+func (in *checkInput) tree(arg string) (*rooted.Root, error) {
+	if t, ok := in.trees[arg]; ok {
+		return t, nil
 	}
-	return r
+	t, err := workTree(arg)
+	if err != nil {
+		return nil, err
+	}
+	in.trees[arg] = t
+	return t, nil
 }
 
 // readFile reads the manifest file p found under the path argument arg.
 func (in *checkInput) readFile(arg, p string) (string, error) {
-	data, err := readRegular(in.root(arg), p, in.fileBytes)
+	tree, err := in.tree(arg)
+	if err != nil {
+		return "", err
+	}
+	data, err := readRegular(tree, p, in.fileBytes)
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"pullgen.dev/pullgen/internal/benchgen"
+	"pullgen.dev/pullgen/internal/rooted"
 )
 
 func TestMayHoldAlias(t *testing.T) {
@@ -80,7 +81,7 @@ func TestCheckInput(t *testing.T) {
 		}
 	}
 	in := func() *checkInput {
-		return &checkInput{fileBytes: 110, totalBytes: 140, roots: map[string]string{}}
+		return &checkInput{fileBytes: 110, totalBytes: 140, trees: map[string]*rooted.Root{}}
 	}
 	tests := []struct {
 		name    string
@@ -91,7 +92,7 @@ func TestCheckInput(t *testing.T) {
 		{"a file over the cap", []string{"big.yaml"}, "big.yaml: 153 bytes, more than the 110"},
 		{"the files together over the cap", []string{"a.yaml", "b.yaml", "a.yaml"}, "a.yaml: the manifests given hold more than the 140 bytes"},
 		{"a FIFO", []string{"fifo.yaml"}, "fifo.yaml: a FIFO, not a regular file"},
-		{"a link out of the root", []string{"out.yaml"}, "out.yaml: a link to " + filepath.Join(outside, "stolen.yaml")},
+		{"a link out of the root", []string{"out.yaml"}, "out.yaml is a link to " + filepath.Join(outside, "stolen.yaml") + ": outside the work tree"},
 		{"a link to nothing", []string{"gone.yaml"}, "reading " + filepath.Join(dir, "gone.yaml") + ": open " + filepath.Join(dir, "gone.yaml") + ": no such file or directory"},
 	}
 	for _, tt := range tests {

@@ -55,6 +55,8 @@ Usage:
   pullgen diff [PATH...]         compare committed output with its specs (exit 1 on drift)
   pullgen diff --live FILE [PATH...]
                                  live ServiceAccount entries applying would remove (exit 1 if any)
+  pullgen scope [--namespace NS]... [--any] FILE...
+                                 show or set where an encrypted file's values may go
   pullgen schema                 print the JSON Schema of PullAccess
   pullgen version                print the version
 
@@ -90,6 +92,8 @@ func Main(args []string, std IO) int {
 		return runDiscover(args[1:], std)
 	case "check":
 		return runCheck(args[1:], std)
+	case "scope":
+		return runScope(args[1:], std)
 	case "schema":
 		return runSchema(args[1:], std)
 	case "version", "--version":

@@ -18,6 +18,8 @@ import (
 // commands that read an untrusted repository (render, discover).
 type keyFlags struct {
 	enable, pgpKeyFiles, hosts stringsFlag
+	// projectKeys is the directory of age identities per Argo CD project.
+	projectKeys string
 }
 
 // register adds the flags to fs.
@@ -25,6 +27,76 @@ func (k *keyFlags) register(fs *flag.FlagSet) {
 	fs.Var(&k.enable, "enable-key-type", "also decrypt with `TYPE` keys besides age: pgp, awsKms, gcpKms, azureKeyVault, hcVaultTransit (comma-separated or repeated)")
 	fs.Var(&k.pgpKeyFiles, "pgp-key-file", "OpenPGP private key `FILE` (armored or binary, no passphrase) for pgp keys; gpg never runs (repeatable)")
 	fs.Var(&k.hosts, "allow-key-host", "let key services be reached at `HOST[:PORT]` (port 443 by default); Vault and Azure Key Vault keys elsewhere are refused (repeatable)")
+	fs.StringVar(&k.projectKeys, "keys-per-project", "", "decrypt only with the age identities of `DIR`/<project>, the project being ARGOCD_APP_PROJECT_NAME (set by Argo CD from the Application); SOPS_AGE_KEY_FILE and the other age key sources are ignored (default $"+ProjectKeysEnv+")")
+}
+
+// ProjectKeysEnv sets --keys-per-project in the sidecar's environment, which the
+// repository cannot set (Argo CD prefixes an Application's plugin.env with ARGOCD_ENV_).
+const ProjectKeysEnv = "PULLGEN_KEYS_PER_PROJECT"
+
+// defaults fills what the flags leave unset from the operator's environment.
+func (k *keyFlags) defaults(getenv func(string) string) {
+	if k.projectKeys == "" {
+		k.projectKeys = getenv(ProjectKeysEnv)
+	}
+}
+
+// files are the key files render must never read as part of the repository, wherever
+// they are: the age key files, the per-project key directory's and the PGP key files.
+func (k *keyFlags) files(getenv func(string) string) []string {
+	files := append(sopsx.AgeKeyFiles(getenv), k.pgpKeyFiles...)
+	if k.projectKeys != "" {
+		entries, _ := os.ReadDir(k.projectKeys)
+		for _, e := range entries {
+			files = append(files, filepath.Join(k.projectKeys, e.Name()))
+		}
+	}
+	return files
+}
+
+// ProjectEnv is the variable Argo CD's repo server sets to the Application's AppProject.
+const ProjectEnv = "ARGOCD_APP_PROJECT_NAME"
+
+// ageEnv is the environment the age identities are read from: the process's, or, with
+// --keys-per-project, one that names only the project's key file. The file is checked
+// here, so that a project without a key is an error of its own.
+func (k *keyFlags) ageEnv(getenv func(string) string) (func(string) string, error) {
+	if k.projectKeys == "" {
+		return getenv, nil
+	}
+	project := getenv(ProjectEnv)
+	if project == "" {
+		return nil, fmt.Errorf("--keys-per-project: %s is not set: Argo CD's repo server sets it from the Application's project", ProjectEnv)
+	}
+	if err := checkProjectName(project); err != nil {
+		return nil, fmt.Errorf("--keys-per-project: %s: %w", ProjectEnv, err)
+	}
+	file := filepath.Join(k.projectKeys, project)
+	if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("--keys-per-project: no key for project %s (%s): add one to the key Secret, named after the project", project, file)
+	}
+	return func(name string) string {
+		switch name {
+		case "SOPS_AGE_KEY_FILE":
+			return file
+		case "SOPS_AGE_KEY", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "XDG_CONFIG_HOME", "HOME":
+			return "" // no other source of age identities
+		}
+		return getenv(name)
+	}, nil
+}
+
+// checkProjectName refuses what is not an AppProject name (a DNS subdomain): a name is
+// joined with a directory.
+func checkProjectName(p string) error {
+	ok := p != "" && len(p) <= 253 && p != "." && p != ".."
+	for _, c := range p {
+		ok = ok && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.')
+	}
+	if !ok {
+		return fmt.Errorf("%q is not a project name", clip(p))
+	}
+	return nil
 }
 
 // networkKeyTypes are the key types that reach a key service over the network.
@@ -85,8 +157,12 @@ func confine(std IO, root string, k keyFlags) error {
 	if err != nil {
 		return err
 	}
+	ageEnv, err := k.ageEnv(std.Getenv)
+	if err != nil {
+		return err
+	}
 	keys := &sopsx.OperatorKeys{Enabled: types, Allows: gate.Allows, HTTPClient: client, Dial: gate.DialContext}
-	keys.Age, keys.AgeProblems = sopsx.LoadAgeIdentities(std.Getenv)
+	keys.Age, keys.AgeProblems = sopsx.LoadAgeIdentities(ageEnv)
 	if keys.PGP, err = sopsx.ReadPGPKeys(k.pgpKeyFiles); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/drift"
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/regularfile"
+	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/sopsx"
 )
 
@@ -54,9 +54,9 @@ func runDiff(args []string, std IO) int {
 		if err != nil {
 			return fail(std, "%s: %v", o.dir, err)
 		}
-		have, kustomization, err := readCommitted(o.dir)
+		have, kustomization, err := readCommitted(o.tree, o.dir)
 		if err != nil {
-			return fail(std, "%v", err)
+			return fail(std, "%s: %v", outputField(jobs, o.dir), err)
 		}
 		report := drift.Compare(want, have, drift.Options{Decrypt: sopsx.Decrypt})
 		report.Changes = append(report.Changes, recipientChanges(jobs, o.dir, have)...)
@@ -95,6 +95,17 @@ func runDiff(args []string, std IO) int {
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+// outputField names the field that sent diff to an output directory: the spec.output.dir
+// of the first PullAccess writing there.
+func outputField(jobs []job, dir string) string {
+	for _, j := range jobs {
+		if j.dir == dir {
+			return fmt.Sprintf("%s: PullAccess %s: spec.output.dir", j.file, j.node.GetName())
+		}
+	}
+	return dir
 }
 
 // recipientChanges reports the committed encrypted Secrets whose recipients or
@@ -141,8 +152,8 @@ func encryptionRules(j job, file string) (sopsx.Rules, bool) {
 func findSpecs(paths []string) ([]spec, error) {
 	seen := map[string]bool{}
 	var specs []spec
-	add := func(root, p string) error {
-		data, err := readRegular(root, p, maxSpecFile)
+	add := func(tree *rooted.Root, p string) error {
+		data, err := readRegular(tree, p, maxSpecFile)
 		if errors.Is(err, errRefusedFile) || data == nil {
 			return nil // not a spec diff may read
 		}
@@ -152,7 +163,7 @@ func findSpecs(paths []string) ([]spec, error) {
 		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {
 			if nodes, err := parsePullAccesses(p, data); err == nil {
 				seen[p] = true
-				specs = append(specs, spec{file: p, nodes: nodes})
+				specs = append(specs, spec{file: p, nodes: nodes, tree: tree})
 			}
 		}
 		return nil
@@ -162,13 +173,16 @@ func findSpecs(paths []string) ([]spec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", root, err)
 		}
+		tree, err := workTree(root)
+		if err != nil {
+			return nil, err
+		}
 		if !st.IsDir() {
-			if err := add(pathRoot(root), root); err != nil {
+			if err := add(tree, root); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		top := pathRoot(root)
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -180,7 +194,7 @@ func findSpecs(paths []string) ([]spec, error) {
 				return nil
 			}
 			if ext := filepath.Ext(p); ext == ".yaml" || ext == ".yml" {
-				return add(top, p)
+				return add(tree, p)
 			}
 			return nil
 		})
@@ -205,9 +219,14 @@ func layout(o *output) ([]drift.Object, map[string][]byte, error) {
 	return objs, files, nil
 }
 
-// readCommitted reads the objects and the kustomization.yaml of an output directory.
-func readCommitted(dir string) ([]drift.Object, []byte, error) {
-	entries, err := os.ReadDir(dir)
+// readCommitted reads the objects and the kustomization.yaml of an output directory under
+// its work tree: the directory and its files may be links, to somewhere in the tree.
+func readCommitted(tree *rooted.Root, dir string) ([]drift.Object, []byte, error) {
+	real, err := tree.Resolve(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	entries, err := os.ReadDir(real)
 	if os.IsNotExist(err) {
 		return nil, nil, nil
 	}
@@ -221,7 +240,7 @@ func readCommitted(dir string) ([]drift.Object, []byte, error) {
 		if e.IsDir() || filepath.Ext(e.Name()) != ".yaml" {
 			continue
 		}
-		data, err := regularfile.Read(p, maxSpecFile)
+		data, err := tree.Read(filepath.Join(real, e.Name()), maxSpecFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", p, err)
 		}

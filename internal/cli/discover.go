@@ -28,7 +28,7 @@ func runDiscover(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "discover: usage: pullgen discover [DIR]")
 	}
-	dir, root, err := appDir(pos, std)
+	dir, root, err := appDir(pos, "", std)
 	if err != nil {
 		return fail(std, "discover: %v", err)
 	}

@@ -16,6 +16,8 @@ import (
 
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/parallel"
+	"pullgen.dev/pullgen/internal/regularfile"
+	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -52,7 +54,13 @@ func runGenerate(args []string, std IO) int {
 		if err != nil {
 			return fail(std, "%s: %v; nothing written", o.dir, err)
 		}
-		s, err := stage(o.dir, files)
+		// Written where the directory really is (a link to it stays), which findJobs
+		// checked is inside its work tree.
+		real, err := o.tree.Resolve(o.dir)
+		if err != nil {
+			return fail(std, "%s: %v; nothing written", o.dir, err)
+		}
+		s, err := stage(real, files)
 		if err != nil {
 			return fail(std, "%v; nothing written", err)
 		}
@@ -109,16 +117,23 @@ type spec struct {
 	file  string
 	nodes []*yaml.RNode
 	err   error
+	// tree is the work tree the spec was found in: its output directory and the files its
+	// credential sources name must be under it.
+	tree *rooted.Root
 }
 
 // readSpec reads the PullAccess documents of a spec file named by the user.
 func readSpec(file string) spec {
-	data, err := os.ReadFile(file)
+	tree, err := workTree(file)
+	if err != nil {
+		return spec{file: file, err: err}
+	}
+	data, err := tree.Read(file, maxSpecFile)
 	if err != nil {
 		return spec{file: file, err: fmt.Errorf("reading %s: %w", file, err)}
 	}
 	nodes, err := parsePullAccesses(file, data)
-	return spec{file: file, nodes: nodes, err: err}
+	return spec{file: file, nodes: nodes, err: err, tree: tree}
 }
 
 // parsePullAccesses parses the PullAccess documents of a spec file's content.
@@ -262,7 +277,10 @@ func checkOwned(dir string) error {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
 			return fmt.Errorf("%s: not written by pullgen; generate replaces %s whole, so give it a directory of its own", path, dir)
 		}
-		data, err := os.ReadFile(path)
+		data, err := regularfile.Read(path, maxSpecFile)
+		if errors.Is(err, regularfile.ErrNotRegular) {
+			return fmt.Errorf("%s: %v: not written by pullgen; generate replaces %s whole, so give it a directory of its own", path, err, dir)
+		}
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", path, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/rooted"
 )
 
 // job is one PullAccess of a spec file and the directory its output goes to.
@@ -20,17 +21,33 @@ type job struct {
 	file string
 	node *yaml.RNode
 	dir  string
+	// tree is the spec's work tree: the files its credential sources name are read under it.
+	tree *rooted.Root
+	// out is the work tree of the output directory: the spec's, or that of -o.
+	out *rooted.Root
 	// keysOnly runs without the passwords (fn.Options.KeysOnly): its Secrets are never written.
 	keysOnly bool
 }
 
 // findJobs makes the jobs of the PullAccesses of spec files; a spec that could not be read
-// is printed and makes ok false. The output directory is outDir when given, else each
-// spec's spec.output.dir relative to the spec; without either, a job is an error when
-// required, and skipped otherwise.
+// is printed and makes ok false. The output directory is outDir when given (the user's
+// own), else each spec's spec.output.dir relative to the spec, which must lead to a
+// directory inside the spec's work tree; without either, a job is an error when required,
+// and skipped otherwise.
 func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) {
 	var jobs []job
 	ok := true
+	var outTree *rooted.Root
+	if outDir != "" {
+		var err error
+		if outTree, err = workTree(outDir); err == nil {
+			_, err = outTree.Resolve(outDir)
+		}
+		if err != nil {
+			fmt.Fprintf(std.Stderr, "pullgen: -o %s: %v\n", outDir, err)
+			return nil, false
+		}
+	}
 	for _, s := range specs {
 		file := s.file
 		if s.err != nil {
@@ -39,8 +56,9 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 			continue
 		}
 		for _, n := range s.nodes {
-			dir := outDir
+			dir, out := outDir, outTree
 			if dir == "" {
+				out = s.tree
 				d, _ := n.Pipe(yaml.Lookup("spec", "output", "dir"))
 				if d == nil || yaml.GetValue(d) == "" {
 					if required {
@@ -50,16 +68,31 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 					continue
 				}
 				dir = filepath.Join(filepath.Dir(file), yaml.GetValue(d))
+				if _, err := s.tree.Resolve(dir); err != nil {
+					fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.output.dir: %q: %v\n", file, n.GetName(), yaml.GetValue(d), err)
+					ok = false
+					continue
+				}
 			}
-			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir)})
+			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir), tree: s.tree, out: out})
 		}
 	}
 	return jobs, ok
 }
 
+// readFile reads a file a credential source of the job names: under the spec's work tree
+// only.
+func (j job) readFile(p string) ([]byte, error) {
+	if j.tree == nil {
+		return nil, fmt.Errorf("%s: no work tree to read it from", p)
+	}
+	return j.tree.Read(p, maxSpecFile)
+}
+
 // output is what the jobs writing into one directory produced.
 type output struct {
 	dir     string
+	tree    *rooted.Root // the output directory's work tree
 	objects []*yaml.RNode
 	// namespaces and registries count what the specs cover, for the summary.
 	namespaces, registries map[string]bool
@@ -68,9 +101,13 @@ type output struct {
 	expiresAt string
 }
 
-// readEarlier reads what an earlier generate wrote into dir; nothing when it cannot.
-func readEarlier(dir string) []*yaml.RNode {
-	objs, _, err := readCommitted(dir)
+// readEarlier reads what an earlier generate wrote into the job's directory; nothing when
+// it cannot.
+func readEarlier(j job) []*yaml.RNode {
+	if j.out == nil {
+		return nil
+	}
+	objs, _, err := readCommitted(j.out, j.dir)
 	if err != nil {
 		return nil
 	}
@@ -105,7 +142,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 	inventory := newInventories(jobs)
 	for _, j := range jobs {
 		if _, read := earlier[j.dir]; !read && !plaintext { // plaintext runs keep no ciphertext
-			earlier[j.dir] = readEarlier(j.dir)
+			earlier[j.dir] = readEarlier(j)
 		}
 		// The earlier Secrets of this PullAccess keep the ciphertext of unchanged values.
 		var items []*yaml.RNode
@@ -117,7 +154,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 		items = append(items, serviceAccounts[j.dir]...)
 		o := byDir[j.dir]
 		if o == nil {
-			o = &output{dir: j.dir, namespaces: map[string]bool{}, registries: map[string]bool{}}
+			o = &output{dir: j.dir, tree: j.out, namespaces: map[string]bool{}, registries: map[string]bool{}}
 			byDir[j.dir] = o
 		}
 		opts := fn.Options{
@@ -126,7 +163,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			Plaintext: plaintext,
 			KeysOnly:  j.keysOnly,
 			Stats:     &o.stats,
-			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true},
+			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true, ReadFile: j.readFile},
 		}
 		var err error
 		if opts.Inventory, opts.InventoryFrom, err = inventory.forJob(j); err != nil {

@@ -28,7 +28,7 @@ func runDiffLive(specs []spec, file string, quiet bool, std IO) int {
 		for _, n := range s.nodes {
 			// One cluster: every PullAccess found, with spec.output.dir or without (render
 			// and kustomize), counts as applied to it, so one output holds them all.
-			jobs = append(jobs, job{file: s.file, node: n, dir: ".", keysOnly: true})
+			jobs = append(jobs, job{file: s.file, node: n, dir: ".", keysOnly: true, tree: s.tree})
 		}
 	}
 	outputs, ok := runJobs(jobs, std, true)

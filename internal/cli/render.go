@@ -58,17 +58,16 @@ func runRender(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "render: usage: pullgen render [DIR] [--allow-env NAME]...")
 	}
-	dir, root, err := appDir(pos, std)
-	if err != nil {
-		return fail(std, "render: %v", err)
-	}
 	params, err := argoParameters(std.Getenv)
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	if overlay := params.overlay; overlay != "" {
-		dir = filepath.Join(dir, overlay)
+	dir, root, err := appDir(pos, params.overlay, std)
+	if err != nil {
+		return fail(std, "render: %v", err)
 	}
+	keys.defaults(std.Getenv)
+	keyFiles := keys.files(std.Getenv)
 	if err := confine(std, root, keys); err != nil {
 		return fail(std, "render: %v", err)
 	}
@@ -77,13 +76,13 @@ func runRender(args []string, std IO) int {
 		Root:       root,
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
-		KeyFiles:   append(sopsx.AgeKeyFiles(std.Getenv), keys.pgpKeyFiles...),
+		KeyFiles:   keyFiles,
 		Namespaces: params.namespaces,
 		Decrypt:    sopsx.DecryptStream,
 
-		Limits:           &caps.limits,
-		AllowRetarget:    caps.allowRetarget,
-		RequireNamespace: caps.requireNamespace,
+		Limits:        &caps.limits,
+		AllowRetarget: caps.allowRetarget,
+		AllowUnscoped: caps.allowUnscoped,
 	})
 	if err != nil {
 		return fail(std, "render: %v", err)

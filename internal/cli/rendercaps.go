@@ -12,9 +12,8 @@ import (
 
 // renderCaps are render's flags for its caps and for the identity of decrypted objects.
 type renderCaps struct {
-	limits           render.Limits
-	allowRetarget    bool
-	requireNamespace bool
+	limits                       render.Limits
+	allowRetarget, allowUnscoped bool
 }
 
 // addRenderCaps registers the flags on fs, with render's defaults.
@@ -27,9 +26,15 @@ func addRenderCaps(fs *flag.FlagSet) *renderCaps {
 	fs.IntVar(&l.Documents, "max-documents", l.Documents, "read at most `N` YAML documents (objects) in all")
 	fs.IntVar(&l.Nodes, "max-nodes", l.Nodes, "read at most `N` YAML nodes in all, aliases expanded")
 	fs.IntVar(&l.Namespaces, "max-namespaces", l.Namespaces, "refuse a PullAccess with more than `N` namespaces")
+	fs.IntVar(&l.KustomizationDepth, "max-kustomization-depth", l.KustomizationDepth, "refuse kustomizations nested more than `N` deep")
+	fs.IntVar(&l.Kustomizations, "max-kustomizations", l.Kustomizations, "load at most `N` kustomizations, each counted as often as it is named")
+	fs.IntVar(&l.References, "max-references", l.References, "read at most `N` files and directories named by kustomizations, each counted as often as it is named")
+	fs.Var((*sizeFlag)(&l.ReplacementBytes), "max-replacement-walk", "let replacements walk at most `SIZE`: target field paths times the objects they may visit")
 	fs.Var((*sizeFlag)(&l.Memory), "max-memory", "stop and fail once the render has allocated `SIZE`")
-	fs.BoolVar(&s.allowRetarget, "allow-retarget", false, "let kustomize rename or move decrypted objects (namespace:, prefixes, patches)")
-	fs.BoolVar(&s.requireNamespace, "require-namespace", false, "refuse to decrypt objects encrypted without a namespace")
+	fs.BoolVar(&s.allowRetarget, "allow-retarget", false, "let kustomize rename decrypted objects (prefixes, suffixes, patches); their namespace stays bound to their scope")
+	fs.BoolVar(&s.allowUnscoped, "allow-unscoped", false, "let ciphertext that names no scope go to any namespace: the repository is one trust domain")
+	var required bool
+	fs.BoolVar(&required, "require-namespace", false, "no effect: render always refuses unscoped ciphertext unless --allow-unscoped (kept for existing configurations)")
 	return s
 }
 

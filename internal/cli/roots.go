@@ -3,16 +3,19 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"pullgen.dev/pullgen/internal/regularfile"
-	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/rooted"
 )
 
-// pathRoot is the root that what a path argument refers to may come from: the git work
-// tree that contains it when there is one, else the path itself (its directory, for a
-// file). Never the working directory for its own sake.
+// pathRoot is the work tree of a path argument of generate, diff or check: what the path
+// refers to may come from there, and nothing outside it is read. It is the git work tree
+// that contains the path when there is one, else the path itself (its directory, for a
+// file; its nearest existing parent, for a directory generate is to create). Never the
+// working directory for its own sake.
 func pathRoot(p string) string {
 	abs, err := filepath.Abs(p)
 	if err != nil {
@@ -26,13 +29,28 @@ func pathRoot(p string) string {
 			break
 		}
 	}
-	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
-		return filepath.Dir(abs)
+	for d := abs; ; d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil {
+			if !st.IsDir() {
+				return filepath.Dir(d)
+			}
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return abs
+		}
 	}
-	return abs
 }
 
-// maxSpecFile is the biggest file diff and check read as a manifest or a spec.
+// workTree is the work tree of a path argument (pathRoot), through which every path
+// under it is resolved (package rooted).
+func workTree(p string) (*rooted.Root, error) {
+	root := pathRoot(p)
+	return rooted.New(root, "the work tree "+root)
+}
+
+// maxSpecFile is the biggest file diff and check read as a manifest or a spec, and
+// generate and diff as a credential source.
 const maxSpecFile = 16 << 20
 
 // errRefusedFile is what readRegular refuses (errors.Is).
@@ -43,24 +61,17 @@ type refusedFile string
 func (e refusedFile) Error() string        { return string(e) }
 func (e refusedFile) Is(target error) bool { return target == errRefusedFile }
 
-// readRegular reads a file found under root, opened so that nothing can block. A dangling
-// link reads as nothing (nil, nil); a link that leads outside root, a FIFO, a device, a
-// socket or a file bigger than max bytes is refused with errRefusedFile.
-func readRegular(root, p string, max int64) ([]byte, error) {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return nil, err
-	}
-	real, err := filepath.EvalSymlinks(abs)
-	if err != nil {
-		return nil, nil
-	}
-	if realRoot, err := filepath.EvalSymlinks(root); err == nil && !render.Within(realRoot, real) {
-		return nil, refusedFile(fmt.Sprintf("%s: a link to %s, outside %s", p, real, root))
-	}
-	data, err := regularfile.Read(real, max)
+// readRegular reads a file found under the work tree, opened so that nothing can block. A
+// dangling link reads as nothing (nil, nil); a path or link that leads outside the tree, a
+// FIFO, a device, a socket or a file bigger than max bytes is refused with errRefusedFile.
+func readRegular(tree *rooted.Root, p string, max int64) ([]byte, error) {
+	data, err := tree.Read(p, max)
 	var big *regularfile.TooBigError
 	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case errors.Is(err, rooted.ErrOutside), errors.Is(err, rooted.ErrLinkLoop):
+		return nil, refusedFile(err.Error())
 	case errors.Is(err, regularfile.ErrNotRegular), errors.As(err, &big):
 		return nil, refusedFile(fmt.Sprintf("%s: %v", p, err))
 	case err != nil:

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"pullgen.dev/pullgen/internal/dockercfg"
 )
 
 // Entry is one auths entry: the registry key as written in the config file and its
@@ -40,7 +42,7 @@ type authEntry struct {
 func parseConfig(data []byte) (*configFile, error) {
 	var cfg configFile
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return nil, fmt.Errorf("parsing as a docker config.json or podman auth.json: %w", jsonError(err))
+		return nil, fmt.Errorf("parsing as a docker config.json or podman auth.json: %w", dockercfg.JSONError(err))
 	}
 	if cfg.Auths == nil && cfg.CredsStore == "" && cfg.CredHelpers == nil {
 		return nil, errors.New(`not a docker config.json or podman auth.json: no "auths", "credsStore" or "credHelpers"`)

@@ -22,9 +22,13 @@ type Resolver struct {
 	// LookupEnv reads an environment variable; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// ReadFile reads a file named by a spec (absolute path after joining with BaseDir);
-	// nil means os.ReadFile. Callers use it to confine reads to a root (Argo CD sandbox)
-	// and to decrypt SOPS files.
+	// nil means os.ReadFile. Callers use it to confine reads to a root (Argo CD sandbox).
 	ReadFile func(path string) ([]byte, error)
+	// Decrypt opens what ReadFile read when it is SOPS-encrypted, and returns it unchanged
+	// when it is not; nil leaves every file as it is. It is the one place decrypted content
+	// enters a resolution, so that its caller can tell where the content may go (render
+	// binds it to the file's scope).
+	Decrypt func(path string, data []byte) ([]byte, error)
 	// AllowHelpers false forbids credential helpers even where the spec asks (render sandbox).
 	AllowHelpers bool
 	// KeysOnly lists the registries of a credential store without asking it: their entries
@@ -46,14 +50,18 @@ func (r *Resolver) lookupEnv(name string) (string, bool) {
 	return os.LookupEnv(name)
 }
 
-// readFile reads name (as written in the spec) after joining it with BaseDir.
-// The error names the file as written.
+// readFile reads name (as written in the spec) after joining it with BaseDir, and
+// decrypts it when it is SOPS-encrypted. The error names the file as written.
 func (r *Resolver) readFile(name string) ([]byte, error) {
 	read := r.ReadFile
 	if read == nil {
 		read = os.ReadFile
 	}
-	data, err := read(r.path(name))
+	p := r.path(name)
+	data, err := read(p)
+	if err == nil && r.Decrypt != nil {
+		data, err = r.Decrypt(p, data)
+	}
 	if err != nil {
 		// The spec's own name for the file is clearer than the joined path; keep the cause.
 		var pe *fs.PathError

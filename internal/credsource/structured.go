@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"pullgen.dev/pullgen/internal/dockercfg"
 )
 
 // structuredKey returns the string (or, with numbers, the number) at the dotted key of a
@@ -20,10 +22,10 @@ func structuredKey(data []byte, format, key string, numbers bool) (string, error
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
 		if err := dec.Decode(&doc); err != nil {
-			return "", fmt.Errorf("parsing as JSON: %w", jsonError(err))
+			return "", fmt.Errorf("parsing as JSON: %w", dockercfg.JSONError(err))
 		}
 	} else if err := yaml.Unmarshal(data, &doc); err != nil {
-		return "", fmt.Errorf("parsing as YAML: %w", err)
+		return "", fmt.Errorf("parsing as YAML: %w", dockercfg.YAMLError(err))
 	}
 	leaf, ok := walk(doc, strings.Split(key, "."))
 	if !ok {

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/kustomize/api/konfig"
 
 	"pullgen.dev/pullgen/internal/regularfile"
+	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -85,10 +86,11 @@ func Find(o Options) (string, error) {
 }
 
 type finder struct {
-	o         Options
-	root, dir string
-	entries   int
-	bytes     int64
+	o       Options
+	root    *rooted.Root
+	dir     string
+	entries int
+	bytes   int64
 	// seen holds the files examined and the kustomization directories followed.
 	seen map[string]bool
 	// pending are kustomization directories found under dir, to follow after the walk.
@@ -110,18 +112,18 @@ func newFinder(o Options) (*finder, error) {
 	if o.MaxDepth <= 0 {
 		o.MaxDepth = DefaultMaxDepth
 	}
-	root, err := filepath.EvalSymlinks(o.Root)
+	tree, err := rooted.New(o.Root, "the repository root")
 	if err != nil {
-		return nil, fmt.Errorf("reading the repository root: %w", err)
+		return nil, err
 	}
-	dir, err := filepath.EvalSymlinks(o.Dir)
+	dir, err := tree.Resolve(o.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading the application directory: %w", err)
+		return nil, fmt.Errorf("the application directory: %w", err)
 	}
-	if !within(root, dir) {
-		return nil, fmt.Errorf("the application directory %s is outside the repository root %s", dir, root)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("the application directory %s is not a directory", o.Dir)
 	}
-	return &finder{o: o, root: root, dir: dir, seen: map[string]bool{}}, nil
+	return &finder{o: o, root: tree, dir: dir, seen: map[string]bool{}}, nil
 }
 
 // budget counts one entry, and tells whether the bound still allows it.
@@ -284,11 +286,8 @@ func (f *finder) examine(p string) string {
 
 // inside resolves the links of p and tells whether the result is under the root.
 func (f *finder) inside(p string) (string, bool) {
-	resolved, err := filepath.EvalSymlinks(p)
-	if err != nil || !within(f.root, resolved) {
-		return "", false
-	}
-	return resolved, true
+	resolved, err := f.root.Resolve(p)
+	return resolved, err == nil
 }
 
 // read returns the content of the regular file at p (links already resolved), or nil
@@ -350,10 +349,4 @@ func kustomizationIn(dir string) string {
 		}
 	}
 	return ""
-}
-
-// within tells whether path is root or below it.
-func within(root, path string) bool {
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }

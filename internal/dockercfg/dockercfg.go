@@ -86,7 +86,7 @@ func ParseDockerConfigJSON(data []byte) (Auths, error) {
 		Auths Auths `json:"auths"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("parsing .dockerconfigjson: %w", err)
+		return nil, fmt.Errorf("parsing .dockerconfigjson: %w", JSONError(err))
 	}
 	if doc.Auths == nil {
 		return nil, fmt.Errorf(`parsing .dockerconfigjson: no "auths" object`)

@@ -1,8 +1,9 @@
 package manifest
 
 import (
-	"path"
 	"slices"
+
+	"pullgen.dev/pullgen/internal/glob"
 
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
@@ -53,12 +54,30 @@ func MatchLabels(ls *v1alpha1.LabelSelector, labels map[string]string) bool {
 	return true
 }
 
-// ExcludedBy returns the first glob (path.Match syntax: *, ?, [a-z]) of excludes that
-// matches namespace ns.
-func ExcludedBy(excludes []string, ns string) (string, bool) {
-	for _, g := range excludes {
-		if ok, _ := path.Match(g, ns); ok {
-			return g, true
+// MaxExcludes caps the globs of spec.excludeNamespaces: every namespace is matched
+// against each.
+const MaxExcludes = 100
+
+// Excludes are the globs of a spec.excludeNamespaces, compiled (package glob).
+type Excludes []*glob.Glob
+
+// CompileExcludes compiles the first MaxExcludes globs of a spec.excludeNamespaces; one
+// that does not compile (PullAccess validation reports it) matches nothing.
+func CompileExcludes(globs []string) Excludes {
+	var e Excludes
+	for _, g := range globs[:min(len(globs), MaxExcludes)] {
+		if c, err := glob.Compile(g); err == nil {
+			e = append(e, c)
+		}
+	}
+	return e
+}
+
+// Match returns the first glob that matches namespace ns.
+func (e Excludes) Match(ns string) (string, bool) {
+	for _, g := range e {
+		if g.Match(ns) {
+			return g.String(), true
 		}
 	}
 	return "", false

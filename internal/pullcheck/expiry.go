@@ -2,6 +2,7 @@ package pullcheck
 
 import (
 	"fmt"
+	"pullgen.dev/pullgen/internal/manifest"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ type secretExpiry struct {
 func readSecretExpiry(e *secretEntry) {
 	n := path(e.node, "metadata", "annotations", ExpiresAtAnnotation)
 	v := scalar(n)
-	if v == "" {
+	if v == "" || manifest.IsHeld(v) { // held: pullgen render puts it in place later
 		return
 	}
 	e.expiry.text, e.expiry.line = v, e.ref.line(n.Line)

@@ -116,8 +116,9 @@ func labelsOf(n *yaml.Node, key string) map[string]string {
 func (ix *index) resolveCoverage() {
 	for name, c := range ix.coverage {
 		if c.selector != nil {
+			excludes := manifest.CompileExcludes(c.excludes)
 			for ns, labels := range ix.namespaces {
-				if _, excluded := manifest.ExcludedBy(c.excludes, ns); !excluded && manifest.MatchLabels(c.selector, labels) {
+				if _, excluded := excludes.Match(ns); !excluded && manifest.MatchLabels(c.selector, labels) {
 					c.namespaces[ns] = true
 				}
 			}

@@ -3,9 +3,10 @@ package pullcheck
 import (
 	"net"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strings"
+
+	"pullgen.dev/pullgen/internal/glob"
 )
 
 // Credential is one credential the kubelet would try for an image: the Secret it comes from
@@ -41,6 +42,27 @@ type urlParts struct {
 	labels []string
 	port   string
 	path   string
+	// globs are the labels of a key compiled (package glob), nil for a label without a
+	// wildcard (compared as it is) and for a target.
+	globs []*glob.Glob
+}
+
+// compileGlobs compiles the labels of a key that hold a wildcard; a label the kubelet's
+// filepath.Match would refuse, or beyond the caps of package glob (longer than any DNS
+// label), makes the key match nothing.
+func (u *urlParts) compileGlobs() bool {
+	u.globs = make([]*glob.Glob, len(u.labels))
+	for i, l := range u.labels {
+		if !strings.ContainsAny(l, `*?[\`) {
+			continue
+		}
+		g, err := glob.Compile(l)
+		if err != nil {
+			return false
+		}
+		u.globs[i] = g
+	}
+	return true
 }
 
 // dockerHubKey is the key under which the kubelet keeps Docker Hub credentials for its
@@ -68,8 +90,9 @@ func (k *Keyring) add(secret, registry, written string) bool {
 		k.creds = map[string][]Credential{}
 	}
 	if _, seen := k.creds[key]; !seen {
-		glob, valid := parseSchemeless(key)
-		k.keys = append(k.keys, keyringKey{key: key, glob: glob, valid: valid})
+		g, valid := parseSchemeless(key)
+		valid = valid && g.compileGlobs()
+		k.keys = append(k.keys, keyringKey{key: key, glob: g, valid: valid})
 		k.dirty = true
 	}
 	k.creds[key] = append(k.creds[key], Credential{Secret: secret, Registry: written})
@@ -183,15 +206,15 @@ func repoParts(repo string) (urlParts, bool) {
 // MatchKey reports whether the kubelet would use the credentials under a keyring key
 // (as NormalizeKey returns it) for an image repository, without the Docker Hub fallback.
 func MatchKey(key, repo string) bool {
-	glob, ok := parseSchemeless(key)
-	if !ok {
+	g, ok := parseSchemeless(key)
+	if !ok || !g.compileGlobs() {
 		return false
 	}
 	target, ok := parseSchemeless(repo)
 	if !ok {
 		return false
 	}
-	return urlsMatch(glob, target)
+	return urlsMatch(g, target)
 }
 
 // parseSchemeless parses a URL without a scheme and splits it into host labels, port and
@@ -209,20 +232,17 @@ func parseSchemeless(s string) (urlParts, bool) {
 }
 
 // urlsMatch is the kubelet's URLsMatch: equal ports (as strings), the same number of host
-// labels each matching as a glob, and the target path starting with the glob path.
-func urlsMatch(glob, target urlParts) bool {
-	if glob.port != target.port || len(glob.labels) != len(target.labels) {
+// labels each matching as a glob (filepath.Match's, here compiled: compileGlobs), and the
+// target path starting with the glob path.
+func urlsMatch(key, target urlParts) bool {
+	if key.port != target.port || len(key.labels) != len(target.labels) {
 		return false
 	}
-	if !strings.HasPrefix(target.path, glob.path) {
+	if !strings.HasPrefix(target.path, key.path) {
 		return false
 	}
-	for i, g := range glob.labels {
-		if g == target.labels[i] && !strings.ContainsAny(g, `*?[\`) {
-			continue
-		}
-		ok, err := filepath.Match(g, target.labels[i])
-		if err != nil || !ok {
+	for i, l := range key.labels {
+		if g := key.globs[i]; g != nil && !g.Match(target.labels[i]) || g == nil && l != target.labels[i] {
 			return false
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // Secret types and data keys the kubelet reads pull credentials from.
@@ -59,6 +61,13 @@ func SecretRegistries(secret *yaml.RNode) ([]string, error) {
 // readSecret reads a Secret, decrypting it with decrypt when it is SOPS-encrypted and a
 // decrypter is given, else reading the RegistriesAnnotation.
 func readSecret(n *yaml.Node, name string, decrypt func(*yaml.RNode) (*yaml.RNode, error)) secretInfo {
+	if held(n) {
+		// pullgen render keeps its values out of the build until it prints them.
+		if ann, ok := annotationValue(n, RegistriesAnnotation); ok && !manifest.IsHeld(ann) {
+			return secretInfo{name: name, registries: splitRegistries(ann)}
+		}
+		return secretInfo{name: name, unknown: "pullgen render keeps its values out of the build until it prints them"}
+	}
 	if field(n, "sops") == nil {
 		return readPlainSecret(n, name)
 	}
@@ -78,6 +87,19 @@ func readSecret(n *yaml.Node, name string, decrypt func(*yaml.RNode) (*yaml.RNod
 		reason = fmt.Sprintf("it could not be decrypted (%v) and has no %s annotation", decryptErr, RegistriesAnnotation)
 	}
 	return secretInfo{name: name, unknown: reason, decryptErr: decryptErr}
+}
+
+// held tells whether a Secret's data or stringData holds a stand-in of pullgen render's.
+func held(n *yaml.Node) bool {
+	for _, f := range []string{"data", "stringData"} {
+		m := field(n, f)
+		for i := 1; m != nil && i < len(m.Content); i += 2 {
+			if manifest.IsHeld(m.Content[i].Value) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // annotationValue returns an annotation and whether it is present.

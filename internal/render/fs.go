@@ -7,13 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"pullgen.dev/pullgen/internal/regularfile"
+	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/yamlcap"
 )
 
@@ -26,8 +26,8 @@ import (
 // than the file cap, never the decryption keys, and measures every file against the YAML
 // caps before anyone parses it. Nothing is ever written to disk.
 type repoFS struct {
+	tree     *rooted.Root
 	root     string // absolute, without symbolic links
-	logical  string // the root as given, which paths may also be under
 	limits   Limits
 	keys     []os.FileInfo
 	deadline time.Time
@@ -50,22 +50,17 @@ type counted struct {
 	nodes, documents, breadth int
 }
 
-// errOutside is the cause of every read refused for leaving the root.
-var errOutside = errors.New("outside the repository root")
-
 // errTimeout is the cause once the render has run out of time.
 var errTimeout = errors.New("render ran out of time")
 
-// maxLinks bounds the symbolic links one path may go through, as the kernel does.
-const maxLinks = 40
-
 func newRepoFS(root string, keyFiles []string, limits Limits) (*repoFS, error) {
-	real, err := filepath.EvalSymlinks(root)
+	tree, err := rooted.New(root, "the repository root")
 	if err != nil {
-		return nil, fmt.Errorf("resolving the repository root %s: %w", root, err)
+		return nil, err
 	}
-	f := &repoFS{root: real, logical: root, limits: limits, overlay: map[string][]byte{}, dirs: map[string]bool{},
+	f := &repoFS{tree: tree, root: tree.Dir(), limits: limits, overlay: map[string][]byte{}, dirs: map[string]bool{},
 		measured: map[string]counted{}}
+	tree.Virtual = f.isOverlay
 	if limits.Timeout > 0 {
 		f.deadline = time.Now().Add(limits.Timeout)
 	}
@@ -77,92 +72,13 @@ func newRepoFS(root string, keyFiles []string, limits Limits) (*repoFS, error) {
 	return f, nil
 }
 
-// relTo is p relative to the root ("" for the root itself); ok is false when p is outside.
-func (f *repoFS) relTo(p string) (string, bool) {
-	if !filepath.IsAbs(p) {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return "", false
-		}
-		p = abs
-	}
-	p = filepath.Clean(p)
-	for _, root := range []string{f.root, f.logical} {
-		if Within(root, p) {
-			rel, _ := filepath.Rel(root, p)
-			if rel == "." {
-				rel = ""
-			}
-			return rel, true
-		}
-	}
-	return "", false
-}
-
 // rel is a path relative to the root, for messages.
-func (f *repoFS) rel(p string) string {
-	if r, ok := f.relTo(p); ok {
-		if r == "" {
-			return "."
-		}
-		return r
-	}
-	return p
-}
+func (f *repoFS) rel(p string) string { return f.tree.Show(p) }
 
-// resolve turns p into the real path it names under the root, following symbolic links
-// one component at a time and refusing any that leads outside. A path that does not exist
-// (yet) resolves to where it would be.
-func (f *repoFS) resolve(p string) (string, error) {
-	rel, ok := f.relTo(p)
-	if !ok {
-		return "", fmt.Errorf("%s: %w", excerpt(p), errOutside)
-	}
-	cur := f.root
-	var rest []string
-	if rel != "" {
-		rest = strings.Split(rel, string(filepath.Separator))
-	}
-	links := 0
-	for len(rest) > 0 {
-		c := rest[0]
-		rest = rest[1:]
-		next := filepath.Join(cur, c)
-		if f.isOverlay(next) {
-			cur = next
-			continue
-		}
-		st, err := os.Lstat(next)
-		if err != nil {
-			return filepath.Join(append([]string{next}, rest...)...), nil
-		}
-		if st.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if links++; links > maxLinks {
-			return "", fmt.Errorf("%s: too many levels of symbolic links", f.rel(next))
-		}
-		target, err := os.Readlink(next)
-		if err != nil {
-			return "", fmt.Errorf("reading the link %s: %w", f.rel(next), err)
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(cur, target)
-		}
-		trel, ok := f.relTo(target)
-		if !ok {
-			return "", fmt.Errorf("%s is a link to %s: %w", f.rel(next), excerpt(target), errOutside)
-		}
-		cur = f.root
-		var more []string
-		if trel != "" {
-			more = strings.Split(trel, string(filepath.Separator))
-		}
-		rest = append(more, rest...)
-	}
-	return cur, nil
-}
+// resolve turns p into the real path it names under the root (package rooted: links
+// followed one component at a time, none leading outside); what render wrote in its
+// overlay counts as it is. A path that does not exist (yet) resolves to where it would be.
+func (f *repoFS) resolve(p string) (string, error) { return f.tree.Resolve(p) }
 
 func (f *repoFS) isOverlay(p string) bool {
 	f.mu.Lock()
@@ -288,6 +204,14 @@ func (f *repoFS) documents() int {
 	return f.total.documents
 }
 
+// cost is what the file read at real, data, costs a build that names it (see fileCost).
+func (f *repoFS) cost(real string, data []byte) fileCost {
+	f.mu.Lock()
+	c := f.measured[real]
+	f.mu.Unlock()
+	return fileCost{documents: c.documents, bytes: int64(len(data)), hidden: max(0, yamlcap.Estimate(data)-c.nodes)}
+}
+
 // forget drops what was counted for a path whose overlay content changes.
 func (f *repoFS) forget(real string) {
 	if c, ok := f.measured[real]; ok {
@@ -325,7 +249,7 @@ func (f *repoFS) MkdirAll(p string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for d := real; Within(f.root, d) && d != f.root; d = filepath.Dir(d) {
+	for d := real; rooted.Within(f.root, d) && d != f.root; d = filepath.Dir(d) {
 		f.dirs[d] = true
 	}
 	return nil
@@ -343,13 +267,13 @@ func (f *repoFS) RemoveAll(p string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k := range f.overlay {
-		if Within(real, k) {
+		if rooted.Within(real, k) {
 			f.forget(k)
 			delete(f.overlay, k)
 		}
 	}
 	for k := range f.dirs {
-		if Within(real, k) {
+		if rooted.Within(real, k) {
 			delete(f.dirs, k)
 		}
 	}
@@ -426,9 +350,3 @@ func (f *repoFS) Glob(string) ([]string, error) { return nil, errNoListing }
 
 // Walk is not offered.
 func (f *repoFS) Walk(string, filepath.WalkFunc) error { return errNoListing }
-
-// Within tells whether path is root or below it.
-func Within(root, path string) bool {
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}

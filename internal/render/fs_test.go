@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pullgen.dev/pullgen/internal/rooted"
 )
 
 func write(t *testing.T, path, content string) {
@@ -124,7 +126,7 @@ func TestRepoFS(t *testing.T) {
 			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
 				t.Errorf("error %v, want %q", err, c.err)
 			}
-			if err != nil && strings.Contains(err.Error(), "outside the repository root") && !errors.Is(err, errOutside) {
+			if err != nil && strings.Contains(err.Error(), "outside the repository root") && !errors.Is(err, rooted.ErrOutside) {
 				t.Errorf("%v is not errOutside", err)
 			}
 			if strings.Contains(string(data), "outside-secret") || strings.Contains(string(data), "AGE-SECRET-KEY") {
@@ -140,7 +142,7 @@ func TestRepoFS(t *testing.T) {
 	if err != nil || string(d) != filepath.Join(realRoot, "shared") || f != "b.yaml" {
 		t.Errorf("CleanedAbs: %q %q %v", d, f, err)
 	}
-	if _, _, err := fsys.CleanedAbs(filepath.Join(app, "outdir")); !errors.Is(err, errOutside) {
+	if _, _, err := fsys.CleanedAbs(filepath.Join(app, "outdir")); !errors.Is(err, rooted.ErrOutside) {
 		t.Errorf("CleanedAbs of a link outside: %v", err)
 	}
 	if !fsys.IsDir(filepath.Join(app, "shared")) || fsys.IsDir(filepath.Join(app, "outdir")) || fsys.Exists(filepath.Join(app, "out.txt")) {
@@ -169,7 +171,7 @@ func TestRepoFS(t *testing.T) {
 	if !fsys.IsDir(filepath.Join(app, stateDir)) || !fsys.Exists(filepath.Join(app, stateDir, "x.yaml")) {
 		t.Error("the overlay directory is not seen")
 	}
-	if err := fsys.WriteFile(filepath.Join(app, "outdir", "x.yaml"), nil); !errors.Is(err, errOutside) {
+	if err := fsys.WriteFile(filepath.Join(app, "outdir", "x.yaml"), nil); !errors.Is(err, rooted.ErrOutside) {
 		t.Errorf("writing through a link outside: %v", err)
 	}
 }

@@ -43,6 +43,14 @@ type Limits struct {
 	// Builds caps the kustomize builds of one render (one per PullAccess transformer and
 	// per generator directory, and the last).
 	Builds int
+	// KustomizationDepth caps the nesting of kustomizations; Kustomizations the
+	// kustomizations kustomize loads to build one, and References the files and
+	// directories they name, counting each as often as it is named (graph).
+	KustomizationDepth, Kustomizations, References int
+	// ReplacementBytes caps what the replacements of a build may walk: their target field
+	// paths times the bytes (and the nodes within values) of the objects they may visit
+	// (graph).
+	ReplacementBytes int64
 	// Timeout caps the wall time of the render.
 	Timeout time.Duration
 	// Memory caps the memory the render allocates (the Go heap's objects beyond what the
@@ -71,6 +79,11 @@ func DefaultLimits() Limits {
 		Work:        100_000,
 		Timeout:     60 * time.Second,
 		Memory:      768 << 20,
+
+		KustomizationDepth: 32,
+		Kustomizations:     1000,
+		References:         10_000,
+		ReplacementBytes:   128 << 20,
 	}
 }
 

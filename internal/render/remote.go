@@ -76,16 +76,26 @@ func init() {
 // give what kustomize sees), and returns the field path and value of the first string,
 // outside the data fields, that is a remote form; "" when there is none.
 func findRemote(doc []byte) (field, value string, err error) {
-	j, err := k8syaml.YAMLToJSON(doc)
+	v, err := decodeJSON(doc)
 	if err != nil {
-		return "", "", err
-	}
-	var v any
-	if err := json.Unmarshal(j, &v); err != nil {
 		return "", "", err
 	}
 	field, value = walkRemote(v, "")
 	return field, value, nil
+}
+
+// decodeJSON decodes YAML as kustomize decodes a kustomization or a configuration:
+// converted to JSON, so that tags such as !!binary and anchors give what kustomize sees.
+func decodeJSON(doc []byte) (any, error) {
+	j, err := k8syaml.YAMLToJSON(doc)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(j, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 func walkRemote(v any, path string) (string, string) {

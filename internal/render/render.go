@@ -7,8 +7,11 @@
 // that is not known to be data is refused when it names something remote (remote.go); no
 // plugin, function or Helm runs; YAML is measured before it is parsed (internal/yamlcap);
 // the wall time and the memory of the whole render are capped, whatever spends them
-// (limits.go); decrypted objects keep the identity their encryption protects
-// (replay.go); and errors quote at most a short excerpt of input (message.go).
+// (limits.go); no plaintext enters the build: what PullAccess makes of credentials enters
+// it as stand-ins (held.go), encrypted documents as ciphertext (sealed.go), each with the
+// scope its ciphertext authenticates (sources.go), and values are put in place after the
+// build, only where their scope allows (place.go); and errors quote at most a short
+// excerpt of input (message.go).
 package render
 
 import (
@@ -21,6 +24,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
@@ -31,6 +35,8 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/scope"
 	"pullgen.dev/pullgen/internal/yamlcap"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
@@ -64,10 +70,13 @@ type Options struct {
 	KeysOnly bool
 	// Limits bound the work; nil means DefaultLimits.
 	Limits *Limits
-	// AllowRetarget lets kustomize rename or move decrypted objects.
+	// AllowRetarget lets kustomize rename decrypted objects (their namespace stays bound to
+	// their scope).
 	AllowRetarget bool
-	// RequireNamespace refuses to decrypt objects encrypted without a namespace.
-	RequireNamespace bool
+	// AllowUnscoped lets ciphertext that names no scope (a Secret encrypted without a
+	// namespace, a credential file without a scope marker) go to any namespace: the
+	// operator declares the repository one trust domain. Trusted implies it.
+	AllowUnscoped bool
 }
 
 // stateDir holds, in the overlay of a kustomization's directory, what render writes there.
@@ -84,6 +93,7 @@ func Render(o Options) ([]byte, error) {
 }
 
 func render(o Options, limits Limits) ([]byte, error) {
+	o.AllowUnscoped = o.AllowUnscoped || o.Trusted
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", o.Dir, err)
@@ -94,7 +104,7 @@ func render(o Options, limits Limits) ([]byte, error) {
 			return nil, fmt.Errorf("resolving %s: %w", o.Root, err)
 		}
 	}
-	if !Within(root, dir) {
+	if !rooted.Within(root, dir) {
 		return nil, fmt.Errorf("%s is outside the repository root %s", dir, root)
 	}
 	fsys, err := newRepoFS(root, o.KeyFiles, limits)
@@ -118,20 +128,19 @@ func (r *renderer) run(dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.o.Decrypt != nil {
-		nodes := make([]*yaml.RNode, 0, m.Size())
-		for _, res := range m.Resources() {
-			nodes = append(nodes, &res.RNode)
-		}
-		if err := r.open(nodes); err != nil {
-			return nil, err
-		}
+	nodes := make([]*yaml.RNode, 0, m.Size())
+	for _, res := range m.Resources() {
+		nodes = append(nodes, &res.RNode)
+	}
+	if err := r.place(nodes); err != nil {
+		return nil, err
 	}
 	return m.AsYaml()
 }
 
 func newRenderer(o Options, limits Limits, fsys *repoFS) *renderer {
-	return &renderer{o: o, limits: limits, fs: fsys, done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{}}
+	return &renderer{o: o, limits: limits, fs: fsys, graph: newGraph(limits), done: map[string]bool{}, recorded: map[string]bool{}, sealed: map[string]*sealed{},
+		held: newHeld(), plain: map[string]heldValue{}}
 }
 
 type renderer struct {
@@ -145,9 +154,16 @@ type renderer struct {
 	builds, generated, widePatches int
 	// work counts the transformations kustomize applies to every object.
 	work int
+	// graph counts what kustomize will do to build each kustomization, reuse included.
+	graph *graph
 	// recorded are the resource files whose encrypted documents are in sealed, by MAC.
 	recorded map[string]bool
 	sealed   map[string]*sealed
+	// held are the values PullAccess made, kept out of the build; plain the plaintexts of
+	// the encrypted documents opened, by ciphertext (written under mu).
+	held  *held
+	plain map[string]heldValue
+	mu    sync.Mutex
 }
 
 // build runs kustomize over dir in the repository's file system, with no plugin of any
@@ -221,8 +237,14 @@ func (r *renderer) prepare(dir string) error {
 		return fmt.Errorf("%s: no kustomization.yaml", r.fs.rel(dir))
 	}
 	where := r.fs.rel(kfile)
+	if err := r.graph.enter(where); err != nil {
+		return err
+	}
 	data, err := r.fs.ReadFile(kfile)
 	if err != nil {
+		return err
+	}
+	if err := r.graph.add(0, int64(len(data))); err != nil {
 		return err
 	}
 	var k types.Kustomization
@@ -233,10 +255,11 @@ func (r *renderer) prepare(dir string) error {
 	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 || k.HelmGlobals != nil {
 		return fmt.Errorf("%s: helmCharts run the helm program, which render never does", where)
 	}
-	if field, value, err := findRemote(data); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
-	} else if field != "" {
-		return remoteError(where, field, value)
+	if err := r.graph.refer(references(&k)); err != nil {
+		return err
+	}
+	if err := r.checkFields(dir, where, data); err != nil {
+		return err
 	}
 	r.work += transformations(&k)
 	for _, g := range append(configMapArgs(k.ConfigMapGenerator), secretArgs(k.SecretGenerator)...) {
@@ -348,6 +371,7 @@ func (r *renderer) prepare(dir string) error {
 		changed = true
 	}
 	k.Transformers = transformers
+	r.graph.leave(real)
 	if changed {
 		return r.writeKustomization(kfile, &k)
 	}
@@ -379,11 +403,15 @@ func sameServiceAccount(where string, emitted map[string]string, pullAccess stri
 // file that does not exist (kustomize reports it).
 func (r *renderer) prepareEntry(dir, where, e string) ([]byte, error) {
 	p := entryPath(dir, e)
-	if _, err := r.fs.resolve(p); err != nil {
+	real, err := r.fs.resolve(p)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 	}
 	if r.fs.IsDir(p) {
-		return nil, r.prepare(p)
+		if err := r.prepare(p); err != nil {
+			return nil, err
+		}
+		return nil, r.graph.name(e, real, fileCost{})
 	}
 	if !r.fs.Exists(p) {
 		return nil, nil
@@ -391,6 +419,9 @@ func (r *renderer) prepareEntry(dir, where, e string) ([]byte, error) {
 	data, err := r.fs.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+	}
+	if err := r.graph.name(e, real, r.fs.cost(real, data)); err != nil {
+		return nil, err
 	}
 	r.recordSealed(p, data)
 	return data, nil
@@ -485,10 +516,8 @@ func (r *renderer) checkBuiltin(dir, what string, n *yaml.RNode) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if f, v, err := findRemote([]byte(text)); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	} else if f != "" {
-		return remoteError(what, f, v)
+	if err := r.checkFields(dir, what, []byte(text)); err != nil {
+		return err
 	}
 	r.work += max(1, mapLen(n, "labels")+mapLen(n, "annotations"))
 	switch n.GetKind() {
@@ -548,6 +577,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 	}
+	sources := &sourceScope{r: r, s: scope.Anywhere()}
 	out, results := fn.Run(config, items, fn.Options{
 		File:      file,
 		Plaintext: true, // render's output is decrypted anyway
@@ -556,6 +586,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 			BaseDir:      dir,
 			LookupEnv:    r.lookupEnv,
 			ReadFile:     r.fs.ReadFile,
+			Decrypt:      sources.decrypt,
 			AllowHelpers: r.o.Trusted,
 		},
 	})
@@ -563,6 +594,9 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		var b strings.Builder
 		fn.PrintResults(&b, results)
 		return nil, errors.New(strings.TrimSpace(b.String()))
+	}
+	if err := r.held.holdSecrets(out, config.GetName(), sources.s); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }
@@ -682,19 +716,23 @@ func (r *renderer) checkGenerator(dir, where string, g types.GeneratorArgs) erro
 	if g.EnvSource != "" {
 		envs = append(envs, g.EnvSource)
 	}
-	for _, e := range envs {
-		if remoteForm(e) {
-			continue // refused with its field by findRemote
-		}
+	// Each file counts as often as it is named: one file named by ten thousand keys makes
+	// a ConfigMap ten thousand times its size.
+	for i, e := range append(envs, fileSourcePaths(g.FileSources)...) {
 		p := entryPath(dir, e)
-		if !r.fs.Exists(p) {
-			continue // kustomize reports it
+		if remoteForm(e) || !r.fs.Exists(p) || r.fs.IsDir(p) {
+			continue // refused with its field by checkFields, or kustomize's to read or report
 		}
 		data, err := r.fs.ReadFile(p)
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
 		}
-		keys += bytes.Count(data, []byte{'\n'}) + 1
+		if i < len(envs) {
+			keys += bytes.Count(data, []byte{'\n'}) + 1
+		}
+		if err := r.graph.add(0, int64(len(data))); err != nil {
+			return err
+		}
 	}
 	if r.limits.Keys > 0 && keys > r.limits.Keys {
 		return fmt.Errorf("%s: generator %s makes about %d keys, more than the %d a mapping may have", where, excerpt(g.Name), keys, r.limits.Keys)
@@ -733,7 +771,7 @@ func (r *renderer) countGenerated(dir string, n int) error {
 	if r.generated += n; r.limits.Documents > 0 && r.generated > r.limits.Documents {
 		return fmt.Errorf("%s: PullAccess made more than the %d objects a render may build (--max-documents)", r.fs.rel(dir), r.limits.Documents)
 	}
-	return nil
+	return r.graph.add(n, 0)
 }
 
 // writeObjects writes objects into a new file of the overlay of the kustomization at dir

@@ -7,6 +7,8 @@ import (
 
 	"github.com/getsops/sops/v3"
 	"github.com/getsops/sops/v3/aes"
+
+	"pullgen.dev/pullgen/internal/scope"
 )
 
 // safeCipher is the sops AES-GCM cipher with errors that never carry a value: the sops
@@ -23,6 +25,8 @@ type safeCipher struct {
 // cipher's error into its own instead of wrapping it.
 type cipherState struct {
 	failed *valueError
+	// markers are the scope markers among the values decrypted (comments excluded).
+	markers []string
 }
 
 func newCipher() safeCipher { return safeCipher{aes: aes.NewCipher(), state: &cipherState{}} }
@@ -79,6 +83,9 @@ func (c safeCipher) Decrypt(ciphertext string, key []byte, additionalData string
 			return nil, c.fail(&valueError{path: additionalData, op: "decrypt: it is not a sops-encrypted value"})
 		}
 		return nil, c.fail(&valueError{path: additionalData, op: "decrypt: it fails authentication (modified, or encrypted with another data key)"})
+	}
+	if v, ok := out.(string); ok && scope.IsMarker(v) {
+		c.state.markers = append(c.state.markers, v)
 	}
 	return out, nil
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/getsops/sops/v3/stores/ini"
 	sopsjson "github.com/getsops/sops/v3/stores/json"
 	sopsyaml "github.com/getsops/sops/v3/stores/yaml"
+
+	"pullgen.dev/pullgen/internal/scope"
 )
 
 // storeFor returns the sops store of a format as credsource.DetectFormat names it
@@ -47,20 +49,76 @@ func IsEncryptedFile(data []byte, format string) bool {
 // plaintext in the same format, as `sops -d` prints it (binary: the raw bytes). Errors are
 // those of Decrypt and never carry the file's content.
 func DecryptFile(data []byte, format string) ([]byte, error) {
+	f, err := OpenFile(data, format)
+	return f.Plain, err
+}
+
+// Opened is a file OpenFile decrypted.
+type Opened struct {
+	// Plain is the plaintext in the file's format, as `sops -d` prints it.
+	Plain []byte
+	// Markers are the scope markers (scope.IsMarker) among the file's values that its MAC
+	// covers: every value, or only the encrypted ones under mac_only_encrypted. SOPS does
+	// not authenticate keys, so they are found by value, wherever they stand.
+	Markers []string
+}
+
+// OpenFile decrypts a file as DecryptFile does and also returns its scope markers.
+func OpenFile(data []byte, format string) (Opened, error) {
 	store, err := storeFor(format)
 	if err != nil {
-		return nil, fmt.Errorf("decrypting a sops file: %w", err)
+		return Opened{}, fmt.Errorf("decrypting a sops file: %w", err)
 	}
 	tree, err := loadEncrypted(store, data)
 	if err != nil {
-		return nil, fmt.Errorf("decrypting a sops %s file: %w", format, err)
+		return Opened{}, fmt.Errorf("decrypting a sops %s file: %w", format, err)
 	}
-	if err := openTree(tree); err != nil {
-		return nil, fmt.Errorf("decrypting a sops %s file: %w", format, err)
-	}
-	out, err := store.EmitPlainFile(tree.Branches)
+	key, err := dataKey(&tree.Metadata)
 	if err != nil {
-		return nil, fmt.Errorf("decrypting a sops %s file: writing the plaintext failed", format)
+		return Opened{}, fmt.Errorf("decrypting a sops %s file: %w", format, err)
 	}
-	return out, nil
+	c := newCipher()
+	if err := decryptTree(tree, key, c); err != nil {
+		return Opened{}, fmt.Errorf("decrypting a sops %s file: %w", format, err)
+	}
+	f := Opened{Markers: c.state.markers}
+	if !tree.Metadata.MACOnlyEncrypted {
+		// Every value is authenticated, the unencrypted ones too.
+		f.Markers = nil
+		walkLeaves(tree.Branches, func(v any) {
+			if s, ok := v.(string); ok && scope.IsMarker(s) {
+				f.Markers = append(f.Markers, s)
+			}
+		})
+	}
+	if f.Plain, err = store.EmitPlainFile(tree.Branches); err != nil {
+		return Opened{}, fmt.Errorf("decrypting a sops %s file: writing the plaintext failed", format)
+	}
+	return f, nil
+}
+
+// walkLeaves calls fn with every value of a tree that is neither a branch, a list nor a
+// comment, in order.
+func walkLeaves(branches sops.TreeBranches, fn func(any)) {
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case sops.TreeBranch:
+			for _, item := range x {
+				if _, comment := item.Key.(sops.Comment); !comment {
+					walk(item.Value)
+				}
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case sops.Comment:
+		default:
+			fn(x)
+		}
+	}
+	for _, b := range branches {
+		walk(b)
+	}
 }

@@ -1,4 +1,4 @@
-package render
+package scope
 
 import (
 	"fmt"
@@ -26,6 +26,37 @@ var shapeTopKeys = map[string]bool{"apiVersion": true, "kind": true, "metadata":
 
 var shapeMetadataKeys = []string{"annotations", "creationTimestamp", "labels", "name", "namespace"}
 
+// OfDocument is the scope of a SOPS-encrypted YAML document, read from the document as
+// the repository holds it (before decryption): its namespace, bound to its apiVersion, kind
+// and name, when its shape lets render trust them; unscoped when it has no namespace, when
+// its MAC covers the encrypted values only (macOnly), or when its shape lets a value stand
+// under another key than it was written under.
+func OfDocument(from string, doc *yaml.Node, macOnly bool) Scope {
+	if macOnly {
+		return Unscoped(from, "is encrypted with mac_only_encrypted, so its name and namespace are not protected")
+	}
+	if err := checkShape(doc); err != nil {
+		return Unscoped(from, fmt.Sprintf("has a shape whose name and namespace SOPS does not protect (%v)", err))
+	}
+	n := yaml.NewRNode(doc)
+	if n.YNode().Kind == yaml.DocumentNode {
+		n = yaml.NewRNode(doc.Content[0])
+	}
+	o := Object{n.GetApiVersion(), n.GetKind(), n.GetName()}
+	if n.GetNamespace() == "" {
+		return Unscoped(from, "is encrypted without a namespace").BoundTo(o)
+	}
+	return Namespaces(from, n.GetNamespace()).BoundTo(o)
+}
+
+// clip quotes at most 100 bytes of a key in a message.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
+}
+
 // checkShape tells why the identity of a sealed document cannot be trusted, if it cannot.
 func checkShape(doc *yaml.Node) error {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -39,7 +70,7 @@ func checkShape(doc *yaml.Node) error {
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		k, v := doc.Content[i], doc.Content[i+1]
 		if !shapeTopKeys[k.Value] || seen[k.Value] || k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("the field %q is not one render trusts in an encrypted object (or it is there twice)", excerpt(k.Value))
+			return fmt.Errorf("the field %q is not one render trusts in an encrypted object (or it is there twice)", clip(k.Value))
 		}
 		seen[k.Value] = true
 		var bad bool
@@ -74,7 +105,7 @@ func checkShape(doc *yaml.Node) error {
 			}
 		}
 		if at < 0 {
-			return fmt.Errorf("metadata.%s: render trusts, in this order, only annotations, creationTimestamp, labels, name and namespace, each once", excerpt(k.Value))
+			return fmt.Errorf("metadata.%s: render trusts, in this order, only annotations, creationTimestamp, labels, name and namespace, each once", clip(k.Value))
 		}
 		next = at + 1
 		switch k.Value {
@@ -116,3 +147,6 @@ func allEncrypted(n *yaml.Node) bool {
 	}
 	return true
 }
+
+// isCiphertext tells whether a value is a SOPS ciphertext.
+func isCiphertext(s string) bool { return strings.HasPrefix(s, "ENC[") }

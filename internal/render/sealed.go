@@ -9,34 +9,30 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/parallel"
+	"pullgen.dev/pullgen/internal/scope"
 )
 
-// No replay. An encrypted document goes through kustomize as ciphertext, and render
-// decrypts it afterwards from its copy in the repository, where its SOPS MAC covers every
-// value, the name and the namespace included (unless mac_only_encrypted). The build's
-// object must still have that kind, name and namespace: another tenant's Secret copied into
-// a kustomization cannot come out decrypted in the attacker's namespace through
-// `namespace:`, a prefix or suffix, a patch or a replacement. A document encrypted without
-// a namespace is portable by design (a base that overlays place) unless the operator asks
-// for namespaces. Values are decrypted by ciphertext, each from the document that holds
-// it, so that a ciphertext copied into another object is never decrypted there.
+// Encrypted documents. An encrypted document goes through kustomize as ciphertext, and
+// render decrypts it afterwards from its copy in the repository, where its SOPS MAC covers
+// every value, the name and the namespace included (unless mac_only_encrypted). Its values
+// get the scope of that copy (scope.OfDocument): its namespace, and its kind and name.
+// Values are decrypted by ciphertext, and put in place (place.go) only in an object of
+// that scope: another tenant's Secret copied into a kustomization cannot come out decrypted
+// in the attacker's namespace through `namespace:`, a prefix or suffix, a patch or a
+// replacement, nor a ciphertext copied into another object.
 
 // sealed is an encrypted document of a resource file as the repository holds it.
 type sealed struct {
 	file string
 	// text is the document as the file holds it; doc is it parsed.
-	text string
-	doc  *yaml.RNode
-	id   identity
-	// macOnly: the MAC covers the encrypted values only, not the name and namespace.
-	macOnly bool
-	// shape says why the identity read from its keys cannot be trusted, if it cannot.
-	shape error
-	// plain maps each ciphertext of the document to its plaintext node.
-	plain map[string]*yaml.Node
+	text  string
+	doc   *yaml.RNode
+	scope scope.Scope
+	// opened: the document is decrypted, its values in renderer.plain.
+	opened bool
 }
 
-// identity is what a document is, as far as who may read it goes.
+// identity is what an object is, as far as who may read it goes.
 type identity struct{ apiVersion, kind, namespace, name string }
 
 func identityOf(n *yaml.RNode) identity {
@@ -70,8 +66,9 @@ func (r *renderer) recordSealed(p string, data []byte) {
 			continue
 		}
 		if _, seen := r.sealed[mac]; !seen {
-			r.sealed[mac] = &sealed{file: r.fs.rel(p), text: text, doc: n, id: identityOf(n),
-				macOnly: sopsField(n, "mac_only_encrypted") == "true", shape: checkShape(n.YNode())}
+			file := r.fs.rel(p)
+			r.sealed[mac] = &sealed{file: file, text: text, doc: n,
+				scope: r.operatorScope(scope.OfDocument(file, n.YNode(), sopsField(n, "mac_only_encrypted") == "true"))}
 		}
 	}
 }
@@ -102,12 +99,11 @@ func sopsField(n *yaml.RNode, field string) string {
 	return v.YNode().Value
 }
 
-// open decrypts, in place, the encrypted objects of a build, each from its sealed copy,
-// after checking that the build left its identity alone.
-func (r *renderer) open(nodes []*yaml.RNode) error {
+// openSealed decrypts the encrypted documents of the build's objects, each from its copy
+// in the repository, and maps their ciphertexts to their plaintexts (renderer.plain).
+func (r *renderer) openSealed(nodes []*yaml.RNode) error {
 	var used []*sealed
-	of := make([]*sealed, len(nodes))
-	for i, n := range nodes {
+	for _, n := range nodes {
 		if n.Field("sops") == nil {
 			continue
 		}
@@ -115,55 +111,12 @@ func (r *renderer) open(nodes []*yaml.RNode) error {
 		if s == nil {
 			return fmt.Errorf("%s is encrypted, but no resource file of the repository holds it so: render decrypts what kustomizations list in resources", identityOf(n))
 		}
-		if err := r.sameIdentity(s, identityOf(n)); err != nil {
-			return err
-		}
-		if s.plain == nil {
-			s.plain = map[string]*yaml.Node{}
+		if !s.opened {
+			s.opened = true
 			used = append(used, s)
 		}
-		of[i] = s
 	}
-	if err := r.decryptSealed(used); err != nil {
-		return err
-	}
-	for i, n := range nodes {
-		s := of[i]
-		if s == nil {
-			continue
-		}
-		if _, err := n.Pipe(yaml.Clear("sops")); err != nil {
-			return fmt.Errorf("%s: %w", identityOf(n), err)
-		}
-		if err := replaceCiphertext(n.YNode(), s.plain); err != nil {
-			return fmt.Errorf("%s (from %s): %w", identityOf(n), s.file, err)
-		}
-	}
-	return nil
-}
-
-// sameIdentity refuses a build object that is not the sealed document it decrypts from.
-func (r *renderer) sameIdentity(s *sealed, got identity) error {
-	if r.o.AllowRetarget {
-		return nil
-	}
-	switch {
-	case s.macOnly:
-		return fmt.Errorf("%s in %s is encrypted with mac_only_encrypted, so its name and namespace are not protected: render decrypts it only with --allow-retarget", s.id, s.file)
-	case s.shape != nil:
-		return fmt.Errorf("%s in %s: %v: SOPS authenticates values, not keys, so render cannot trust the identity of this shape (--allow-retarget lifts this)", s.id, s.file, s.shape)
-	case s.id.namespace == "" && r.o.RequireNamespace:
-		return fmt.Errorf("%s in %s is encrypted without a namespace, which --require-namespace refuses: encrypt it with metadata.namespace set", s.id, s.file)
-	}
-	want := s.id
-	if want.namespace == "" {
-		want.namespace = got.namespace // portable: overlays place it
-	}
-	if got != want {
-		return fmt.Errorf("%s in %s is encrypted as %s, but the build makes it %s (namespace:, a prefix or suffix, a patch or a replacement): a decrypted object keeps the identity its encryption protects (--allow-retarget lifts this)",
-			s.id, s.file, s.id, got)
-	}
-	return nil
+	return r.decryptSealed(used)
 }
 
 // decryptSealed decrypts the sealed documents, file by file on every core, and maps their
@@ -204,22 +157,26 @@ func (r *renderer) decryptFile(file string, list []*sealed) error {
 	if err != nil || len(docs) != len(list) {
 		return fmt.Errorf("%s: reading the decrypted documents: %d for %d (%v)", file, len(docs), len(list), err)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for i, s := range list {
-		mapCiphertext(s.doc.YNode(), docs[i].YNode(), s.plain)
+		mapCiphertext(s.doc.YNode(), docs[i].YNode(), func(ciphertext string, plain *yaml.Node) {
+			r.plain[ciphertext] = heldValue{node: *plain, scope: s.scope}
+		})
 	}
 	return nil
 }
 
 // mapCiphertext walks an encrypted node and its plaintext side by side (sops keeps the
-// order of keys) and maps each encrypted scalar to its plaintext.
-func mapCiphertext(enc, plain *yaml.Node, m map[string]*yaml.Node) {
+// order of keys) and calls put with each encrypted scalar and its plaintext.
+func mapCiphertext(enc, plain *yaml.Node, put func(string, *yaml.Node)) {
 	if enc == nil || plain == nil {
 		return
 	}
 	switch enc.Kind {
 	case yaml.ScalarNode:
 		if isCiphertext(enc.Value) && plain.Kind == yaml.ScalarNode {
-			m[enc.Value] = plain
+			put(enc.Value, plain)
 		}
 	case yaml.MappingNode:
 		pv := map[string]*yaml.Node{}
@@ -228,37 +185,14 @@ func mapCiphertext(enc, plain *yaml.Node, m map[string]*yaml.Node) {
 		}
 		for i := 0; i+1 < len(enc.Content); i += 2 {
 			if k := enc.Content[i].Value; k != "sops" {
-				mapCiphertext(enc.Content[i+1], pv[k], m)
+				mapCiphertext(enc.Content[i+1], pv[k], put)
 			}
 		}
 	case yaml.SequenceNode:
 		for i := 0; i < len(enc.Content) && i < len(plain.Content); i++ {
-			mapCiphertext(enc.Content[i], plain.Content[i], m)
+			mapCiphertext(enc.Content[i], plain.Content[i], put)
 		}
 	}
 }
 
 func isCiphertext(s string) bool { return strings.HasPrefix(s, "ENC[") }
-
-// replaceCiphertext puts the plaintext in place of every ciphertext of n; a ciphertext
-// that n's own sealed document does not hold is an error.
-func replaceCiphertext(n *yaml.Node, m map[string]*yaml.Node) error {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if !isCiphertext(n.Value) {
-			return nil
-		}
-		p, ok := m[n.Value]
-		if !ok {
-			return fmt.Errorf("a value is encrypted in another document: render decrypts each value only in the object it was encrypted for")
-		}
-		n.Value, n.Tag, n.Style = p.Value, p.Tag, p.Style
-	default:
-		for _, c := range n.Content {
-			if err := replaceCiphertext(c, m); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
