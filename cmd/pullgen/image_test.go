@@ -96,7 +96,7 @@ func TestImageKptFnEval(t *testing.T) {
 	pkg := t.TempDir()
 	writeFile(t, filepath.Join(pkg, "pullaccess.yaml"), imageSpec(""))
 	writeFile(t, filepath.Join(pkg, "deployment.yaml"), imageDeployment)
-	fromImage := mustRun(t, pkg, env, kpt, "fn", "eval", ".", "--image", testImage, "--image-pull-policy", "Never",
+	fromImage := mustRun(t, pkg, env, kpt, "fn", "eval", ".", "--image", testImage, "--image-pull-policy", "never",
 		"--fn-config", "pullaccess.yaml", "--env", "TOKEN", "-o", "stdout")
 	fromBinary := mustRun(t, pkg, env, kpt, "fn", "eval", ".", "--exec", pullgen(), "--fn-config", "pullaccess.yaml", "-o", "stdout")
 	if fromImage != fromBinary {
