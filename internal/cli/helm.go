@@ -15,7 +15,6 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/yamlcap"
 )
 
 // helmFilenameAnnotation is the annotation Helm 4 stamps on each document it gives a
@@ -73,15 +72,9 @@ func runHelm(args []string, std IO) int {
 // readHelmManifests reads the YAML stream Helm gives a post-renderer, within the
 // function's caps.
 func readHelmManifests(r io.Reader) ([]*yaml.RNode, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxResourceList+1))
+	data, err := readCapped(r, "the manifests on stdin")
 	if err != nil {
-		return nil, fmt.Errorf("reading the manifests on stdin: %w", err)
-	}
-	if len(data) > maxResourceList {
-		return nil, fmt.Errorf("the manifests on stdin are bigger than %d bytes", maxResourceList)
-	}
-	if _, err := yamlcap.Measure(data, functionLimits()); err != nil {
-		return nil, fmt.Errorf("the manifests on stdin: %w", err)
+		return nil, err
 	}
 	items, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
 	if err != nil {
