@@ -18,7 +18,7 @@ SARIF_MULTITOOL_VERSION := 5.7.0
 HELM3_VERSION := v3.21.4
 HELM4_VERSION := v4.3.2
 
-.PHONY: all build demo test bench lint schema tools image image-context clean
+.PHONY: all build demo test bench lint schema tools image image-context clean FORCE
 
 all: build
 
@@ -84,10 +84,10 @@ $(SARIF_MULTITOOL_DIR):
 ## context image-context lays out: the static binary, the machine's CA certificates, the
 ## image's users) with podman (CONTAINER_ENGINE=docker for docker) and the project's
 ## containers.conf. IMAGE names it.
-IMAGE            ?= localhost/pullgen:dev
-VERSION          ?= v0.1.0-dev
-CONTAINER_ENGINE ?= podman
-CA_BUNDLE        ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE            := localhost/pullgen:dev
+VERSION          := v0.1.0-dev
+CONTAINER_ENGINE := podman
+CA_BUNDLE        := /etc/ssl/certs/ca-certificates.crt
 IMAGE_CONTEXT    := $(BIN)/image
 image: image-context
 	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/.ci/containers.conf} \
@@ -95,7 +95,8 @@ image: image-context
 
 image-context: $(IMAGE_CONTEXT)/pullgen $(IMAGE_CONTEXT)/etc/passwd $(IMAGE_CONTEXT)/etc/ssl/certs/ca-certificates.crt
 
-$(IMAGE_CONTEXT)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+# Built every time (Go's cache makes it quick): VERSION may differ from the last build.
+$(IMAGE_CONTEXT)/pullgen: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X pullgen.dev/pullgen/internal/cli.Version=$(VERSION)" -o $@ ./cmd/pullgen
 
 $(IMAGE_CONTEXT)/etc/passwd:
@@ -147,3 +148,5 @@ schema:
 
 clean:
 	rm -rf $(BIN)
+
+FORCE:
