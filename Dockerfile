@@ -1,15 +1,17 @@
-# pullgen as a container image: usable as a kpt or kustomize container function
-# (ResourceList on stdin) and as an Argo CD sidecar binary.
-FROM golang:1.26 AS build
-WORKDIR /src
-COPY go.mod go.sum ./
-RUN go mod download
-COPY . .
-ARG VERSION=v0.1.0-dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X pullgen.dev/pullgen/internal/cli.Version=${VERSION}" \
-      -o /out/pullgen ./cmd/pullgen
-
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/pullgen /usr/local/bin/pullgen
+# pullgen as a container image: a kpt or kustomize container function (ResourceList on
+# stdin), `pullgen render` with a mounted key, and the Argo CD sidecar's program.
+#
+# Nothing is pulled from a registry: the image is `scratch` plus what `make image-context`
+# puts into the build context (bin/image): the static binary (CGO_ENABLED=0), the CA
+# certificates of the building machine (for `pullgen check --online` and key services) and
+# /etc/passwd and /etc/group with root, nobody (kpt and kustomize run functions as
+# nobody) and nonroot (65532, the image's user). Build it with
+#   make image                                  # podman; IMAGE=... names it
+#   make image CONTAINER_ENGINE=docker
+# or, by hand, `make image-context` then
+#   podman build -f Dockerfile -t pullgen:dev bin/image
+FROM scratch
+COPY etc/ /etc/
+COPY pullgen /usr/local/bin/pullgen
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/pullgen"]

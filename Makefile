@@ -13,8 +13,12 @@ GOJQ_VERSION      := v0.12.19
 # Microsoft's SARIF validator (npm @microsoft/sarif-multitool-linux, a self-contained
 # binary): a test checks pullgen check --format sarif against GitHub code scanning's rules
 SARIF_MULTITOOL_VERSION := 5.7.0
+# Helm 3 and Helm 4, each in a folder of its own (both are `helm`); the Helm tests run
+# pullgen as the post-renderer of each
+HELM3_VERSION := v3.21.4
+HELM4_VERSION := v4.3.2
 
-.PHONY: all build demo test bench lint schema tools clean
+.PHONY: all build demo test bench lint schema tools image image-context clean FORCE
 
 all: build
 
@@ -25,7 +29,8 @@ $(BIN)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 
 ## tools: the real tools the tests drive, built into ./bin (ignored by git)
 SARIF_MULTITOOL_DIR := $(BIN)/sarif-multitool-$(SARIF_MULTITOOL_VERSION)
-tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq $(BIN)/argocd-cmp-server $(BIN)/cmp-client $(SARIF_MULTITOOL_DIR)
+tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq $(BIN)/argocd-cmp-server $(BIN)/cmp-client $(SARIF_MULTITOOL_DIR) \
+	$(BIN)/helm3 $(BIN)/helm4
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
@@ -39,6 +44,18 @@ $(BIN)/registry:
 
 $(BIN)/gojq:
 	GOBIN=$(BIN) $(GO) install github.com/itchyny/gojq/cmd/gojq@$(GOJQ_VERSION)
+
+# ./bin/helm3 and ./bin/helm4 link to the helm binary of each version's folder.
+HELM3 := $(BIN)/helm-$(HELM3_VERSION)/helm
+HELM4 := $(BIN)/helm-$(HELM4_VERSION)/helm
+$(HELM3):
+	GOBIN=$(@D) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM3_VERSION)
+$(HELM4):
+	GOBIN=$(@D) $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM4_VERSION)
+$(BIN)/helm3: $(HELM3)
+	ln -sfn $(patsubst $(BIN)/%,%,$<) $@
+$(BIN)/helm4: $(HELM4)
+	ln -sfn $(patsubst $(BIN)/%,%,$<) $@
 
 # Argo CD's real plugin path, for the kit's tests (internal/argocdtest): upstream's
 # argocd-cmp-server and cmp-client, the repo server's own code driving it, built from the
@@ -62,6 +79,34 @@ $(SARIF_MULTITOOL_DIR):
 	chmod u+x $@.tmp/$(SARIF_MULTITOOL_PKG)/Sarif.Multitool; \
 	mv $@.tmp $@; \
 	ln -sfn $(notdir $@)/$(SARIF_MULTITOOL_PKG)/Sarif.Multitool $(BIN)/Sarif.Multitool
+
+## image: the container image of the Dockerfile, built offline from bin/image (the build
+## context image-context lays out: the static binary, the machine's CA certificates, the
+## image's users) with podman (CONTAINER_ENGINE=docker for docker) and the project's
+## containers.conf. IMAGE names it.
+IMAGE            := localhost/pullgen:dev
+VERSION          := v0.1.0-dev
+CONTAINER_ENGINE := podman
+CA_BUNDLE        := /etc/ssl/certs/ca-certificates.crt
+IMAGE_CONTEXT    := $(BIN)/image
+image: image-context
+	CONTAINERS_CONF=$${CONTAINERS_CONF:-$(CURDIR)/.ci/containers.conf} \
+	  $(CONTAINER_ENGINE) build -f Dockerfile -t $(IMAGE) $(IMAGE_CONTEXT)
+
+image-context: $(IMAGE_CONTEXT)/pullgen $(IMAGE_CONTEXT)/etc/passwd $(IMAGE_CONTEXT)/etc/ssl/certs/ca-certificates.crt
+
+# Built every time (Go's cache makes it quick): VERSION may differ from the last build.
+$(IMAGE_CONTEXT)/pullgen: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X pullgen.dev/pullgen/internal/cli.Version=$(VERSION)" -o $@ ./cmd/pullgen
+
+$(IMAGE_CONTEXT)/etc/passwd:
+	mkdir -p $(@D)
+	printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > $@
+	printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > $(@D)/group
+
+$(IMAGE_CONTEXT)/etc/ssl/certs/ca-certificates.crt: $(CA_BUNDLE)
+	mkdir -p $(@D)
+	cp $< $@
 
 ## demo: run pullgen on a bundled example with its DEMO token and DEMO age key
 DEMO_ENV := ACME_REGISTRY_TOKEN=demo-token-not-a-real-secret SOPS_AGE_KEY_FILE=$(CURDIR)/examples/DEMO-age-key.txt
@@ -103,3 +148,5 @@ schema:
 
 clean:
 	rm -rf $(BIN)
+
+FORCE:

@@ -16,6 +16,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/doctest"
 )
 
 // readmeBlock returns the fenced code block that follows `<!-- name -->` in README.md.
@@ -27,16 +28,7 @@ func readmeBlock(t *testing.T, name string) string {
 // docBlock returns the fenced code block that follows `<!-- name -->` in a Markdown file.
 func docBlock(t *testing.T, file, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	re := regexp.MustCompile("(?s)<!-- " + regexp.QuoteMeta(name) + " -->\\s*```[a-z]*\n(.*?)```")
-	m := re.FindSubmatch(b)
-	if m == nil {
-		t.Fatalf("%s has no code block marked <!-- %s -->", file, name)
-	}
-	return string(m[1])
+	return doctest.Block(t, file, name)
 }
 
 // operatorKustomization is README.md's kustomization of an Argo CD install with the kit,

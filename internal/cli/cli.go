@@ -52,6 +52,9 @@ Usage:
   pullgen discover [DIR]         Argo CD plugin: print a file of DIR holding a PullAccess
                                  (nothing when none; exit 2 on an error)
   pullgen check [PATH...|-]      predict image pull failures (exit 1 on errors)
+  pullgen helm --namespace NS SPEC...
+                                 Helm post-renderer: manifests on stdin, with the
+                                 PullAccesses applied (plaintext Secrets) on stdout
   pullgen diff [PATH...]         compare committed output with its specs (exit 1 on drift)
   pullgen diff --live FILE [PATH...]
                                  live ServiceAccount entries applying would remove (exit 1 if any)
@@ -94,6 +97,8 @@ func Main(args []string, std IO) int {
 		return runCheck(args[1:], std)
 	case "scope":
 		return runScope(args[1:], std)
+	case "helm":
+		return runHelm(args[1:], std)
 	case "schema":
 		return runSchema(args[1:], std)
 	case "version", "--version":

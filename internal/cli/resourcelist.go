@@ -29,15 +29,9 @@ func functionLimits() yamlcap.Limits {
 // are a list of objects and whose functionConfig, when present, is an object. Errors quote
 // none of the input.
 func readResourceList(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxResourceList+1))
+	data, err := readCapped(r, "the ResourceList on stdin")
 	if err != nil {
-		return nil, fmt.Errorf("reading the ResourceList on stdin: %w", err)
-	}
-	if len(data) > maxResourceList {
-		return nil, fmt.Errorf("the ResourceList on stdin is bigger than %d bytes", maxResourceList)
-	}
-	if _, err := yamlcap.Measure(data, functionLimits()); err != nil {
-		return nil, fmt.Errorf("the ResourceList on stdin: %w", err)
+		return nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -80,6 +74,22 @@ func readResourceList(r io.Reader) ([]byte, error) {
 		if ns, max := field(field(config, "spec"), "namespaces"), render.DefaultLimits().Namespaces; ns != nil && len(ns.Content) > max {
 			return nil, fmt.Errorf("ResourceList.functionConfig.spec.namespaces: %d namespaces, more than the %d a PullAccess may have", len(ns.Content), max)
 		}
+	}
+	return data, nil
+}
+
+// readCapped reads the function's input (what names it in errors) within its caps: at
+// most maxResourceList bytes, and YAML within functionLimits.
+func readCapped(r io.Reader, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxResourceList+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	if len(data) > maxResourceList {
+		return nil, fmt.Errorf("%s is bigger than %d bytes", what, maxResourceList)
+	}
+	if _, err := yamlcap.Measure(data, functionLimits()); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return data, nil
 }
