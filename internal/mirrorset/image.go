@@ -2,10 +2,11 @@ package mirrorset
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"pullgen.dev/pullgen/internal/yamlnode"
 )
 
 // KindImage is the kind of the cluster's image configuration (config.openshift.io/v1,
@@ -28,36 +29,17 @@ type RegistrySources struct {
 
 // DecodeImageConfig reads spec.registrySources.insecureRegistries and blockedRegistries.
 func DecodeImageConfig(n *yaml.Node) (RegistrySources, error) {
-	src := field(field(n, "spec"), "registrySources")
+	const path = "spec.registrySources"
+	src := yamlnode.Field(yamlnode.Field(n, "spec"), "registrySources")
 	var rs RegistrySources
 	var err error
-	if rs.Insecure, err = stringList(src, "insecureRegistries", "spec.registrySources"); err != nil {
+	if rs.Insecure, err = yamlnode.Strings(src, "insecureRegistries", path); err != nil {
 		return RegistrySources{}, err
 	}
-	if rs.Blocked, err = stringList(src, "blockedRegistries", "spec.registrySources"); err != nil {
+	if rs.Blocked, err = yamlnode.Strings(src, "blockedRegistries", path); err != nil {
 		return RegistrySources{}, err
 	}
 	return rs, nil
-}
-
-// stringList reads an optional list of strings.
-func stringList(n *yaml.Node, key, path string) ([]string, error) {
-	v := field(n, key)
-	if v == nil || isNull(v) {
-		return nil, nil
-	}
-	if v.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("%s.%s: must be a list", path, key)
-	}
-	out := make([]string, 0, len(v.Content))
-	for i, item := range v.Content {
-		item = deref(item)
-		if item == nil || item.Kind != yaml.ScalarNode || isNull(item) {
-			return nil, fmt.Errorf("%s.%s[%s]: must be a string", path, key, strconv.Itoa(i))
-		}
-		out = append(out, item.Value)
-	}
-	return out, nil
 }
 
 // Validate checks the scopes as the Machine Config Operator does: not empty, and a

@@ -8,10 +8,11 @@ package mirrorset
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"pullgen.dev/pullgen/internal/yamlnode"
 )
 
 // Kinds of mirror set objects.
@@ -93,26 +94,23 @@ var listField = map[string]string{
 // Decode reads a mirror set object (a mapping node, or a document holding one). Its errors
 // name the field whose shape is wrong; the values are checked by Validate.
 func Decode(n *yaml.Node) (Set, error) {
-	n = deref(n)
-	s := Set{Kind: scalar(field(n, "kind")), Name: scalar(field(field(n, "metadata"), "name"))}
+	n = yamlnode.Deref(n)
+	s := Set{Kind: yamlnode.Scalar(yamlnode.Field(n, "kind")), Name: yamlnode.Scalar(yamlnode.Field(yamlnode.Field(n, "metadata"), "name"))}
 	list, ok := listField[s.Kind]
 	if !ok {
 		return Set{}, fmt.Errorf("kind %q is not a mirror set", s.Kind)
 	}
-	spec := field(n, "spec")
-	if spec != nil && spec.Kind != yaml.MappingNode && !isNull(spec) {
-		return Set{}, fmt.Errorf("spec: must be an object")
-	}
-	items := field(spec, list)
-	if items == nil || isNull(items) {
-		return s, nil
+	spec, err := yamlnode.Mapping(n, "spec", "")
+	if err != nil {
+		return Set{}, err
 	}
 	path := "spec." + list
-	if items.Kind != yaml.SequenceNode {
-		return Set{}, fmt.Errorf("%s: must be a list", path)
+	items, err := yamlnode.Items(spec, list, "spec")
+	if err != nil {
+		return Set{}, err
 	}
-	for i, item := range items.Content {
-		r, err := decodeRule(deref(item), path+"["+strconv.Itoa(i)+"]", s.Kind != KindICSP)
+	for i, item := range items {
+		r, err := decodeRule(item, yamlnode.Index(path, i), s.Kind != KindICSP)
 		if err != nil {
 			return Set{}, err
 		}
@@ -127,28 +125,16 @@ func decodeRule(n *yaml.Node, path string, hasPolicy bool) (Rule, error) {
 	}
 	r := Rule{Field: path, Line: n.Line}
 	var err error
-	if r.Source, err = stringField(n, "source", path); err != nil {
+	if r.Source, err = yamlnode.String(n, "source", path); err != nil {
 		return Rule{}, err
 	}
 	if hasPolicy {
-		if r.Policy, err = stringField(n, "mirrorSourcePolicy", path); err != nil {
+		if r.Policy, err = yamlnode.String(n, "mirrorSourcePolicy", path); err != nil {
 			return Rule{}, err
 		}
 	}
-	if r.Mirrors, err = stringList(n, "mirrors", path); err != nil {
+	if r.Mirrors, err = yamlnode.Strings(n, "mirrors", path); err != nil {
 		return Rule{}, err
 	}
 	return r, nil
-}
-
-// stringField reads an optional string field.
-func stringField(n *yaml.Node, key, path string) (string, error) {
-	v := field(n, key)
-	if v == nil || isNull(v) {
-		return "", nil
-	}
-	if v.Kind != yaml.ScalarNode {
-		return "", fmt.Errorf("%s.%s: must be a string", path, key)
-	}
-	return v.Value, nil
 }

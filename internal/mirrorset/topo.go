@@ -1,6 +1,9 @@
 package mirrorset
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // mergeOrder merges the mirror lists that rules give one source into one list, keeping each
 // list's relative order where the lists agree, as the Machine Config Operator does: every
@@ -14,7 +17,7 @@ func mergeOrder(source string, lists [][]string) []string {
 		for i := 0; i+1 < len(l); i++ {
 			g.edge(l[i], l[i+1])
 		}
-		if !contains(l, source) {
+		if !slices.Contains(l, source) {
 			g.edge(l[len(l)-1], source)
 		}
 	}
@@ -96,13 +99,4 @@ func (g *graph) sorted() []string {
 		queue = append(queue, free...)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
