@@ -116,7 +116,9 @@ func TestDecodeProviderConfigIsStrict(t *testing.T) {
 // TestProviderConfigValidate checks the kubelet's validation rules.
 func TestProviderConfigValidate(t *testing.T) {
 	base := "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n"
-	p := func(fields string) string { return "- " + strings.ReplaceAll(strings.TrimSpace(fields), "\n", "\n  ") + "\n" }
+	p := func(fields string) string {
+		return "- " + strings.ReplaceAll(strings.TrimSpace(fields), "\n", "\n  ") + "\n"
+	}
 	valid := "name: p\nmatchImages: [a.io]\ndefaultCacheDuration: 0s\napiVersion: credentialprovider.kubelet.k8s.io/v1beta1"
 	token := "name: t\nmatchImages: [a.io]\ndefaultCacheDuration: 1m\napiVersion: credentialprovider.kubelet.k8s.io/v1\ntokenAttributes:\n  serviceAccountTokenAudience: aud\n  cacheType: Token\n  requireServiceAccount: true\n  requiredServiceAccountAnnotationKeys: [example.com/role]"
 	tests := []struct {
