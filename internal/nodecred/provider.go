@@ -61,7 +61,7 @@ type TokenAttributes struct {
 // fields of each object, for strict decoding.
 var (
 	configFields   = []string{"apiVersion", "kind", "providers"}
-	providerFields = []string{"name", "matchImages", "defaultCacheDuration", "apiVersion", "args", "env", "tokenAttributes"}
+	providerFields = []string{"name", "matchImages", "defaultCacheDuration", "apiVersion", "args", "env"}
 	envFields      = []string{"name", "value"}
 	tokenFields    = []string{"serviceAccountTokenAudience", "cacheType", "requireServiceAccount",
 		"requiredServiceAccountAnnotationKeys", "optionalServiceAccountAnnotationKeys"}
@@ -107,8 +107,8 @@ func DecodeProviderConfig(n *yaml.Node) (ProviderConfig, error) {
 
 func decodeProvider(n *yaml.Node, path string, tokens bool) (Provider, error) {
 	allowed := providerFields
-	if !tokens {
-		allowed = allowed[:len(allowed)-1]
+	if tokens {
+		allowed = append(slices.Clone(providerFields), "tokenAttributes")
 	}
 	if err := object(n, path, allowed); err != nil {
 		return Provider{}, err

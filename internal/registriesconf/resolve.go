@@ -66,7 +66,7 @@ func (r *Resolver) Find(name string) *Registry {
 func (r *Resolver) Resolve(ref Reference) (Resolution, error) {
 	reg := r.Find(ref.Name)
 	if reg == nil {
-		return Resolution{Sources: []Source{{Reference: ref, Blocked: false}}}, nil
+		return Resolution{Sources: []Source{{Reference: ref}}}, nil
 	}
 	digested := ref.Digest != ""
 	var endpoints []Endpoint
