@@ -183,14 +183,6 @@ func (s Scope) source() string {
 	return strings.Join(from, ", ")
 }
 
-// From names the first file of s, "" for a scope of no file.
-func (s Scope) From() string {
-	if len(s.from) == 0 {
-		return ""
-	}
-	return s.from[0]
-}
-
 // Marker is the scope marker for namespaces; no namespace means every namespace.
 func Marker(namespaces ...string) string {
 	if len(namespaces) == 0 {
