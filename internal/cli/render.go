@@ -51,6 +51,7 @@ func runRender(args []string, std IO) int {
 		fs.PrintDefaults()
 	}
 	caps := addRenderCaps(fs)
+	budget := addSidecarBudget(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -66,6 +67,12 @@ func runRender(args []string, std IO) int {
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
+	// Before anything is read: a slot's lock file is outside what render is confined to.
+	admitted, err := budget.admit(std.Getenv, &caps.limits)
+	if err != nil {
+		return fail(std, "render: %v", err)
+	}
+	defer admitted.release()
 	keys.defaults(std.Getenv)
 	keyFiles := keys.files(std.Getenv)
 	if err := confine(std, root, keys); err != nil {
@@ -84,8 +91,11 @@ func runRender(args []string, std IO) int {
 		AllowRetarget: caps.allowRetarget,
 		AllowUnscoped: caps.allowUnscoped,
 	})
+	if err == nil {
+		err = admitted.checkOutput(out)
+	}
 	if err != nil {
-		return fail(std, "render: %v", err)
+		return fail(std, "render: %v%s", err, admitted.explain(err))
 	}
 	std.Stdout.Write(out)
 	return ExitOK
