@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,8 @@ func TestMain(m *testing.M) {
 // runs it: config as its plugin.yaml (what the ConfigMap holds), pullgen built as the
 // Dockerfile builds it as the image's one program, the variables of the Secrets of its
 // envFrom then its env (an absolute path is in the sidecar's own file system), and the
-// files of the Secret volumes it mounts. secrets are the cluster's Secrets by name, key
+// files of the Secret volumes it mounts, its emptyDir volumes, and its memory limit as
+// PULLGEN_SIDECAR_MEMORY. secrets are the cluster's Secrets by name, key
 // -> value; a Secret the pod needs and does not find keeps it from starting.
 func kitSidecar(t *testing.T, d deployment, config string, secrets map[string]map[string]string) argocdtest.Sidecar {
 	t.Helper()
@@ -87,8 +89,15 @@ func kitSidecar(t *testing.T, d deployment, config string, secrets map[string]ma
 		}
 		s.Env = append(s.Env, e.Name+"="+v)
 	}
+	// The memory limit, which a directory cannot have: render reads it from the cgroup.
+	if limit, ok := c.Resources.Limits["memory"]; ok {
+		s.Env = append(s.Env, memoryEnv+"="+strconv.FormatInt(quantity(t, limit), 10))
+	}
 	for _, m := range c.VolumeMounts {
 		v, ok := d.volume(m.Name)
+		if ok && v.EmptyDir != nil {
+			s.Dirs = append(s.Dirs, strings.TrimPrefix(m.MountPath, "/"))
+		}
 		if !ok || v.Secret == nil {
 			continue
 		}
