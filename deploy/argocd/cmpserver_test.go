@@ -26,7 +26,7 @@ var built struct {
 // pullgenBin builds pullgen once, with cgo off as the Dockerfile builds the sidecar
 // image's (and as cmd/pullgen's tests do, so that the build cache serves both), and
 // returns its path.
-func pullgenBin(t *testing.T) string {
+func pullgenBin(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds pullgen")
@@ -55,6 +55,7 @@ func TestMain(m *testing.M) {
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}
+	removeSidecarImage()
 	argocdtest.Cleanup()
 	os.Exit(code)
 }
@@ -131,7 +132,7 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // demoKey is the Secret pullgen-age-key holding the examples' DEMO age key.
-func demoKey(t *testing.T) map[string]string {
+func demoKey(t testing.TB) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile("../../examples/DEMO-age-key.txt")
 	if err != nil {
@@ -141,7 +142,7 @@ func demoKey(t *testing.T) map[string]string {
 }
 
 // readFile reads a file of the kit.
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -155,7 +156,7 @@ var generateLine = regexp.MustCompile(`(?m)^  generate:\n    command: .*\n`)
 
 // withGenerate is a copy of plugin.yaml whose generate command is stanza (a `generate:`
 // block indented as in plugin.yaml).
-func withGenerate(t *testing.T, plugin, stanza string) string {
+func withGenerate(t testing.TB, plugin, stanza string) string {
 	t.Helper()
 	if !generateLine.MatchString(plugin) {
 		t.Fatal("cmp/plugin.yaml: no generate command on one line to replace")

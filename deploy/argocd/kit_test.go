@@ -144,7 +144,7 @@ func readNodes(t *testing.T, path string) []*yaml.RNode {
 }
 
 // unmarshalStrict decodes path into v, refusing fields v does not declare.
-func unmarshalStrict(t *testing.T, path string, v any) {
+func unmarshalStrict(t testing.TB, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -399,7 +399,7 @@ const sidecarOp = "/spec/template/spec/containers/-"
 
 // kitRepoServer is what the cmp component writes into the repo server: the strategic
 // merge patch, with the container the JSON patch appends. Both are decoded strictly.
-func kitRepoServer(t *testing.T) deployment {
+func kitRepoServer(t testing.TB) deployment {
 	t.Helper()
 	var d deployment
 	unmarshalStrict(t, "cmp/repo-server-patch.yaml", &d)
