@@ -33,6 +33,10 @@ SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE or the default ke
 and with other key types only when --enable-key-type enables them; it ignores the AWS
 profile and role a file names and never runs gpg.
 
+In the Argo CD sidecar (--slot-dir or PULLGEN_SLOT_DIR set), renders share the container's
+memory limit: each waits for one of --max-renders slots before it reads anything, takes
+its share of the limit as its cap, and fails with "sidecar busy" after --slot-wait.
+
 Flags:
 `
 
