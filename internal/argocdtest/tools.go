@@ -64,10 +64,7 @@ func findTools(tb testing.TB) tools {
 		found.tools = t
 	})
 	if found.skip != "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal(found.skip)
-		}
-		tb.Skip(found.skip)
+		skipOutsideCI(tb, found.skip)
 	}
 	if found.err != nil {
 		tb.Fatal(found.err)
@@ -161,13 +158,20 @@ func StaticServer(tb testing.TB) string {
 		static.err = checkBuiltFrom(static.path, version)
 	})
 	if static.skip != "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal(static.skip)
-		}
-		tb.Skip(static.skip)
+		skipOutsideCI(tb, static.skip)
 	}
 	if static.err != nil {
 		tb.Fatal(static.err)
 	}
 	return static.path
+}
+
+// skipOutsideCI skips the test for why, or fails it in CI, where .ci/run must have made
+// everything the tests need.
+func skipOutsideCI(tb testing.TB, why string) {
+	tb.Helper()
+	if os.Getenv("CI") != "" {
+		tb.Fatal(why)
+	}
+	tb.Skip(why)
 }

@@ -48,6 +48,8 @@ type admission struct {
 	slot   *slots.Slot
 	plan   slots.Plan
 	memory int64
+	// shared tells whether the render's memory cap is its share, below --max-memory.
+	shared bool
 }
 
 // admit takes a render slot when a slot directory is set, waiting for one, and lowers the
@@ -84,7 +86,7 @@ func (b *sidecarBudget) admit(getenv func(string) string, limits *render.Limits)
 	}
 	plan, err := budget.Plan()
 	if err != nil {
-		return admission{}, fmt.Errorf("sharing the sidecar's memory: %w: raise the container's memory limit", err)
+		return admission{}, fmt.Errorf("sharing the sidecar's memory: %w", err)
 	}
 	slot, err := slots.Take(b.dir, plan.Slots, b.wait)
 	if errors.Is(err, slots.ErrBusy) {
@@ -93,8 +95,9 @@ func (b *sidecarBudget) admit(getenv func(string) string, limits *render.Limits)
 	if err != nil {
 		return admission{}, err
 	}
+	a := admission{slot: slot, plan: plan, memory: budget.Memory, shared: plan.Heap != limits.Memory}
 	limits.Memory = plan.Heap
-	return admission{slot: slot, plan: plan, memory: budget.Memory}, nil
+	return a, nil
 }
 
 // release gives the slot back (the process's end does too).
@@ -102,7 +105,7 @@ func (a admission) release() { a.slot.Release() }
 
 // explain is what a render's error adds when its cap was its share of the sidecar.
 func (a admission) explain(err error) string {
-	if a.slot == nil || a.memory == 0 || !errors.Is(err, render.ErrMemory) {
+	if !a.shared || !errors.Is(err, render.ErrMemory) {
 		return ""
 	}
 	return fmt.Sprintf(": the share of each of %d renders at once of this sidecar's %s", a.plan.Slots, slots.MiB(a.memory))

@@ -46,7 +46,7 @@ func (b Budget) Plan() (Plan, error) {
 		return Plan{Slots: b.Renders, Heap: b.MaxHeap}, nil
 	}
 	if heap, _ := share(b.Memory, 1); heap < MinHeap {
-		return Plan{}, fmt.Errorf("the sidecar's memory limit, %s, is too small for one render: one needs %s (%s for argocd-cmp-server and waiting processes, %s for a render that may allocate %s)",
+		return Plan{}, fmt.Errorf("the sidecar's memory limit, %s, is too small for one render: one needs %s (%s for argocd-cmp-server and waiting processes, %s for a render that may allocate %s): raise the container's memory limit",
 			MiB(b.Memory), MiB(MinMemory()), MiB(Reserve), MiB(MinMemory()-Reserve), MiB(MinHeap))
 	}
 	p := Plan{Slots: b.Renders}
