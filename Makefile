@@ -133,8 +133,10 @@ test: tools
 ## ./bin, kubectl and age-keygen from the machine; a benchmark whose tool is missing skips).
 ## The process benchmarks of cmd/pullgen report wall time, CPU time and peak memory
 ## themselves (wall-ms, cpu-ms, peak-RSS-MB), and the comparisons the issues ask for
-## (speedup-x); BenchmarkCheckProcess times `pullgen check` on 10,000 and 50,000 workloads.
-## About 3 minutes on 2 cores.
+## (speedup-x); BenchmarkCheckProcess times `pullgen check` on 10,000 and 50,000 workloads;
+## BenchmarkSidecarLoad (deploy/argocd) runs the kit's Argo CD sidecar in a container with
+## podman under bursts of benign and hostile refreshes (benign/s, peak-MiB, oom-kills).
+## About 6 minutes on 2 cores.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 

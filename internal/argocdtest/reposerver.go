@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // RepoServer is an Argo CD repo server pod: its plugins directory, where the sockets of
@@ -85,6 +87,8 @@ type Result struct {
 	// Err is the repo server's error, as the Application shows it after "rpc error: code =
 	// Unknown desc = ", or nil.
 	Err error
+	// Duration is the wall time of the call.
+	Duration time.Duration
 }
 
 // Generate is the repo server's GenerateManifest for r: discovery of the plugin (the one
@@ -132,7 +136,36 @@ func (rs *RepoServer) Match(tb testing.TB, r Request) (Match, error) {
 // call runs cmp-client mode for r.
 func (rs *RepoServer) call(tb testing.TB, mode string, r Request) Result {
 	tb.Helper()
-	args := []string{mode, "--repo", r.Repo, "--path", r.Path, "--work", tb.TempDir()}
+	res, err := rs.run(mode, r, tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+// GenerateAll is the repo server's GenerateManifest for every request at once, each from
+// a goroutine of its own, as when Argo CD refreshes many Applications together; the
+// results are in the order of reqs.
+func (rs *RepoServer) GenerateAll(tb testing.TB, reqs []Request) []Result {
+	tb.Helper()
+	results := make([]Result, len(reqs))
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		work := tb.TempDir()
+		wg.Go(func() { results[i], errs[i] = rs.run("generate", r, work) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
+	}
+	return results
+}
+
+// run runs cmp-client mode for r with scratch directory work; the error is the harness's
+// (cmp-client could not run, or crashed), not the repo server's.
+func (rs *RepoServer) run(mode string, r Request, work string) (Result, error) {
+	args := []string{mode, "--repo", r.Repo, "--path", r.Path, "--work", work}
 	if r.NoPlugin {
 		args = append(args, "--no-plugin")
 	} else if r.Plugin != "" {
@@ -149,7 +182,7 @@ func (rs *RepoServer) call(tb testing.TB, mode string, r Request) Result {
 	for _, p := range r.Params {
 		switch {
 		case p.Map != nil:
-			tb.Fatalf("parameter %s: cmp-client sends no map parameters", p.Name)
+			return Result{}, fmt.Errorf("parameter %s: cmp-client sends no map parameters", p.Name)
 		case p.String != nil:
 			args = append(args, "--param", p.Name+"="+*p.String)
 		default:
@@ -162,8 +195,9 @@ func (rs *RepoServer) call(tb testing.TB, mode string, r Request) Result {
 		"ARGOCD_PLUGINSOCKFILEPATH="+rs.SocketDir)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
+	start := time.Now()
 	err := cmd.Run()
-	res := Result{Out: out.String(), Stderr: stderr.String()}
+	res := Result{Out: out.String(), Stderr: stderr.String(), Duration: time.Since(start)}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -171,9 +205,9 @@ func (rs *RepoServer) call(tb testing.TB, mode string, r Request) Result {
 		lines := strings.Split(strings.TrimSpace(res.Stderr), "\n")
 		res.Err = errors.New(strings.TrimPrefix(lines[len(lines)-1], "cmp-client: "))
 	default:
-		tb.Fatalf("%s %q: %v\n%s", ClientProgram, args, err, res.Stderr)
+		return res, fmt.Errorf("%s %q: %v\n%s", ClientProgram, args, err, res.Stderr)
 	}
-	return res
+	return res, nil
 }
 
 // TrackingAnnotation is the annotation the repo server adds to every manifest for

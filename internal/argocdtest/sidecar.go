@@ -50,6 +50,9 @@ type Sidecar struct {
 	// Files are more files of its file system, such as mounted Secrets and ConfigMaps:
 	// path relative to its root -> content.
 	Files map[string]string
+	// Dirs are more directories of its file system, empty, writable: the emptyDir volumes
+	// it mounts, relative to its root.
+	Dirs []string
 }
 
 // Server is a running argocd-cmp-server, started by RepoServer.StartSidecar.
@@ -82,7 +85,7 @@ func PluginName(tb testing.TB, config string) string {
 }
 
 // StartSidecar lays out a sidecar's file system in a new directory (Config at ConfigPath,
-// Programs in ProgramDir, Files, an empty TempDir and HomeDir) and starts upstream's
+// Programs in ProgramDir, Files, Dirs, an empty TempDir and HomeDir) and starts upstream's
 // argocd-cmp-server in it, as the sidecar's entrypoint: with only the sidecar's
 // environment (PATH is ProgramDir, HOME is HomeDir, TMPDIR is TempDir: the container's
 // /tmp), serving on a socket in the repo server's plugins directory. It returns once the
@@ -100,7 +103,7 @@ func (rs *RepoServer) StartSidecar(tb testing.TB, s Sidecar) *Server {
 			tb.Fatalf("laying out the sidecar: %v", err)
 		}
 	}
-	for _, d := range []string{ProgramDir, TempDir, HomeDir} {
+	for _, d := range append([]string{ProgramDir, TempDir, HomeDir}, s.Dirs...) {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			tb.Fatalf("laying out the sidecar: %v", err)
 		}

@@ -64,10 +64,7 @@ func findTools(tb testing.TB) tools {
 		found.tools = t
 	})
 	if found.skip != "" {
-		if os.Getenv("CI") != "" {
-			tb.Fatal(found.skip)
-		}
-		tb.Skip(found.skip)
+		skipOutsideCI(tb, found.skip)
 	}
 	if found.err != nil {
 		tb.Fatal(found.err)
@@ -122,4 +119,59 @@ func layHackScripts(mod string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+var static struct {
+	once       sync.Once
+	path, skip string
+	err        error
+}
+
+// StaticServer builds upstream's argocd-cmp-server from ../shared/tools/argocd with cgo
+// off, a static program that runs in an image without a C library (FROM scratch, like
+// pullgen's), once per test binary, and returns its path (about 3 minutes on 2 cores the
+// first time, seconds from Go's build cache after that). It skips the test where
+// ../shared/tools/argocd is missing (and fails it in CI).
+func StaticServer(tb testing.TB) string {
+	tb.Helper()
+	version := Version(tb)
+	static.once.Do(func() {
+		src := filepath.Join(repoRoot, "..", "shared", "tools", "argocd")
+		if _, err := os.Stat(filepath.Join(src, "go.mod")); err != nil {
+			static.skip = src + " is missing: it holds the Argo CD programs the plugin's tests build"
+			return
+		}
+		dir, err := tempDir()
+		if err != nil {
+			static.err = err
+			return
+		}
+		static.path = filepath.Join(dir, ServerProgram)
+		// -mod=readonly leaves go.sum alone (CI's copy of ../shared is read-only).
+		cmd := exec.Command("go", "build", "-mod=readonly", "-trimpath", "-o", static.path, "./cmd/"+ServerProgram)
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			static.err = fmt.Errorf("building a static %s: %v\n%s", ServerProgram, err, out)
+			return
+		}
+		static.err = checkBuiltFrom(static.path, version)
+	})
+	if static.skip != "" {
+		skipOutsideCI(tb, static.skip)
+	}
+	if static.err != nil {
+		tb.Fatal(static.err)
+	}
+	return static.path
+}
+
+// skipOutsideCI skips the test for why, or fails it in CI, where .ci/run must have made
+// everything the tests need.
+func skipOutsideCI(tb testing.TB, why string) {
+	tb.Helper()
+	if os.Getenv("CI") != "" {
+		tb.Fatal(why)
+	}
+	tb.Skip(why)
 }

@@ -33,6 +33,10 @@ SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE or the default ke
 and with other key types only when --enable-key-type enables them; it ignores the AWS
 profile and role a file names and never runs gpg.
 
+In the Argo CD sidecar (--slot-dir or PULLGEN_SLOT_DIR set), renders share the container's
+memory limit: each waits for one of --max-renders slots before it reads anything, takes
+its share of the limit as its cap, and fails with "sidecar busy" after --slot-wait.
+
 Flags:
 `
 
@@ -51,6 +55,7 @@ func runRender(args []string, std IO) int {
 		fs.PrintDefaults()
 	}
 	caps := addRenderCaps(fs)
+	budget := addSidecarBudget(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -66,6 +71,12 @@ func runRender(args []string, std IO) int {
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
+	// Before anything is read: a slot's lock file is outside what render is confined to.
+	admitted, err := budget.admit(std.Getenv, &caps.limits)
+	if err != nil {
+		return fail(std, "render: %v", err)
+	}
+	defer admitted.release()
 	keys.defaults(std.Getenv)
 	keyFiles := keys.files(std.Getenv)
 	if err := confine(std, root, keys); err != nil {
@@ -84,8 +95,11 @@ func runRender(args []string, std IO) int {
 		AllowRetarget: caps.allowRetarget,
 		AllowUnscoped: caps.allowUnscoped,
 	})
+	if err == nil {
+		err = admitted.checkOutput(out)
+	}
 	if err != nil {
-		return fail(std, "render: %v", err)
+		return fail(std, "render: %v%s", err, admitted.explain(err))
 	}
 	std.Stdout.Write(out)
 	return ExitOK
