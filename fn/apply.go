@@ -27,7 +27,7 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 	var p Problems
 	var expiry map[string]string
 	if !expires.IsZero() {
-		expiry = map[string]string{pullcheck.ExpiresAtAnnotation: formatExpiry(expires)}
+		expiry = map[string]string{manifest.AnnotationExpiresAt: formatExpiry(expires)}
 	}
 	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels,
 		Annotations: merged(pa.Spec.Secret.Annotations, expiry), SyncWave: pa.SyncWaveValue()}
@@ -45,7 +45,7 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 		bySelector := owner
 		if len(selected) > 0 {
 			bySelector.Annotations = merged(owner.Annotations, map[string]string{
-				pullcheck.NamespaceSelectorAnnotation: selectorString(pa.Spec.NamespaceSelector)})
+				manifest.AnnotationNamespaceSelector: selectorString(pa.Spec.NamespaceSelector)})
 		}
 		for _, ns := range pa.Spec.Namespaces {
 			o := owner

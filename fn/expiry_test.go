@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 func TestParseExpiry(t *testing.T) {
@@ -123,7 +123,7 @@ func TestExpiryAnnotation(t *testing.T) {
 				if o.GetKind() == "Secret" {
 					secrets++
 				}
-				got, ok := o.GetAnnotations()[pullcheck.ExpiresAtAnnotation]
+				got, ok := o.GetAnnotations()[manifest.AnnotationExpiresAt]
 				if got != tt.want || ok != (tt.want != "") {
 					t.Errorf("%s %s: expires-at %q, want %q", o.GetKind(), o.GetName(), got, tt.want)
 				}

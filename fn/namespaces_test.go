@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // fleet is the input of the selector tests: Namespaces and Projects with labels.
@@ -55,7 +55,7 @@ func secretNamespaces(out []*yaml.RNode) (all, selected []string) {
 			continue
 		}
 		all = append(all, o.GetNamespace())
-		if _, ok := o.GetAnnotations()[pullcheck.NamespaceSelectorAnnotation]; ok {
+		if _, ok := o.GetAnnotations()[manifest.AnnotationNamespaceSelector]; ok {
 			selected = append(selected, o.GetNamespace())
 		}
 	}
@@ -265,7 +265,7 @@ func TestNamespaceSelectorTransformer(t *testing.T) {
 				t.Errorf("workload not linked:\n%s", s)
 			}
 		case "Namespace", "Project":
-			if _, ok := o.GetAnnotations()[pullcheck.NamespaceSelectorAnnotation]; ok {
+			if _, ok := o.GetAnnotations()[manifest.AnnotationNamespaceSelector]; ok {
 				t.Errorf("%s %s annotated", o.GetKind(), o.GetName())
 			}
 		}

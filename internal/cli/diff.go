@@ -60,9 +60,9 @@ func runDiff(args []string, std IO) int {
 		}
 		report := drift.Compare(want, have, drift.Options{Decrypt: sopsx.Decrypt})
 		report.Changes = append(report.Changes, recipientChanges(jobs, o.dir, have)...)
-		if !bytes.Equal(kustomization, wantFiles["kustomization.yaml"]) {
-			k := filepath.Join(o.dir, "kustomization.yaml")
-			report.Changes = append(report.Changes, drift.Change{Op: "changed", Kind: "Kustomization", Name: "kustomization.yaml", File: k,
+		if !bytes.Equal(kustomization, wantFiles[manifest.KustomizationFile]) {
+			k := filepath.Join(o.dir, manifest.KustomizationFile)
+			report.Changes = append(report.Changes, drift.Change{Op: "changed", Kind: "Kustomization", Name: manifest.KustomizationFile, File: k,
 				Details: []string{"its resource list differs"}})
 		}
 		for _, c := range report.Changes {
@@ -244,7 +244,7 @@ func readCommitted(tree *rooted.Root, dir string) ([]drift.Object, []byte, error
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading %s: %w", p, err)
 		}
-		if e.Name() == "kustomization.yaml" {
+		if e.Name() == manifest.KustomizationFile {
 			kustomization = data
 			continue
 		}

@@ -184,7 +184,7 @@ func Files(objs []*yaml.RNode) (map[string][]byte, error) {
 	for _, n := range names {
 		k.WriteString("- " + n + "\n")
 	}
-	files["kustomization.yaml"] = k.Bytes()
+	files[manifest.KustomizationFile] = k.Bytes()
 	return files, nil
 }
 
@@ -271,7 +271,7 @@ func checkOwned(dir string) error {
 	}
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
-		if e.Name() == "kustomization.yaml" {
+		if e.Name() == manifest.KustomizationFile {
 			continue
 		}
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {

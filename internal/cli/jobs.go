@@ -12,7 +12,6 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/pullcheck"
 	"pullgen.dev/pullgen/internal/rooted"
 )
 
@@ -192,7 +191,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 					}
 				}
 				// The annotation is UTC RFC 3339: as strings, the soonest is the least.
-				if e := obj.GetAnnotations()[pullcheck.ExpiresAtAnnotation]; e != "" && (o.expiresAt == "" || e < o.expiresAt) {
+				if e := obj.GetAnnotations()[manifest.AnnotationExpiresAt]; e != "" && (o.expiresAt == "" || e < o.expiresAt) {
 					o.expiresAt = e
 				}
 			}

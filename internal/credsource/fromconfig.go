@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -131,7 +132,7 @@ func (c *configFile) wanted(filter []string) ([]string, error) {
 		case c.CredsStore != "":
 			k := f
 			if dockercfg.IsDockerHub(f) {
-				k = dockercfg.DockerHubKey
+				k = manifest.DockerHubKey
 			}
 			out[k] = true
 		default:

@@ -22,8 +22,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
-	"sigs.k8s.io/kustomize/api/konfig"
 
+	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/regularfile"
 	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/schema/v1alpha1"
@@ -343,7 +343,7 @@ func holdsPullAccess(data []byte) bool {
 
 // kustomizationIn returns the name of the kustomization file in dir, or "".
 func kustomizationIn(dir string) string {
-	for _, name := range konfig.RecognizedKustomizationFileNames() {
+	for _, name := range manifest.KustomizationFileNames() {
 		if st, err := os.Lstat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
 			return name
 		}

@@ -10,10 +10,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-)
 
-// DockerHubKey is the auths key kubectl writes for Docker Hub.
-const DockerHubKey = "https://index.docker.io/v1/"
+	"pullgen.dev/pullgen/internal/manifest"
+)
 
 // Entry is one registry's credential, with the fields in kubectl's order.
 type Entry struct {
@@ -94,13 +93,6 @@ func ParseDockerConfigJSON(data []byte) (Auths, error) {
 	return doc.Auths, nil
 }
 
-// dockerHubHosts are the host names that all mean Docker Hub.
-var dockerHubHosts = map[string]bool{
-	"docker.io":            true,
-	"index.docker.io":      true,
-	"registry-1.docker.io": true,
-}
-
 // IsDockerHub tells whether an auths key is a spelling of Docker Hub: docker.io,
 // index.docker.io or registry-1.docker.io, with or without an http(s) scheme, a trailing
 // slash or a /v1/ or /v2/ path; the host in any case.
@@ -113,7 +105,7 @@ func IsDockerHub(key string) bool {
 	lower = strings.TrimSuffix(lower, "/")
 	lower = strings.TrimSuffix(lower, "/v1")
 	lower = strings.TrimSuffix(lower, "/v2")
-	return dockerHubHosts[lower]
+	return manifest.IsDockerHubHost(lower)
 }
 
 // NormalizeKey returns the auths key for a registry server as written in a spec: Docker Hub
@@ -121,7 +113,7 @@ func IsDockerHub(key string) bool {
 // is kept as written.
 func NormalizeKey(server string) string {
 	if IsDockerHub(server) {
-		return DockerHubKey
+		return manifest.DockerHubKey
 	}
 	return server
 }

@@ -3,16 +3,18 @@ package dockercfg
 import (
 	"encoding/json"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 func TestNormalizeKey(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
-		{"docker.io", DockerHubKey},
-		{"index.docker.io", DockerHubKey},
-		{"registry-1.docker.io", DockerHubKey},
-		{"https://index.docker.io/v1/", DockerHubKey},
-		{"https://docker.io", DockerHubKey},
-		{"docker.io/", DockerHubKey},
+		{"docker.io", manifest.DockerHubKey},
+		{"index.docker.io", manifest.DockerHubKey},
+		{"registry-1.docker.io", manifest.DockerHubKey},
+		{"https://index.docker.io/v1/", manifest.DockerHubKey},
+		{"https://docker.io", manifest.DockerHubKey},
+		{"docker.io/", manifest.DockerHubKey},
 		{"docker.io/acme", "docker.io/acme"}, // a path is a narrower key: kept as written
 		{"quay.io", "quay.io"},
 		{"quay.io/acme", "quay.io/acme"},

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // Object is an object and the file it lives in.
@@ -278,7 +280,7 @@ func render(m map[string]any) string {
 // addedDetails describes a new object.
 func addedDetails(n *yaml.RNode) []string {
 	if n.GetKind() == "Secret" {
-		return []string{"registries " + n.GetAnnotations()["pullgen.dev/registries"]}
+		return []string{"registries " + n.GetAnnotations()[manifest.AnnotationRegistries]}
 	}
 	return nil
 }

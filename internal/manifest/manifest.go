@@ -1,7 +1,16 @@
-// Package manifest builds the Kubernetes objects pullgen generates (image pull Secrets,
-// ServiceAccounts, system:image-puller RoleBindings) and knows where pod-bearing kinds keep
-// their pod spec. Objects are built as YAML nodes directly, fields in kubectl's order and
-// maps sorted, so that their bytes are stable and building thousands stays cheap.
+// Package manifest is the contract of the objects pullgen generates: the labels and
+// annotations that mark them (AnnotationRegistries, AnnotationExpiresAt, ...), the names
+// of the files and kustomizations generate writes, Docker Hub's names, the stand-in of a
+// value render keeps out of its build; and the builders of the objects themselves (image
+// pull Secrets, ServiceAccounts, system:image-puller RoleBindings), with where pod-bearing
+// kinds keep their pod spec. The function writes what this package names, and the check,
+// diff, render and the command line read it from here: a name of the contract is defined
+// here and nowhere else.
+//
+// Objects are built as YAML nodes directly, fields in kubectl's order and maps sorted, so
+// that their bytes are stable and building thousands stays cheap. The package reads no
+// file, holds no credential beyond the payload it is given to wrap, and must not depend
+// on any surface of pullgen (function, render, check, command line).
 package manifest
 
 import (
@@ -23,6 +32,15 @@ const (
 	// AnnotationRegistries lists, comma-separated, the auths keys of a generated Secret:
 	// keys only, never credentials, so that the pull check works on encrypted Secrets.
 	AnnotationRegistries = "pullgen.dev/registries"
+	// AnnotationExpiresAt is when the credentials of a generated Secret expire (RFC 3339,
+	// UTC): the soonest expiry of its registries. The check warns of it.
+	AnnotationExpiresAt = "pullgen.dev/expires-at"
+	// AnnotationNamespaceSelector marks a Secret put in its namespace because
+	// spec.namespaceSelector chose it (spec.namespaces does not list it); its value is the
+	// selector in kubectl's -l syntax.
+	AnnotationNamespaceSelector = "pullgen.dev/namespace-selector"
+	// AnnotationPrefix starts every annotation of pullgen's own.
+	AnnotationPrefix = "pullgen.dev/"
 	// AnnotationSyncWave orders Argo CD's sync: generated Secrets and ServiceAccounts are
 	// applied, and healthy, before the workloads of wave 0.
 	AnnotationSyncWave = "argocd.argoproj.io/sync-wave"
@@ -197,6 +215,15 @@ func strMap(m map[string]string) *yaml.Node {
 		n.Content = append(n.Content, str(k), str(m[k]))
 	}
 	return n
+}
+
+// KustomizationFile is the kustomization generate writes beside the objects.
+const KustomizationFile = "kustomization.yaml"
+
+// KustomizationFileNames are the names that make a directory a kustomization, in the
+// order kustomize looks for them.
+func KustomizationFileNames() []string {
+	return []string{KustomizationFile, "kustomization.yml", "Kustomization"}
 }
 
 // FileName is the file an object is written to by generate:

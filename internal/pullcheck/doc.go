@@ -8,7 +8,7 @@
 //
 // Encrypted Secrets are fine input: the check needs the registry keys, not the passwords.
 // It reads them from a decrypted Secret when Options.Decrypt is given and otherwise from the
-// annotation pullgen.dev/registries (RegistriesAnnotation), which generation writes on every
+// annotation pullgen.dev/registries (manifest.AnnotationRegistries), which generation writes on every
 // Secret: a comma-separated list of the Secret's auths keys, never a credential.
 //
 // Nothing in this package prints or keeps a password or an auth value: findings carry only

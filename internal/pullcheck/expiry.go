@@ -2,18 +2,15 @@ package pullcheck
 
 import (
 	"fmt"
-	"pullgen.dev/pullgen/internal/manifest"
 	"strconv"
 	"strings"
 	"time"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
-// ExpiresAtAnnotation is when the credentials of a Secret expire (RFC 3339): generation
-// writes the soonest expiry of the Secret's registries.
-const ExpiresAtAnnotation = "pullgen.dev/expires-at"
-
 // expiresAtField is the field path of the annotation in findings.
-const expiresAtField = "metadata.annotations[" + ExpiresAtAnnotation + "]"
+const expiresAtField = "metadata.annotations[" + manifest.AnnotationExpiresAt + "]"
 
 // Rules of credential expiry.
 const (
@@ -21,7 +18,7 @@ const (
 	RuleCredentialExpiring = "credential-expiring"
 )
 
-// secretExpiry is what a Secret's ExpiresAtAnnotation says.
+// secretExpiry is what a Secret's manifest.AnnotationExpiresAt says.
 type secretExpiry struct {
 	// at is the expiry, zero when the Secret has none.
 	at time.Time
@@ -31,9 +28,9 @@ type secretExpiry struct {
 	line int
 }
 
-// readSecretExpiry reads the ExpiresAtAnnotation of a Secret node.
+// readSecretExpiry reads the manifest.AnnotationExpiresAt of a Secret node.
 func readSecretExpiry(e *secretEntry) {
-	n := path(e.node, "metadata", "annotations", ExpiresAtAnnotation)
+	n := path(e.node, "metadata", "annotations", manifest.AnnotationExpiresAt)
 	v := scalar(n)
 	if v == "" || manifest.IsHeld(v) { // held: pullgen render puts it in place later
 		return
@@ -113,7 +110,7 @@ func (a *analyzer) secretExpiries() {
 		ex := e.expiry
 		if ex.err {
 			a.objectFinding(e.ref, expiresAtField, ex.line, RuleCredentialExpiring, SeverityWarning,
-				fmt.Sprintf("%s %q is not an RFC 3339 time such as 2027-03-01T00:00:00Z: when its credentials expire is unknown", ExpiresAtAnnotation, ex.text))
+				fmt.Sprintf("%s %q is not an RFC 3339 time such as 2027-03-01T00:00:00Z: when its credentials expire is unknown", manifest.AnnotationExpiresAt, ex.text))
 			continue
 		}
 		rule, sev, ok := a.expiryState(ex)

@@ -11,11 +11,6 @@ import (
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
-// NamespaceSelectorAnnotation marks a Secret that generation put in its namespace because
-// spec.namespaceSelector chose it (spec.namespaces does not list it); its value is the
-// selector in kubectl's -l syntax.
-const NamespaceSelectorAnnotation = "pullgen.dev/namespace-selector"
-
 // Rules of fleet targeting.
 const (
 	RuleSelectedNamespaceGone = "selected-namespace-gone"
@@ -82,7 +77,7 @@ func (ix *index) generatedSecret(e *secretEntry) {
 	} else {
 		c.everywhere = true
 	}
-	c.keys.Add(owner, splitRegistries(annotation(e.node, RegistriesAnnotation)))
+	c.keys.Add(owner, splitRegistries(annotation(e.node, manifest.AnnotationRegistries)))
 }
 
 // readLabelSelector reads a LabelSelector node.
@@ -192,7 +187,7 @@ func (a *analyzer) fleetFindings() {
 		return
 	}
 	for _, e := range a.ix.secrets {
-		sel := path(e.node, "metadata", "annotations", NamespaceSelectorAnnotation)
+		sel := path(e.node, "metadata", "annotations", manifest.AnnotationNamespaceSelector)
 		if _, present := a.ix.namespaces[e.ref.ns]; sel == nil || present {
 			continue
 		}

@@ -4,16 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // identifierLength is the length of a hexadecimal image ID, which is not a name.
 const identifierLength = 64
 
 const (
-	dockerHubDomain       = "docker.io"
-	legacyDockerHubDomain = "index.docker.io"
-	officialRepoPrefix    = "library/"
-	maxNameLength         = 255
+	officialRepoPrefix = "library/"
+	maxNameLength      = 255
 )
 
 // NormalizeImage returns the repository the kubelet looks credentials up for, as its
@@ -49,14 +49,14 @@ func NormalizeImage(image string) (string, error) {
 func splitDockerDomain(name string) (domain, remainder string) {
 	i := strings.IndexRune(name, '/')
 	if i == -1 || (!strings.ContainsAny(name[:i], ".:") && name[:i] != "localhost" && strings.ToLower(name[:i]) == name[:i]) {
-		domain, remainder = dockerHubDomain, name
+		domain, remainder = manifest.DockerHubDomain, name
 	} else {
 		domain, remainder = name[:i], name[i+1:]
 	}
-	if domain == legacyDockerHubDomain {
-		domain = dockerHubDomain
+	if domain == manifest.DockerHubIndex {
+		domain = manifest.DockerHubDomain
 	}
-	if domain == dockerHubDomain && !strings.ContainsRune(remainder, '/') {
+	if domain == manifest.DockerHubDomain && !strings.ContainsRune(remainder, '/') {
 		remainder = officialRepoPrefix + remainder
 	}
 	return domain, remainder
@@ -73,7 +73,7 @@ func isDockerHubImage(repo string) bool {
 	if !found {
 		return true
 	}
-	if first == dockerHubDomain || first == legacyDockerHubDomain {
+	if first == manifest.DockerHubDomain || first == manifest.DockerHubIndex {
 		return true
 	}
 	return !strings.ContainsAny(first, ".:")

@@ -174,10 +174,6 @@ func pullAccessRegistries(n *yaml.Node) []string {
 	return out
 }
 
-// dockerHubHosts are the names of Docker Hub that generation writes as
-// https://index.docker.io/v1/.
-var dockerHubHosts = map[string]bool{"docker.io": true, "index.docker.io": true, "registry-1.docker.io": true}
-
 // addPrivate declares registry keys private. A Docker Hub key is declared under docker.io
 // too, since generation writes it as https://index.docker.io/v1/ which covers every Docker
 // Hub image.
@@ -188,8 +184,8 @@ func (ix *index) addPrivate(source string, keys []string) {
 			continue
 		}
 		host, rest, _ := strings.Cut(norm, "/")
-		if dockerHubHosts[host] && host != dockerHubDomain {
-			alias := dockerHubDomain
+		if manifest.IsDockerHubHost(host) && host != manifest.DockerHubDomain {
+			alias := manifest.DockerHubDomain
 			if rest != "" {
 				alias += "/" + rest
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"pullgen.dev/pullgen/internal/glob"
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // Credential is one credential the kubelet would try for an image: the Secret it comes from
@@ -64,10 +65,6 @@ func (u *urlParts) compileGlobs() bool {
 	}
 	return true
 }
-
-// dockerHubKey is the key under which the kubelet keeps Docker Hub credentials for its
-// fallback (https://index.docker.io/v1/ normalizes to it).
-const dockerHubKey = "index.docker.io"
 
 // Add records the auths keys of one Secret, in the order given. It returns the keys the
 // kubelet ignores because they do not parse as a URL.
@@ -165,7 +162,7 @@ func (k *Keyring) lookup(repo string, target urlParts) []Credential {
 		return out
 	}
 	if isDockerHubImage(repo) {
-		if hub := k.creds[dockerHubKey]; len(hub) > 0 {
+		if hub := k.creds[manifest.DockerHubIndex]; len(hub) > 0 {
 			return append([]Credential(nil), hub...)
 		}
 	}

@@ -21,9 +21,6 @@ import (
 // StdinPath is the path argument that reads manifests from standard input.
 const StdinPath = "-"
 
-// kustomizationFiles are the names that make a directory a kustomization.
-var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
-
 // Load reads the manifests named by paths: files, directories (recursively, *.yaml, *.yml
 // and *.json, skipping hidden directories and files that are not Kubernetes objects), a
 // kustomization directory (built in process, plugins disabled; its objects' file is the
@@ -88,7 +85,7 @@ var ReadStdin = func(r io.Reader) (string, error) { return readString(r, 0) }
 
 // isKustomization reports whether dir holds a kustomization file.
 func isKustomization(dir string) bool {
-	for _, name := range kustomizationFiles {
+	for _, name := range manifest.KustomizationFileNames() {
 		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && !st.IsDir() {
 			return true
 		}

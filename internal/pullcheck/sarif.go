@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"pullgen.dev/pullgen/internal/manifest"
 )
 
 // SARIFRun is what a SARIF log says besides the findings.
@@ -183,7 +185,7 @@ func (p *sarifPaths) locate(file string) sarifArtifact {
 	if err != nil {
 		return sarifArtifact{URI: (&url.URL{Path: filepath.ToSlash(file)}).String()}
 	}
-	for _, name := range kustomizationFiles {
+	for _, name := range manifest.KustomizationFileNames() {
 		if st, err := os.Stat(filepath.Join(abs, name)); err == nil && !st.IsDir() {
 			abs = filepath.Join(abs, name)
 			break

@@ -21,11 +21,6 @@ const (
 	DockercfgKey               = ".dockercfg"
 )
 
-// RegistriesAnnotation lists, comma-separated, the auths keys of a Secret (keys only, never a
-// credential). Generation writes it on every Secret so that the check can read the keys of a
-// SOPS-encrypted Secret without decrypting it.
-const RegistriesAnnotation = "pullgen.dev/registries"
-
 // secretInfo is what the check knows of one Secret.
 type secretInfo struct {
 	name string
@@ -59,11 +54,11 @@ func SecretRegistries(secret *yaml.RNode) ([]string, error) {
 }
 
 // readSecret reads a Secret, decrypting it with decrypt when it is SOPS-encrypted and a
-// decrypter is given, else reading the RegistriesAnnotation.
+// decrypter is given, else reading the manifest.AnnotationRegistries.
 func readSecret(n *yaml.Node, name string, decrypt func(*yaml.RNode) (*yaml.RNode, error)) secretInfo {
 	if held(n) {
 		// pullgen render keeps its values out of the build until it prints them.
-		if ann, ok := annotationValue(n, RegistriesAnnotation); ok && !manifest.IsHeld(ann) {
+		if ann, ok := annotationValue(n, manifest.AnnotationRegistries); ok && !manifest.IsHeld(ann) {
 			return secretInfo{name: name, registries: splitRegistries(ann)}
 		}
 		return secretInfo{name: name, unknown: "pullgen render keeps its values out of the build until it prints them"}
@@ -79,12 +74,12 @@ func readSecret(n *yaml.Node, name string, decrypt func(*yaml.RNode) (*yaml.RNod
 		}
 		decryptErr = err
 	}
-	if ann, ok := annotationValue(n, RegistriesAnnotation); ok {
+	if ann, ok := annotationValue(n, manifest.AnnotationRegistries); ok {
 		return secretInfo{name: name, registries: splitRegistries(ann), decryptErr: decryptErr}
 	}
-	reason := "it is SOPS-encrypted and has no " + RegistriesAnnotation + " annotation"
+	reason := "it is SOPS-encrypted and has no " + manifest.AnnotationRegistries + " annotation"
 	if decryptErr != nil {
-		reason = fmt.Sprintf("it could not be decrypted (%v) and has no %s annotation", decryptErr, RegistriesAnnotation)
+		reason = fmt.Sprintf("it could not be decrypted (%v) and has no %s annotation", decryptErr, manifest.AnnotationRegistries)
 	}
 	return secretInfo{name: name, unknown: reason, decryptErr: decryptErr}
 }
@@ -111,7 +106,7 @@ func annotationValue(n *yaml.Node, key string) (string, bool) {
 	return scalar(v), true
 }
 
-// splitRegistries splits the RegistriesAnnotation value.
+// splitRegistries splits the manifest.AnnotationRegistries value.
 func splitRegistries(s string) []string {
 	var out []string
 	for _, r := range strings.Split(s, ",") {

@@ -92,7 +92,7 @@ func (h *held) holdSecrets(objs []*yaml.RNode, pullAccess string, s scope.Scope)
 		if a, err := o.Pipe(yaml.Lookup("metadata", "annotations")); err == nil && a != nil {
 			c := a.YNode().Content
 			for i := 0; i+1 < len(c); i += 2 {
-				if strings.HasPrefix(c[i].Value, "pullgen.dev/") && c[i].Value != manifest.AnnotationPullAccess {
+				if strings.HasPrefix(c[i].Value, manifest.AnnotationPrefix) && c[i].Value != manifest.AnnotationPullAccess {
 					h.hold(c[i+1], s)
 				}
 			}

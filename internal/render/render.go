@@ -35,6 +35,7 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/scope"
 	"pullgen.dev/pullgen/internal/yamlcap"
@@ -207,8 +208,6 @@ func kustomizer() *krusty.Kustomizer {
 	return krusty.MakeKustomizer(opts)
 }
 
-var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
-
 // prepare checks a kustomization and everything it loads against the sandbox's rules and
 // rewrites it, in memory, so that kustomize alone builds it: the objects of a PullAccess
 // generator become resources, and a PullAccess transformer runs over what the
@@ -223,7 +222,7 @@ func (r *renderer) prepare(dir string) error {
 	}
 	r.done[real] = true
 	kfile := ""
-	for _, n := range kustomizationNames {
+	for _, n := range manifest.KustomizationFileNames() {
 		p := filepath.Join(dir, n)
 		if _, err := r.fs.resolve(p); err != nil {
 			return fmt.Errorf("%s: %w", r.fs.rel(p), err)
