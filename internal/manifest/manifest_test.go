@@ -173,7 +173,7 @@ func TestNames(t *testing.T) {
 	if _, err := base64.StdEncoding.DecodeString(HeldPrefix + "0000"); err != nil {
 		t.Errorf("a stand-in is not base64: %v", err)
 	}
-	if !IsHeld("x" + HeldPrefix) || IsHeld("cGxhaW4=") {
+	if !IsHeld("x"+HeldPrefix) || IsHeld("cGxhaW4=") {
 		t.Error("IsHeld")
 	}
 }
