@@ -16,6 +16,7 @@ import (
 
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/parallel"
+	"pullgen.dev/pullgen/internal/untrusted/yamlstream"
 )
 
 // StdinPath is the path argument that reads manifests from standard input.
@@ -205,7 +206,7 @@ func readString(r io.Reader, size int) (string, error) {
 // parseManifests is ParseManifests; without fast, every document goes through the full
 // YAML parser (the reference the fast reader is tested against).
 func parseManifests(data string, file string, fast bool) ([]Object, error) {
-	chunks := splitDocuments(data)
+	chunks := yamlstream.Split(data)
 	// Documents parse independently: spread them over the cores, keep their order.
 	read := make([]chunkResult, len(chunks))
 	parallel.Each(len(chunks), func(i int) { read[i] = readChunk(chunks[i], fast) })
@@ -213,7 +214,7 @@ func parseManifests(data string, file string, fast bool) ([]Object, error) {
 	doc := 0
 	for i, r := range read {
 		if r.err != nil {
-			return nil, fmt.Errorf("parsing YAML document %d (line %d): %w", doc+1, chunks[i].line, r.err)
+			return nil, fmt.Errorf("parsing YAML document %d (line %d): %w", doc+1, chunks[i].Line, r.err)
 		}
 		doc += r.docs
 		if r.pod != nil {
@@ -229,37 +230,6 @@ func parseManifests(data string, file string, fast bool) ([]Object, error) {
 		}
 	}
 	return out, nil
-}
-
-// chunk is a piece of a YAML stream and the line it starts on (0-based).
-type chunk struct {
-	data string
-	line int
-}
-
-// splitDocuments cuts a YAML stream at its document markers (a line that is "---", or
-// starts with "--- "), which end any node before them; each piece keeps its first line.
-func splitDocuments(data string) []chunk {
-	var out []chunk
-	start, startLine, line := 0, 0, 0
-	for i := 0; i < len(data); {
-		end := strings.IndexByte(data[i:], '\n')
-		next := len(data)
-		if end >= 0 {
-			next = i + end + 1
-		}
-		l := strings.TrimRight(data[i:next], "\r\n")
-		if i > start && (l == "---" || strings.HasPrefix(l, "--- ") || strings.HasPrefix(l, "---\t")) {
-			out = append(out, chunk{data[start:i], startLine})
-			start, startLine = i, line
-		}
-		i = next
-		line++
-	}
-	if start < len(data) {
-		out = append(out, chunk{data[start:], startLine})
-	}
-	return out
 }
 
 // chunkResult is what was read of a chunk: a pod-bearing object the fast reader read, or
@@ -282,11 +252,11 @@ var parsers = sync.Pool{New: func() any { return &fparser{} }}
 // readChunk reads a chunk with the fast reader where it can: a pod-bearing object becomes
 // a podRecord, an object of a kind the check ignores is only counted; the rest, and
 // anything the fast reader does not handle, goes to the full parser.
-func readChunk(c chunk, fast bool) chunkResult {
+func readChunk(c yamlstream.Doc, fast bool) chunkResult {
 	if fast {
 		p := parsers.Get().(*fparser)
 		defer parsers.Put(p)
-		docs, root, ok := p.parse(c.data, c.line)
+		docs, root, ok := p.parse(c.Text, c.Line)
 		if ok && root < 0 {
 			return chunkResult{docs: docs}
 		}
@@ -314,8 +284,8 @@ func readChunk(c chunk, fast bool) chunkResult {
 }
 
 // parseChunk decodes the documents of a chunk, with line numbers of the whole stream.
-func parseChunk(c chunk) ([]*yaml.Node, error) {
-	dec := yaml.NewDecoder(strings.NewReader(c.data))
+func parseChunk(c yamlstream.Doc) ([]*yaml.Node, error) {
+	dec := yaml.NewDecoder(strings.NewReader(c.Text))
 	var out []*yaml.Node
 	for {
 		n := &yaml.Node{}
@@ -326,8 +296,8 @@ func parseChunk(c chunk) ([]*yaml.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if c.line > 0 {
-			shiftLines(n, c.line)
+		if c.Line > 0 {
+			shiftLines(n, c.Line)
 		}
 		out = append(out, n)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"pullgen.dev/pullgen/internal/parallel"
 	"pullgen.dev/pullgen/internal/scope"
+	"pullgen.dev/pullgen/internal/untrusted/yamlstream"
 )
 
 // Encrypted documents. An encrypted document goes through kustomize as ciphertext, and
@@ -53,7 +54,8 @@ func (r *renderer) recordSealed(p string, data []byte) {
 		return
 	}
 	r.recorded[p] = true
-	for _, text := range splitDocuments(string(data)) {
+	for _, d := range yamlstream.Split(string(data)) {
+		text := d.Body()
 		if !strings.Contains(text, "sops") {
 			continue
 		}
@@ -71,23 +73,6 @@ func (r *renderer) recordSealed(p string, data []byte) {
 				scope: r.operatorScope(scope.OfDocument(file, n.YNode(), sopsField(n, "mac_only_encrypted") == "true"))}
 		}
 	}
-}
-
-// splitDocuments cuts a YAML stream at its document markers (a line "---", with or without
-// a comment after it, or "..."); YAML forbids such lines inside a document.
-func splitDocuments(data string) []string {
-	var docs []string
-	var cur strings.Builder
-	for _, line := range strings.SplitAfter(data, "\n") {
-		bare := strings.TrimRight(line, "\r\n")
-		if bare == "---" || strings.HasPrefix(bare, "--- ") || strings.HasPrefix(bare, "---\t") || bare == "..." {
-			docs = append(docs, cur.String())
-			cur.Reset()
-			continue
-		}
-		cur.WriteString(line)
-	}
-	return append(docs, cur.String())
 }
 
 // sopsField is a scalar of a document's top-level sops block.

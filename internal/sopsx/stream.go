@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/parallel"
+	"pullgen.dev/pullgen/internal/untrusted/yamlstream"
 )
 
 // DecryptStream decrypts every document of a YAML stream that carries its own top-level
@@ -69,32 +70,15 @@ func decryptDocument(i int, doc string) (string, error) {
 	return text, nil
 }
 
-// splitDocuments cuts a YAML stream at its document markers: a line `---` (optionally
-// followed by a space and a comment or inline content) or a line `...`, at column 0. YAML
-// forbids such lines inside a document, so no document is cut in two.
+// splitDocuments cuts a YAML stream into its documents without their markers
+// (yamlstream: the rules every reader of pullgen applies).
 func splitDocuments(data []byte) []string {
-	var docs []string
-	var cur strings.Builder
-	lines := strings.SplitAfter(string(data), "\n")
-	for _, line := range lines {
-		bare := strings.TrimRight(line, "\r\n")
-		switch {
-		case bare == "---" || strings.HasPrefix(bare, "--- ") || strings.HasPrefix(bare, "---\t"):
-			docs = append(docs, cur.String())
-			cur.Reset()
-			rest := strings.TrimSpace(bare[3:])
-			if rest != "" && !strings.HasPrefix(rest, "#") {
-				cur.WriteString(rest + "\n")
-			}
-		case bare == "..." || strings.HasPrefix(bare, "... "):
-			docs = append(docs, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteString(line)
-		}
+	docs := yamlstream.Split(string(data))
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.Body()
 	}
-	docs = append(docs, cur.String())
-	return docs
+	return out
 }
 
 // isBlank tells whether a document holds nothing but blank lines.
