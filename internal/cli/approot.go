@@ -7,7 +7,7 @@ import (
 	"strings"
 	"syscall"
 
-	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
 // appDir is the directory a command of the Argo CD plugin (render, discover) works on, and

@@ -9,8 +9,8 @@ import (
 	"syscall"
 
 	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/rooted"
-	"pullgen.dev/pullgen/internal/yamlcap"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
 // The check reads manifests that may come from anyone (a pull request, a pipe). Each file

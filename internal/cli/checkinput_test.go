@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"pullgen.dev/pullgen/internal/benchgen"
-	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
 func TestMayHoldAlias(t *testing.T) {

@@ -16,8 +16,8 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/drift"
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
 // runDiff is `pullgen diff [PATH...] [--quiet] [--live FILE]`: it regenerates every

@@ -16,8 +16,8 @@ import (
 
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/parallel"
-	"pullgen.dev/pullgen/internal/regularfile"
-	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/regularfile"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/regularfile"
+	"pullgen.dev/pullgen/internal/untrusted/regularfile"
 )
 
 // inventories gives generate and diff the Namespace and Project objects a

@@ -12,7 +12,7 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
 // job is one PullAccess of a spec file and the directory its output goes to.

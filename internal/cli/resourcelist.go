@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/yamlcap"
+	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
 // maxResourceList caps what the function reads on stdin.

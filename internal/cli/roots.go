@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"pullgen.dev/pullgen/internal/regularfile"
-	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/regularfile"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
 // pathRoot is the work tree of a path argument of generate, diff or check: what the path

@@ -24,8 +24,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/regularfile"
-	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/regularfile"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

@@ -12,9 +12,9 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
-	"pullgen.dev/pullgen/internal/regularfile"
-	"pullgen.dev/pullgen/internal/rooted"
-	"pullgen.dev/pullgen/internal/yamlcap"
+	"pullgen.dev/pullgen/internal/untrusted/regularfile"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
 // repoFS is the repository as render and kustomize see it: a filesys.FileSystem that reads

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"pullgen.dev/pullgen/internal/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
 func write(t *testing.T, path, content string) {

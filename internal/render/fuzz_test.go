@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/yamlcap"
+	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
 // seeds adds the repository's examples whose names match, and hostile inputs, to a corpus.

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/yamlcap"
+	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
 // Limits bound the work of one render, so that a hostile repository ends with an error

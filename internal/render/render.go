@@ -36,9 +36,9 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/rooted"
 	"pullgen.dev/pullgen/internal/scope"
-	"pullgen.dev/pullgen/internal/yamlcap"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
+	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"pullgen.dev/pullgen/internal/regularfile"
+	"pullgen.dev/pullgen/internal/untrusted/regularfile"
 )
 
 // ErrOutside matches (errors.Is) every path refused for leaving its root.
