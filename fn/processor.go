@@ -16,6 +16,11 @@ import (
 	"pullgen.dev/pullgen/internal/manifest"
 )
 
+// MaxNamespaces is the most namespaces a PullAccess read from untrusted input may list
+// (render's default, the function mode's cap): each makes objects, and the credentials of
+// every registry are written into each.
+const MaxNamespaces = 10_000
+
 // Options say where a run happens.
 type Options struct {
 	// Resolver reads credential sources; its BaseDir is the spec's directory, found from

@@ -5,6 +5,7 @@ import (
 
 	"pullgen.dev/pullgen/internal/pullcheck"
 	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
 // runCheck is `pullgen check`. Kustomizations are built with pullgen's own in-process
@@ -17,7 +18,7 @@ func runCheck(args []string, std IO) int {
 		return func(arg, dir string) ([]byte, error) {
 			return render.Render(render.Options{
 				Dir:       dir,
-				Root:      pathRoot(arg),
+				Root:      rooted.WorkTreeDir(arg),
 				LookupEnv: os.LookupEnv,
 				Trusted:   true,
 				KeysOnly:  keysOnly,
@@ -29,5 +30,5 @@ func runCheck(args []string, std IO) int {
 	pullcheck.ReadFile = in.readFile
 	pullcheck.ReadStdin = in.readStdin
 	// SARIF locations are relative to the repository of the working directory.
-	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr, pullcheck.SARIFRun{Version: Version, Root: pathRoot(".")})
+	return pullcheck.Main(args, std.Stdin, std.Stdout, std.Stderr, pullcheck.SARIFRun{Version: Version, Root: rooted.WorkTreeDir(".")})
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"syscall"
 
-	"pullgen.dev/pullgen/internal/render"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
@@ -35,7 +34,7 @@ func measureManifest(data []byte) error {
 	if !mayHoldAlias(data) && yamlcap.Estimate(data) <= checkNodes {
 		return nil
 	}
-	_, err := yamlcap.Measure(data, yamlcap.Limits{Nodes: checkNodes, Depth: render.DefaultLimits().Depth})
+	_, err := yamlcap.Measure(data, yamlcap.Limits{Nodes: checkNodes, Depth: yamlcap.Defaults().Depth})
 	return err
 }
 
@@ -58,7 +57,7 @@ func mayHoldAlias(data []byte) bool {
 	return false
 }
 
-// checkInput reads what the check is given: each manifest file once, through readRegular
+// checkInput reads what the check is given: each manifest file once, through rooted.Root.ReadFound
 // (regular files only, none by a link out of the root of its path argument), and stdin,
 // each held to the caps, and measured before a parser sees it. What it measures is what
 // the check parses.
@@ -66,7 +65,7 @@ type checkInput struct {
 	// fileBytes caps a file or stdin, totalBytes all the files of one run.
 	fileBytes, totalBytes int64
 	total                 int64
-	// trees are the work trees of the path arguments (workTree), by argument.
+	// trees are the work trees of the path arguments (rooted.WorkTree), by argument.
 	trees map[string]*rooted.Root
 }
 
@@ -79,7 +78,7 @@ func (in *checkInput) tree(arg string) (*rooted.Root, error) {
 	if t, ok := in.trees[arg]; ok {
 		return t, nil
 	}
-	t, err := workTree(arg)
+	t, err := rooted.WorkTree(arg)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +92,7 @@ func (in *checkInput) readFile(arg, p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	data, err := readRegular(tree, p, in.fileBytes)
+	data, err := tree.ReadFound(p, in.fileBytes)
 	if err != nil {
 		return "", err
 	}

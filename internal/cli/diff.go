@@ -153,8 +153,8 @@ func findSpecs(paths []string) ([]spec, error) {
 	seen := map[string]bool{}
 	var specs []spec
 	add := func(tree *rooted.Root, p string) error {
-		data, err := readRegular(tree, p, maxSpecFile)
-		if errors.Is(err, errRefusedFile) || data == nil {
+		data, err := tree.ReadFound(p, maxSpecFile)
+		if errors.Is(err, rooted.ErrRefused) || data == nil {
 			return nil // not a spec diff may read
 		}
 		if err != nil {
@@ -173,7 +173,7 @@ func findSpecs(paths []string) ([]spec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", root, err)
 		}
-		tree, err := workTree(root)
+		tree, err := rooted.WorkTree(root)
 		if err != nil {
 			return nil, err
 		}

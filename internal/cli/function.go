@@ -15,7 +15,7 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/parallel"
-	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 )
 
 // functionOptions are the options of the KRM function and legacy plugin modes: relative
@@ -34,12 +34,12 @@ func runBounded(config *yaml.RNode, items []*yaml.RNode) ([]*yaml.RNode, framewo
 		out     []*yaml.RNode
 		results framework.Results
 	}
-	max := 4 * render.DefaultLimits().Memory
-	r, err := render.Bounded(render.Limits{Memory: max}, func() (run, error) {
+	max := 4 * int64(bound.DefaultMemory)
+	r, err := bound.Run(bound.Limits{Memory: max}, func() (run, error) {
 		out, results := fn.Run(config, items, functionOptions())
 		return run{out, results}, nil
 	})
-	if errors.Is(err, render.ErrMemory) {
+	if errors.Is(err, bound.ErrMemory) {
 		err = fmt.Errorf("the PullAccess allocated more than the %d bytes a function run may (its registries' credentials times its namespaces)", max)
 	}
 	if err != nil {

@@ -21,6 +21,10 @@ import (
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
+// maxSpecFile is the biggest file diff and check read as a manifest or a spec, and
+// generate and diff as a credential source.
+const maxSpecFile = 16 << 20
+
 // runGenerate is `pullgen generate SPEC... [-o DIR] [--quiet]`.
 func runGenerate(args []string, std IO) int {
 	fs := flag.NewFlagSet("pullgen generate", flag.ContinueOnError)
@@ -124,7 +128,7 @@ type spec struct {
 
 // readSpec reads the PullAccess documents of a spec file named by the user.
 func readSpec(file string) spec {
-	tree, err := workTree(file)
+	tree, err := rooted.WorkTree(file)
 	if err != nil {
 		return spec{file: file, err: err}
 	}

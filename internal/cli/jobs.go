@@ -39,7 +39,7 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 	var outTree *rooted.Root
 	if outDir != "" {
 		var err error
-		if outTree, err = workTree(outDir); err == nil {
+		if outTree, err = rooted.WorkTree(outDir); err == nil {
 			_, err = outTree.Resolve(outDir)
 		}
 		if err != nil {

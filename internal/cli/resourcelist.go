@@ -8,7 +8,8 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
-	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/fn"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
@@ -20,8 +21,9 @@ const maxResourceList = 256 << 20
 // absurd sizes), and, with render's cap, the namespaces of the function config, which the
 // function multiplies.
 func functionLimits() yamlcap.Limits {
-	l := render.DefaultLimits()
-	return yamlcap.Limits{Nodes: 4 * l.Nodes, Keys: l.Keys, Depth: l.Depth, Recipients: l.Recipients, Stanzas: l.Stanzas}
+	l := yamlcap.Defaults()
+	l.Nodes *= 4
+	return l
 }
 
 // readResourceList reads the function's input and checks that it is a ResourceList
@@ -36,7 +38,7 @@ func readResourceList(r io.Reader) ([]byte, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("the input on stdin is not YAML (%s)", render.BoundMessage(err.Error()))
+		return nil, fmt.Errorf("the input on stdin is not YAML (%s)", bound.Message(err.Error()))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
@@ -71,7 +73,7 @@ func readResourceList(r io.Reader) ([]byte, error) {
 		if config.Kind != yaml.MappingNode {
 			return nil, fmt.Errorf("ResourceList.functionConfig: not an object")
 		}
-		if ns, max := field(field(config, "spec"), "namespaces"), render.DefaultLimits().Namespaces; ns != nil && len(ns.Content) > max {
+		if ns, max := field(field(config, "spec"), "namespaces"), fn.MaxNamespaces; ns != nil && len(ns.Content) > max {
 			return nil, fmt.Errorf("ResourceList.functionConfig.spec.namespaces: %d namespaces, more than the %d a PullAccess may have", len(ns.Content), max)
 		}
 	}
@@ -137,7 +139,7 @@ func malformedResourceList(std IO, err error) int {
 func boundResults(results framework.Results) {
 	for _, r := range results {
 		if r != nil {
-			r.Message = render.BoundMessage(r.Message)
+			r.Message = bound.Message(r.Message)
 		}
 	}
 }

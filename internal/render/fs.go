@@ -50,9 +50,6 @@ type counted struct {
 	nodes, documents, breadth int
 }
 
-// errTimeout is the cause once the render has run out of time.
-var errTimeout = errors.New("render ran out of time")
-
 func newRepoFS(root string, keyFiles []string, limits Limits) (*repoFS, error) {
 	tree, err := rooted.New(root, "the repository root")
 	if err != nil {
@@ -90,7 +87,7 @@ func (f *repoFS) isOverlay(p string) bool {
 // alive fails once the render is out of time, so that kustomize stops at its next read.
 func (f *repoFS) alive() error {
 	if !f.deadline.IsZero() && time.Now().After(f.deadline) {
-		return f.refuse(fmt.Errorf("%w (%s, --timeout)", errTimeout, f.limits.Timeout))
+		return f.refuse(f.limits.timeoutError())
 	}
 	return nil
 }

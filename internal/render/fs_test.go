@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
@@ -207,7 +208,7 @@ func TestRepoFSTotals(t *testing.T) {
 	limits.Timeout = time.Nanosecond
 	fsys, _ = newRepoFS(root, nil, limits)
 	time.Sleep(time.Millisecond)
-	if _, err := fsys.ReadFile(filepath.Join(root, "a.yaml")); !errors.Is(err, errTimeout) {
+	if _, err := fsys.ReadFile(filepath.Join(root, "a.yaml")); !errors.Is(err, bound.ErrTimeout) {
 		t.Errorf("after the deadline: %v", err)
 	}
 }

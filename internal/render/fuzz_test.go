@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
@@ -73,7 +74,7 @@ func FuzzKustomizationDecoding(f *testing.F) {
 	limits := DefaultLimits().yaml()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := yamlcap.Measure(data, limits); err != nil {
-			if len(err.Error()) > ExcerptLen {
+			if len(err.Error()) > bound.ExcerptLen {
 				t.Fatalf("long error: %v", err)
 			}
 			return
@@ -86,7 +87,7 @@ func FuzzKustomizationDecoding(f *testing.F) {
 			if !remoteForm(value) && !remoteFormInPair(value) {
 				t.Fatalf("%s: %q reported but not a remote form", field, value)
 			}
-			if msg := BoundMessage(remoteError("kustomization.yaml", field, value).Error()); len(msg) > maxLineLen+10 {
+			if msg := bound.Message(remoteError("kustomization.yaml", field, value).Error()); len(msg) > bound.MaxLineLen+10 {
 				t.Fatalf("long error: %d bytes", len(msg))
 			}
 			return
@@ -133,12 +134,12 @@ func FuzzPullAccessDecoding(f *testing.F) {
 		}
 		remote := slices.ContainsFunc(d.files, func(s source) bool { return remoteForm(s.value) })
 		r := &renderer{o: Options{AllowEnv: []string{"X"}}}
-		if err := r.sandboxRules(node, d.envs); err != nil && len(BoundMessage(err.Error())) > maxLines*(maxLineLen+10) {
+		if err := r.sandboxRules(node, d.envs); err != nil && len(bound.Message(err.Error())) > bound.MaxLines*(bound.MaxLineLen+10) {
 			t.Fatalf("long error")
 		}
 		pa, problems := fn.Decode(node)
 		for _, p := range problems {
-			if len(BoundMessage(p.Message)) > maxLines*(maxLineLen+10) {
+			if len(bound.Message(p.Message)) > bound.MaxLines*(bound.MaxLineLen+10) {
 				t.Fatalf("long message")
 			}
 		}

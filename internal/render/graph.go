@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/api/types"
+
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 )
 
 // graph counts what kustomize will do to build each kustomization render prepares, before
@@ -108,7 +110,7 @@ type fileCost struct {
 func (g *graph) name(e, real string, f fileCost) error {
 	c := g.top()
 	if first, ok := c.named[real]; ok {
-		return fmt.Errorf("%s: %s and %s name the same file or directory", c.where, excerpt(first), excerpt(e))
+		return fmt.Errorf("%s: %s and %s name the same file or directory", c.where, bound.Excerpt(first), bound.Excerpt(e))
 	}
 	c.named[real] = e
 	c.plus(tally{documents: f.documents, hidden: f.hidden, bytes: f.bytes})
@@ -254,14 +256,14 @@ func (r *renderer) checkFields(dir, where string, doc []byte) error {
 		}
 		data, err := r.fs.ReadFile(p)
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", where, excerpt(f), err)
+			return fmt.Errorf("%s: %s: %w", where, bound.Excerpt(f), err)
 		}
 		v, err := decodeJSON(data)
 		if err != nil {
 			continue // kustomize reports it
 		}
 		if err := checkCosts(v, r.limits.Depth); err != nil {
-			return fmt.Errorf("%s: %s: %w", where, excerpt(f), err)
+			return fmt.Errorf("%s: %s: %w", where, bound.Excerpt(f), err)
 		}
 		if err := r.graph.replace(fieldPaths(v)); err != nil {
 			return err

@@ -1,10 +1,7 @@
 package render
 
 import (
-	"errors"
 	"fmt"
-	"runtime/debug"
-	"runtime/metrics"
 	"strings"
 	"time"
 
@@ -12,6 +9,8 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"pullgen.dev/pullgen/fn"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 )
 
@@ -64,21 +63,22 @@ type Limits struct {
 // application needs, and low enough that the repo server stays within a few seconds and a
 // few hundred megabytes per render.
 func DefaultLimits() Limits {
+	y := yamlcap.Defaults()
 	return Limits{
 		FileBytes:   16 << 20,
 		TotalBytes:  64 << 20,
 		Documents:   2000,
-		Nodes:       500_000,
-		Depth:       100,
-		Keys:        10_000,
-		Recipients:  100,
-		Stanzas:     200,
-		Namespaces:  10_000,
+		Nodes:       y.Nodes,
+		Depth:       y.Depth,
+		Keys:        y.Keys,
+		Recipients:  y.Recipients,
+		Stanzas:     y.Stanzas,
+		Namespaces:  fn.MaxNamespaces,
 		Builds:      32,
 		WidePatches: 10,
 		Work:        100_000,
 		Timeout:     60 * time.Second,
-		Memory:      768 << 20,
+		Memory:      bound.DefaultMemory,
 
 		KustomizationDepth: 32,
 		Kustomizations:     1000,
@@ -94,6 +94,17 @@ func (l Limits) breadth() int { return 3 * l.Keys * l.Keys }
 // yaml are the caps that apply to each file.
 func (l Limits) yaml() yamlcap.Limits {
 	return yamlcap.Limits{Nodes: l.Nodes, Bytes: int(l.TotalBytes), Keys: l.Keys, Breadth: l.breadth(), Depth: l.Depth, Documents: l.Documents, Recipients: l.Recipients, Stanzas: l.Stanzas}
+}
+
+// run are the caps of the whole render's wall time and memory.
+func (l Limits) run() bound.Limits { return bound.Limits{Timeout: l.Timeout, Memory: l.Memory} }
+
+// timeoutError and memoryError say which of those caps ran out, naming its flag.
+func (l Limits) timeoutError() error {
+	return fmt.Errorf("render %w (%s, --timeout)", bound.ErrTimeout, l.Timeout)
+}
+func (l Limits) memoryError() error {
+	return fmt.Errorf("render %w (%d bytes, --max-memory)", bound.ErrMemory, l.Memory)
 }
 
 // namespaceCount checks the length of a PullAccess's spec.namespaces (decodeConfig)
@@ -163,72 +174,4 @@ func transformations(k *types.Kustomization) int {
 		}
 	}
 	return n
-}
-
-// ErrMemory is the cause (errors.Is) once the render has allocated more than its cap.
-var ErrMemory = errors.New("render allocated more memory than its cap")
-
-// Bounded runs f in a goroutine of its own and returns what it returns, unless the wall
-// time or the memory of l (Timeout, Memory) runs out first: then it returns at once with
-// an error naming the flag, and f runs on until the process ends (render's file system
-// refuses every read past the time), so call it from a command that ends on an error.
-func Bounded[T any](l Limits, f func() (T, error)) (T, error) {
-	type result struct {
-		out T
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		out, err := f()
-		done <- result{out, err}
-	}()
-	var timeout <-chan time.Time
-	if l.Timeout > 0 {
-		timeout = time.After(l.Timeout)
-	}
-	var overMemory <-chan struct{}
-	if l.Memory > 0 {
-		stop := make(chan struct{})
-		defer close(stop)
-		overMemory = watchMemory(l.Memory, stop)
-	}
-	var none T
-	select {
-	case r := <-done:
-		return r.out, r.err
-	case <-timeout:
-		return none, fmt.Errorf("%w (%s, --timeout)", errTimeout, l.Timeout)
-	case <-overMemory:
-		return none, fmt.Errorf("%w (%d bytes, --max-memory)", ErrMemory, l.Memory)
-	}
-}
-
-// watchMemory watches the Go heap from now until stop is closed: the returned channel is
-// closed once the heap's objects take more than max bytes beyond what they took when the
-// watch began. Meanwhile the runtime's soft memory limit is set just above that, so that
-// the garbage collector frees what it can before the watch counts it.
-func watchMemory(max int64, stop <-chan struct{}) <-chan struct{} {
-	over := make(chan struct{})
-	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/total:bytes"}}
-	metrics.Read(samples)
-	base := int64(samples[0].Value.Uint64())
-	previous := debug.SetMemoryLimit(int64(samples[1].Value.Uint64()) + max)
-	sample := samples[:1] // the heap's objects
-	go func() {
-		defer debug.SetMemoryLimit(previous)
-		tick := time.NewTicker(2 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if metrics.Read(sample); int64(sample[0].Value.Uint64())-base > max {
-					close(over)
-					return
-				}
-			}
-		}
-	}()
-	return over
 }

@@ -37,6 +37,7 @@ import (
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/scope"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
 	"pullgen.dev/pullgen/schema/v1alpha1"
@@ -83,14 +84,20 @@ type Options struct {
 // stateDir holds, in the overlay of a kustomization's directory, what render writes there.
 const stateDir = ".pullgen-render"
 
-// Render builds o.Dir and returns the YAML stream. Errors are bounded (BoundMessage).
+// Render builds o.Dir and returns the YAML stream. Errors are bounded (bound.Message).
 func Render(o Options) ([]byte, error) {
 	limits := DefaultLimits()
 	if o.Limits != nil {
 		limits = *o.Limits
 	}
-	out, err := Bounded(limits, func() ([]byte, error) { return render(o, limits) })
-	return out, bounded(err)
+	out, err := bound.Run(limits.run(), func() ([]byte, error) { return render(o, limits) })
+	switch err { // Run's own errors, not f's (which may wrap them)
+	case bound.ErrTimeout:
+		err = limits.timeoutError()
+	case bound.ErrMemory:
+		err = limits.memoryError()
+	}
+	return out, bound.Error(err)
 }
 
 func render(o Options, limits Limits) ([]byte, error) {
@@ -196,6 +203,13 @@ func (r *renderer) buildMap(dir string) (resmap.ResMap, error) {
 		return nil, fmt.Errorf("building %s: %w", r.fs.rel(dir), err)
 	}
 	return m, nil
+}
+
+// firstLine is the first line of a message of kustomize's, whose further lines print the
+// configuration or the content it could not use.
+func firstLine(msg string) string {
+	line, _, _ := strings.Cut(msg, "\n")
+	return line
 }
 
 // kustomizer is kustomize as render runs it: no plugin of any kind, nothing loaded from
@@ -404,7 +418,7 @@ func (r *renderer) prepareEntry(dir, where, e string) ([]byte, error) {
 	p := entryPath(dir, e)
 	real, err := r.fs.resolve(p)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		return nil, fmt.Errorf("%s: %s: %w", where, bound.Excerpt(e), err)
 	}
 	if r.fs.IsDir(p) {
 		if err := r.prepare(p); err != nil {
@@ -417,7 +431,7 @@ func (r *renderer) prepareEntry(dir, where, e string) ([]byte, error) {
 	}
 	data, err := r.fs.ReadFile(p)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+		return nil, fmt.Errorf("%s: %s: %w", where, bound.Excerpt(e), err)
 	}
 	if err := r.graph.name(e, real, r.fs.cost(real, data)); err != nil {
 		return nil, err
@@ -445,7 +459,7 @@ func entryPath(dir, e string) string {
 
 // remoteError is the error for a field that names something remote.
 func remoteError(where, field, value string) error {
-	return fmt.Errorf("%s: %s: %q names a URL or a git remote: render loads nothing from the network", where, field, excerpt(value))
+	return fmt.Errorf("%s: %s: %q names a URL or a git remote: render loads nothing from the network", where, field, bound.Excerpt(value))
 }
 
 // configs reads the configurations an entry of generators, transformers or validators
@@ -454,7 +468,7 @@ func remoteError(where, field, value string) error {
 // PullAccess. A PullAccess must stand alone in its entry.
 func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 	var data []byte
-	name := excerpt(e)
+	name := bound.Excerpt(e)
 	switch {
 	case strings.Contains(e, "\n"):
 		data = []byte(e)
@@ -485,7 +499,7 @@ func (r *renderer) configs(dir, where, field, e string) ([]*yaml.RNode, error) {
 	pullAccesses := 0
 	for _, n := range nodes {
 		a := n.GetAnnotations()
-		what := fmt.Sprintf("%s: %s: %s: %s %s", where, field, name, n.GetKind(), excerpt(n.GetName()))
+		what := fmt.Sprintf("%s: %s: %s: %s %s", where, field, name, n.GetKind(), bound.Excerpt(n.GetName()))
 		switch {
 		case n.GetKind() == v1alpha1.Kind && n.GetApiVersion() == v1alpha1.APIVersion:
 			pullAccesses++
@@ -558,7 +572,7 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 		}
 	}
 	file := r.fs.rel(dir)
-	what := fmt.Sprintf("%s: PullAccess %s", file, excerpt(config.GetName()))
+	what := fmt.Sprintf("%s: PullAccess %s", file, bound.Excerpt(config.GetName()))
 	d, err := decodeConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the PullAccess: %w", what, err)
@@ -631,7 +645,7 @@ func (r *renderer) sandboxRules(config *yaml.RNode, envs []source) error {
 	var errs []string
 	for _, s := range envs {
 		if !r.envAllowed(s.value) {
-			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, excerpt(s.value), EnvPrefix))
+			errs = append(errs, fmt.Sprintf("%s: env %s: render reads only %s* variables (from the Application's plugin.env) and those allowed with --allow-env", s.field, bound.Excerpt(s.value), EnvPrefix))
 		}
 	}
 	for i, reg := range pa.Spec.Registries {
@@ -724,7 +738,7 @@ func (r *renderer) checkGenerator(dir, where string, g types.GeneratorArgs) erro
 		}
 		data, err := r.fs.ReadFile(p)
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", where, excerpt(e), err)
+			return fmt.Errorf("%s: %s: %w", where, bound.Excerpt(e), err)
 		}
 		if i < len(envs) {
 			keys += bytes.Count(data, []byte{'\n'}) + 1
@@ -734,7 +748,7 @@ func (r *renderer) checkGenerator(dir, where string, g types.GeneratorArgs) erro
 		}
 	}
 	if r.limits.Keys > 0 && keys > r.limits.Keys {
-		return fmt.Errorf("%s: generator %s makes about %d keys, more than the %d a mapping may have", where, excerpt(g.Name), keys, r.limits.Keys)
+		return fmt.Errorf("%s: generator %s makes about %d keys, more than the %d a mapping may have", where, bound.Excerpt(g.Name), keys, r.limits.Keys)
 	}
 	return nil
 }

@@ -38,6 +38,12 @@ type Limits struct {
 	Stanzas int
 }
 
+// Defaults are the caps every reader of untrusted YAML starts from: render's defaults,
+// which the function mode (Nodes times four) and the check (Depth) take up.
+func Defaults() Limits {
+	return Limits{Nodes: 500_000, Depth: 100, Keys: 10_000, Recipients: 100, Stanzas: 200}
+}
+
 // Stats is what Measure counted.
 type Stats struct {
 	// Nodes are the nodes with aliases expanded (the estimate when the input is not YAML).

@@ -1,4 +1,4 @@
-package render
+package bound
 
 import (
 	"strings"
@@ -7,14 +7,14 @@ import (
 // ExcerptLen is the most of any one piece of input an error message quotes.
 const ExcerptLen = 200
 
+// MaxLineLen and MaxLines bound a whole message (Message).
 const (
-	// maxLineLen and maxLines bound a whole message.
-	maxLineLen = 2*ExcerptLen + 100
-	maxLines   = 50
+	MaxLineLen = 2*ExcerptLen + 100
+	MaxLines   = 50
 )
 
-// excerpt is s cut to ExcerptLen bytes (on a rune boundary), marked when cut.
-func excerpt(s string) string {
+// Excerpt is s cut to ExcerptLen bytes (on a rune boundary), marked when cut.
+func Excerpt(s string) string {
 	return cut(s, ExcerptLen)
 }
 
@@ -34,18 +34,11 @@ func cut(s string, n int) string {
 // a file's content is never shown.
 var contentMarkers = []string{"invalid map key:", "node contents:", "in object {{"}
 
-// firstLine is the first line of a message of kustomize's, whose further lines print the
-// configuration or the content it could not use.
-func firstLine(msg string) string {
-	line, _, _ := strings.Cut(msg, "\n")
-	return line
-}
-
-// BoundMessage makes a message fit for a log line that Argo CD keeps in an Application's
+// Message makes a message fit for a log line that Argo CD keeps in an Application's
 // status: what parsers print of the content they read is dropped, every run of text
 // without a space (a quoted value, a path) is cut to ExcerptLen, and each line and the
 // number of lines are bounded.
-func BoundMessage(msg string) string {
+func Message(msg string) string {
 	for _, m := range contentMarkers {
 		if i := strings.Index(msg, m); i >= 0 {
 			end := strings.IndexByte(msg[i:], '\n')
@@ -57,31 +50,31 @@ func BoundMessage(msg string) string {
 		}
 	}
 	lines := strings.Split(msg, "\n")
-	if len(lines) > maxLines {
-		lines = append(lines[:maxLines], "…")
+	if len(lines) > MaxLines {
+		lines = append(lines[:MaxLines], "…")
 	}
 	for i, line := range lines {
 		words := strings.Split(line, " ")
 		for j, w := range words {
-			words[j] = excerpt(w)
+			words[j] = Excerpt(w)
 		}
-		lines[i] = cut(strings.Join(words, " "), maxLineLen)
+		lines[i] = cut(strings.Join(words, " "), MaxLineLen)
 	}
 	return strings.Join(lines, "\n")
 }
 
-// boundedError is an error whose message went through BoundMessage.
+// boundedError is an error whose message went through Message.
 type boundedError struct {
 	msg   string
 	cause error
 }
 
-// bounded is err with a bounded message; errors.Is and As still see the cause.
-func bounded(err error) error {
+// Error is err with its message bounded (Message); errors.Is and As still see the cause.
+func Error(err error) error {
 	if err == nil {
 		return nil
 	}
-	return boundedError{msg: BoundMessage(err.Error()), cause: err}
+	return boundedError{msg: Message(err.Error()), cause: err}
 }
 
 func (e boundedError) Error() string { return e.msg }
