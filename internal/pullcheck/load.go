@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/manifest"
@@ -22,14 +20,36 @@ import (
 // StdinPath is the path argument that reads manifests from standard input.
 const StdinPath = "-"
 
+// Reader reads what the check is given (Files holds it to the check's caps).
+type Reader interface {
+	// ReadFile reads the manifest file p, found under the path argument arg (p itself for
+	// a file argument), into a string; its errors name the file.
+	ReadFile(arg, p string) (string, error)
+	// ReadStdin reads the manifests on standard input into a string.
+	ReadStdin(r io.Reader) (string, error)
+}
+
+// Input is where the check's manifests come from.
+type Input struct {
+	// Reader reads the files and stdin.
+	Reader Reader
+	// Build builds the kustomization directory dir, found under the path argument arg,
+	// into a YAML stream. The command line gives pullgen's own in-process build, which
+	// also runs the PullAccess generators and transformers (for their registry keys only,
+	// or, with --online, with their credentials), loading from the root of arg.
+	Build func(arg, dir string) ([]byte, error)
+	// Stdin is what the path "-" reads.
+	Stdin io.Reader
+}
+
 // Load reads the manifests named by paths: files, directories (recursively, *.yaml, *.yml
 // and *.json, skipping hidden directories and files that are not Kubernetes objects), a
-// kustomization directory (built in process, plugins disabled; its objects' file is the
-// directory), or "-" for stdin. Errors name the file.
-func Load(paths []string, stdin io.Reader) ([]Object, error) {
+// kustomization directory (built with in.Build; its objects' file is the directory), or
+// "-" for stdin. Errors name the file.
+func Load(paths []string, in Input) ([]Object, error) {
 	var out []Object
 	for _, p := range paths {
-		objs, err := loadPath(p, stdin)
+		objs, err := in.loadPath(p)
 		if err != nil {
 			return nil, err
 		}
@@ -39,9 +59,9 @@ func Load(paths []string, stdin io.Reader) ([]Object, error) {
 }
 
 // loadPath reads one path argument.
-func loadPath(p string, stdin io.Reader) ([]Object, error) {
+func (in Input) loadPath(p string) ([]Object, error) {
 	if p == StdinPath {
-		data, err := ReadStdin(stdin)
+		data, err := in.Reader.ReadStdin(in.Stdin)
 		if err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)
 		}
@@ -56,7 +76,7 @@ func loadPath(p string, stdin io.Reader) ([]Object, error) {
 		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	if !st.IsDir() {
-		data, err := ReadFile(p, p)
+		data, err := in.Reader.ReadFile(p, p)
 		if err != nil {
 			return nil, err
 		}
@@ -66,23 +86,8 @@ func loadPath(p string, stdin io.Reader) ([]Object, error) {
 		}
 		return objs, nil
 	}
-	return loadDir(p)
+	return in.loadDir(p)
 }
-
-// ReadFile reads the manifest file p, found under the path argument arg (p itself for a
-// file argument), into a string; its errors name the file. The command line sets a read
-// that holds what the check reads to its caps; by default the file is read as it is.
-var ReadFile = func(arg, p string) (string, error) {
-	data, err := readFile(p)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", p, err)
-	}
-	return data, nil
-}
-
-// ReadStdin reads the manifests on standard input into a string. The command line sets a
-// read held to its caps; by default stdin is read whole.
-var ReadStdin = func(r io.Reader) (string, error) { return readString(r, 0) }
 
 // isKustomization reports whether dir holds a kustomization file.
 func isKustomization(dir string) bool {
@@ -96,9 +101,9 @@ func isKustomization(dir string) bool {
 
 // loadDir reads a directory: a kustomization is built, anything else walked recursively, a
 // kustomization found inside being built in place of its files.
-func loadDir(dir string) ([]Object, error) {
+func (in Input) loadDir(dir string) ([]Object, error) {
 	if isKustomization(dir) {
-		return BuildKustomization(dir, dir)
+		return in.buildKustomization(dir, dir)
 	}
 	var out []Object
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -110,7 +115,7 @@ func loadDir(dir string) ([]Object, error) {
 				return filepath.SkipDir
 			}
 			if p != dir && isKustomization(p) {
-				objs, err := BuildKustomization(dir, p)
+				objs, err := in.buildKustomization(dir, p)
 				if err != nil {
 					return err
 				}
@@ -124,7 +129,7 @@ func loadDir(dir string) ([]Object, error) {
 		default:
 			return nil
 		}
-		data, err := ReadFile(dir, p)
+		data, err := in.Reader.ReadFile(dir, p)
 		if err != nil {
 			return err
 		}
@@ -142,10 +147,10 @@ func loadDir(dir string) ([]Object, error) {
 	return out, nil
 }
 
-// BuildKustomization builds the kustomization dir, found under the path argument arg, with
+// buildKustomization builds the kustomization dir, found under the path argument arg, with
 // Build. The objects' file is dir.
-func BuildKustomization(arg, dir string) ([]Object, error) {
-	data, err := Build(arg, dir)
+func (in Input) buildKustomization(arg, dir string) ([]Object, error) {
+	data, err := in.Build(arg, dir)
 	if err != nil {
 		return nil, fmt.Errorf("building kustomization %s: %w", dir, err)
 	}
@@ -159,48 +164,11 @@ func BuildKustomization(arg, dir string) ([]Object, error) {
 	return objs, nil
 }
 
-// Build builds a kustomization directory, found under the path argument arg, into a YAML
-// stream. By default it is kustomize with plugins disabled and its root-only load
-// restrictions; the command line sets pullgen's own in-process build, which also runs the
-// PullAccess generators and transformers, and loads from the root of arg.
-var Build = func(arg, dir string) ([]byte, error) {
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		return nil, err
-	}
-	return m.AsYaml()
-}
-
 // ParseManifests parses a YAML or JSON stream of Kubernetes objects, expanding kind List,
 // skipping documents that are not objects (no apiVersion or kind). Line numbers are kept.
 // Objects the check does not look at may be left out.
 func ParseManifests(data []byte, file string) ([]Object, error) {
 	return parseManifests(string(data), file, true)
-}
-
-// readFile reads a file into a string without a second copy: the objects the fast reader
-// reads keep slices of it.
-func readFile(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	size := 0
-	if st, err := f.Stat(); err == nil {
-		size = int(st.Size())
-	}
-	return readString(f, size)
-}
-
-// readString reads r into a string, with room for size bytes first.
-func readString(r io.Reader, size int) (string, error) {
-	var b strings.Builder
-	b.Grow(size + 1)
-	if _, err := io.Copy(&b, r); err != nil {
-		return "", err
-	}
-	return b.String(), nil
 }
 
 // parseManifests is ParseManifests; without fast, every document goes through the full

@@ -2,11 +2,8 @@ package pullcheck
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"pullgen.dev/pullgen/internal/online"
 )
@@ -66,15 +63,26 @@ type OnlineAttempt struct {
 	Reason string `json:"reason"`
 }
 
-// BuildWithCredentials, when set, builds kustomizations for --online in place of Build:
-// with the credentials of their PullAccess resources, not placeholders.
-var BuildWithCredentials func(arg, dir string) ([]byte, error)
+// Verifier asks the registries whether the credentials of probes work, a result per probe
+// in order: package online's Verify, with the settings of --online.
+type Verifier func(ctx context.Context, probes []online.Probe) []online.Result
 
-// verifyOnline verifies the credentials of every image finding against its registry and
-// returns findings with one online finding added per image, sorted. Credentials come from
-// the Secrets of ix, the index the offline check read (and decrypted with opts.Decrypt)
-// them into, each once; findings are not modified.
-func verifyOnline(ctx context.Context, ix *index, findings []Finding, opts Options, o online.Options) []Finding {
+// Check runs the check over objs: the offline analysis (Analyze) and, when opts.Verify is
+// set, the verification of every image's credentials against its registry, whose finding
+// follows the image's offline finding. Findings are sorted.
+func Check(ctx context.Context, objs []Object, opts Options) []Finding {
+	ix, findings := analyze(objs, opts)
+	if opts.Verify == nil {
+		return findings
+	}
+	return verifyOnline(ctx, ix, findings, opts)
+}
+
+// verifyOnline verifies the credentials of every image finding against its registry with
+// opts.Verify and returns findings with one online finding added per image, sorted.
+// Credentials come from the Secrets of ix, the index the offline check read (and decrypted
+// with opts.Decrypt) them into, each once; findings are not modified.
+func verifyOnline(ctx context.Context, ix *index, findings []Finding, opts Options) []Finding {
 	values := &secretValues{ix: ix, opts: opts, read: map[nsName]*secretAuths{}, labels: map[string]Credential{}}
 	var probes []online.Probe
 	var of []Finding // the online finding of each probe, filled below
@@ -101,7 +109,7 @@ func verifyOnline(ctx context.Context, ix *index, findings []Finding, opts Optio
 		probes = append(probes, p)
 		of = append(of, f)
 	}
-	for i, r := range online.Verify(ctx, probes, o) {
+	for i, r := range opts.Verify(ctx, probes) {
 		out = append(out, onlineFinding(of[i], r, values.labels))
 	}
 	SortFindings(out)
@@ -261,61 +269,7 @@ func (sv *secretValues) secret(ns, name string) *secretAuths {
 	return s
 }
 
-// onlineFlags are the flags of `pullgen check --online`.
-type onlineFlags struct {
-	on          *bool
-	concurrency *int
-	timeout     *time.Duration
-	insecure    stringList
-}
-
-// addOnlineFlags declares --online and its settings.
-func addOnlineFlags(fs *flag.FlagSet) *onlineFlags {
-	f := &onlineFlags{
-		on:          fs.Bool("online", false, "also verify the credentials against the registries (network access; never on by default)"),
-		concurrency: fs.Int("concurrency", online.DefaultConcurrency, "with --online: the most requests in flight at once"),
-		timeout:     fs.Duration("timeout", online.DefaultTimeout, "with --online: the time limit of each request"),
-	}
-	fs.Var(&f.insecure, "insecure-registry", "with --online: reach registry `HOST` (host[:port]) over plain HTTP; repeatable")
-	return f
-}
-
-// check refuses settings without --online and values out of range.
-func (f *onlineFlags) check(fs *flag.FlagSet) error {
-	var stray []string
-	fs.Visit(func(fl *flag.Flag) {
-		switch fl.Name {
-		case "concurrency", "timeout", "insecure-registry":
-			stray = append(stray, "--"+fl.Name)
-		}
-	})
-	switch {
-	case !*f.on && len(stray) > 0:
-		return fmt.Errorf("%s only applies with --online", strings.Join(stray, ", "))
-	case *f.concurrency < 1:
-		return fmt.Errorf("--concurrency must be at least 1, not %d", *f.concurrency)
-	case *f.timeout <= 0:
-		return fmt.Errorf("--timeout must be positive, not %s", *f.timeout)
-	}
-	return nil
-}
-
-// load reads the input; for --online, kustomizations are built with their credentials.
-func (f *onlineFlags) load(paths []string, stdin io.Reader) ([]Object, error) {
-	if *f.on && BuildWithCredentials != nil {
-		offline := Build
-		Build = BuildWithCredentials
-		defer func() { Build = offline }()
-	}
-	return Load(paths, stdin)
-}
-
-// verify runs the online verification when --online is given, over the index of the
-// offline check.
-func (f *onlineFlags) verify(ix *index, findings []Finding, opts Options) []Finding {
-	if !*f.on {
-		return findings
-	}
-	return verifyOnline(context.Background(), ix, findings, opts,
-		online.Options{Concurrency: *f.concurrency, Timeout: *f.timeout, Insecure: f.insecure})
+// oneLine folds a multi-line error message onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }

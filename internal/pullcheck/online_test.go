@@ -44,20 +44,43 @@ func onlineDeployment(name string, secrets []string, images ...string) string {
 	return deployment("team-a", name, spec)
 }
 
-// onlineFindings runs Main with --online over manifests and returns the exit code, the
-// online findings by object name and container, and the output.
-func onlineFindings(t *testing.T, manifests []string, args ...string) (int, map[string]Finding, string) {
+// checkFile checks file as `pullgen check --format FORMAT` does, with --online when
+// verify (registries reached over plain HTTP at the insecure hosts), and returns whether
+// it found errors (exit code 1) and the report.
+func checkFile(t *testing.T, file, format string, verify bool, insecure ...string) (bool, string) {
+	t.Helper()
+	objs, err := Load([]string{file}, Input{Reader: NewFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Decrypt: sopsx.Decrypt}
+	if verify {
+		opts.Verify = func(ctx context.Context, p []online.Probe) []online.Result {
+			return online.Verify(ctx, p, online.Options{Insecure: insecure})
+		}
+	}
+	findings := Check(context.Background(), objs, opts)
+	var out strings.Builder
+	if err := Write(&out, format, findings, SARIFRun{Version: "v1.2.3"}); err != nil {
+		t.Fatal(err)
+	}
+	return HasErrors(findings), out.String()
+}
+
+// onlineFindings checks manifests online (insecure: checkFile) and returns whether it
+// found errors, the online findings by object name and container, and the JSON report.
+func onlineFindings(t *testing.T, manifests []string, insecure ...string) (bool, map[string]Finding, string) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "manifests.yaml")
 	if err := os.WriteFile(file, []byte(strings.Join(manifests, "---\n")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runMain(t, "", append(append([]string{"--online", "--format", "json"}, args...), file)...)
-	noOnlineLeak(t, out+errOut)
+	failed, out := checkFile(t, file, FormatJSON, true, insecure...)
+	noOnlineLeak(t, out)
 	var rep JSONReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("exit %d, stderr %s, output %s: %v", code, errOut, out, err)
+		t.Fatalf("output %s: %v", out, err)
 	}
 	got := map[string]Finding{}
 	for _, f := range rep.Images {
@@ -65,7 +88,7 @@ func onlineFindings(t *testing.T, manifests []string, args ...string) (int, map[
 			got[f.Name+"/"+f.Container] = f
 		}
 	}
-	return code, got, out
+	return failed, got, out
 }
 
 // noOnlineLeak fails when a text shows a test password or its base64.
@@ -96,9 +119,9 @@ func TestOnline(t *testing.T) {
 		onlineDeployment("two", []string{"good", "stale"}, h+"/team/app:1"),
 		onlineDeployment("internal", nil, "image-registry.openshift-image-registry.svc:5000/team-a/app:1"),
 	}
-	code, got, out := onlineFindings(t, manifests, "--insecure-registry", h)
-	if code != ExitFindings {
-		t.Errorf("exit %d, want %d", code, ExitFindings)
+	failed, got, out := onlineFindings(t, manifests, h)
+	if !failed {
+		t.Errorf("no error found: exit 0, want 1")
 	}
 	tests := []struct {
 		key      string
@@ -151,12 +174,12 @@ func TestOnline(t *testing.T) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "m.yaml")
 		_ = os.WriteFile(file, []byte(strings.Join(manifests, "---\n")), 0o600)
-		_, text, _ := runMain(t, "", "--online", "--insecure-registry", h, file)
+		_, text := checkFile(t, file, FormatText, true, h)
 		noOnlineLeak(t, text)
 		if !strings.Contains(text, "online: without a credential: registry "+h+" requires a credential") || !strings.Contains(text, "7 images checked: 3 errors") {
 			t.Errorf("text report:\n%s", text)
 		}
-		_, sarif, _ := runMain(t, "", "--online", "--insecure-registry", h, "--format", "sarif", file)
+		_, sarif := checkFile(t, file, FormatSARIF, true, h)
 		noOnlineLeak(t, sarif)
 		var log sarifLog
 		if err := json.Unmarshal([]byte(sarif), &log); err != nil {
@@ -182,11 +205,11 @@ func TestOnline(t *testing.T) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "m.yaml")
 		_ = os.WriteFile(file, []byte(strings.Join(manifests, "---\n")), 0o600)
-		_, out, _ := runMain(t, "", "--format", "json", file)
+		_, out := checkFile(t, file, FormatJSON, false)
 		if strings.Contains(out, `"online"`) {
 			t.Errorf("offline JSON has online entries:\n%s", out)
 		}
-		_, sarif, _ := runMain(t, "", "--format", "sarif", file)
+		_, sarif := checkFile(t, file, FormatSARIF, false)
 		var log sarifLog
 		_ = json.Unmarshal([]byte(sarif), &log)
 		if n := len(log.Runs[0].Tool.Driver.Rules); n != len(Rules) {
@@ -204,9 +227,9 @@ func TestOnlineUnreachableAndPlainHTTP(t *testing.T) {
 		onlineDeployment("web", []string{"good"}, reg.Host+"/team/app:1", down.Host+"/team/app:1"),
 	}
 	// Without --insecure-registry, the plain-HTTP registry is refused; the stopped one is down.
-	code, got, out := onlineFindings(t, manifests, "--insecure-registry", down.Host)
-	if code != ExitOK {
-		t.Errorf("exit %d, want 0 (unreachable registries are warnings)", code)
+	failed, got, out := onlineFindings(t, manifests, down.Host)
+	if failed {
+		t.Errorf("exit 1, want 0 (unreachable registries are warnings)")
 	}
 	for key, words := range map[string][]string{
 		"web/c0": {"registry " + reg.Host + " is unreachable", "--insecure-registry " + reg.Host},
@@ -220,24 +243,6 @@ func TestOnlineUnreachableAndPlainHTTP(t *testing.T) {
 			if !strings.Contains(f.Message, w) {
 				t.Errorf("%s: message %q does not say %q", key, f.Message, w)
 			}
-		}
-	}
-}
-
-func TestOnlineFlags(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"--concurrency", "4", "-"}, "--concurrency only applies with --online"},
-		{[]string{"--insecure-registry", "h:5000", "--timeout", "1s", "-"}, "--insecure-registry, --timeout only applies with --online"},
-		{[]string{"--online", "--concurrency", "0", "-"}, "--concurrency must be at least 1"},
-		{[]string{"--online", "--timeout", "0s", "-"}, "--timeout must be positive"},
-	}
-	for _, tt := range tests {
-		code, _, errOut := runMain(t, "", tt.args...)
-		if code != ExitUsage || !strings.Contains(errOut, tt.want) {
-			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", tt.args, code, errOut, tt.want)
 		}
 	}
 }
@@ -276,9 +281,10 @@ func TestOnlineDecryptsOnce(t *testing.T) {
 	opts := Options{Decrypt: func(n *yaml.RNode) (*yaml.RNode, error) {
 		decrypted++
 		return sopsx.Decrypt(n)
+	}, Verify: func(ctx context.Context, p []online.Probe) []online.Result {
+		return online.Verify(ctx, p, online.Options{Insecure: []string{reg.Host}})
 	}}
-	ix, findings := analyze(objs, opts)
-	out := verifyOnline(context.Background(), ix, findings, opts, online.Options{Insecure: []string{reg.Host}})
+	out := Check(context.Background(), objs, opts)
 	verified := 0
 	for _, f := range out {
 		if f.Online != nil && f.Rule == RuleOnlineVerified && f.Online.VerifiedWith != nil && f.Online.VerifiedWith.Secret == "enc" {

@@ -28,6 +28,8 @@ type Options struct {
 	ExpiringWithin time.Duration
 	// Now is the time expiries are compared with; zero means the current time.
 	Now time.Time
+	// Verify, when set, verifies the credentials of every image online (Check).
+	Verify Verifier
 }
 
 func (o Options) namespace() string {

@@ -1,4 +1,4 @@
-package cli
+package pullcheck
 
 import (
 	"os"
@@ -80,8 +80,8 @@ func TestCheckInput(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	in := func() *checkInput {
-		return &checkInput{fileBytes: 110, totalBytes: 140, trees: map[string]*rooted.Root{}}
+	in := func() *Files {
+		return &Files{fileBytes: 110, totalBytes: 140, trees: map[string]*rooted.Root{}}
 	}
 	tests := []struct {
 		name    string
@@ -101,7 +101,7 @@ func TestCheckInput(t *testing.T) {
 			var err error
 			for _, f := range tt.files {
 				var got string
-				if got, err = c.readFile(dir, filepath.Join(dir, f)); err != nil {
+				if got, err = c.ReadFile(dir, filepath.Join(dir, f)); err != nil {
 					break
 				}
 				if got != doc {
@@ -114,10 +114,10 @@ func TestCheckInput(t *testing.T) {
 		})
 	}
 	t.Run("stdin", func(t *testing.T) {
-		if got, err := in().readStdin(strings.NewReader(doc + doc)); err != nil || got != doc+doc {
+		if got, err := in().ReadStdin(strings.NewReader(doc + doc)); err != nil || got != doc+doc {
 			t.Errorf("read %q, %v", got, err)
 		}
-		if _, err := in().readStdin(strings.NewReader(doc + doc + doc)); err == nil || !strings.Contains(err.Error(), "more than the 110 bytes a manifest stream may have") {
+		if _, err := in().ReadStdin(strings.NewReader(doc + doc + doc)); err == nil || !strings.Contains(err.Error(), "more than the 110 bytes a manifest stream may have") {
 			t.Errorf("stdin over the cap: %v", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package pullcheck
+package cli
 
 import (
 	"bytes"
@@ -7,42 +7,47 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pullgen.dev/pullgen/internal/pullcheck"
 )
 
 func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Main(args, strings.NewReader(stdin), &out, &errOut, SARIFRun{Version: "v1.2.3"})
+	code := runCheck(args, IO{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
 	return code, out.String(), errOut.String()
 }
 
-// TestExamples runs Main on every examples/check-* directory and checks the exit code and
-// the finding the example shows.
+// c0 is the field of the first container's image in a Deployment.
+const c0 = "spec.template.spec.containers[0].image"
+
+// TestExamples runs `pullgen check` on every examples/check-* directory and checks the
+// exit code and the finding the example shows.
 func TestExamples(t *testing.T) {
 	tests := []struct {
 		dir      string
 		exit     int
 		rule     string
-		severity Severity
+		severity pullcheck.Severity
 		field    string
 		args     []string
 	}{
-		{"check-missing-credential", 1, RuleMissingCredential, SeverityError, c0, nil},
-		{"check-authenticated-pull", 0, RuleAuthenticatedPull, SeverityInfo, c0, nil},
-		{"check-anonymous-pull", 0, RuleAnonymousPull, SeverityInfo, c0, nil},
-		{"check-missing-secret", 1, RuleMissingSecret, SeverityError, "spec.template.spec.imagePullSecrets[0].name", nil},
-		{"check-invalid-secret", 1, RuleInvalidSecret, SeverityError, "spec.containers[0].image", nil},
-		{"check-unknown-secret-keys", 0, RuleUnknownSecretKeys, SeverityWarning, c0, nil},
-		{"check-unknown-service-account", 0, RuleUnknownServiceAccount, SeverityWarning, "spec.template.spec.serviceAccountName", nil},
-		{"check-missing-image-puller", 1, RuleMissingImagePuller, SeverityError, c0, nil},
-		{"check-internal-registry-secret-lost", 1, RuleInternalSecretLost, SeverityError, c0, nil},
-		{"check-internal-registry-pull", 0, RuleInternalRegistryPull, SeverityInfo, c0, nil},
-		{"check-invalid-image", 1, RuleInvalidImage, SeverityError, "spec.jobTemplate.spec.template.spec.containers[0].image", nil},
-		{"check-credential-expired", 1, RuleCredentialExpired, SeverityError, "spec.template.spec.imagePullSecrets[0].name", nil},
-		{"check-credential-expiring", 0, RuleCredentialExpiring, SeverityWarning, "spec.template.spec.imagePullSecrets[0].name", []string{"--expiring-within", "30000d"}},
-		{"check-selected-namespace-gone", 0, RuleSelectedNamespaceGone, SeverityWarning, "metadata.namespace", nil},
-		{"check-namespace-not-covered", 1, RuleNamespaceNotCovered, SeverityWarning, c0, nil},
-		{"check-unused-service-account-link", 0, RuleUnusedLink, SeverityWarning, "imagePullSecrets[0].name", nil},
+		{"check-missing-credential", 1, pullcheck.RuleMissingCredential, pullcheck.SeverityError, c0, nil},
+		{"check-authenticated-pull", 0, pullcheck.RuleAuthenticatedPull, pullcheck.SeverityInfo, c0, nil},
+		{"check-anonymous-pull", 0, pullcheck.RuleAnonymousPull, pullcheck.SeverityInfo, c0, nil},
+		{"check-missing-secret", 1, pullcheck.RuleMissingSecret, pullcheck.SeverityError, "spec.template.spec.imagePullSecrets[0].name", nil},
+		{"check-invalid-secret", 1, pullcheck.RuleInvalidSecret, pullcheck.SeverityError, "spec.containers[0].image", nil},
+		{"check-unknown-secret-keys", 0, pullcheck.RuleUnknownSecretKeys, pullcheck.SeverityWarning, c0, nil},
+		{"check-unknown-service-account", 0, pullcheck.RuleUnknownServiceAccount, pullcheck.SeverityWarning, "spec.template.spec.serviceAccountName", nil},
+		{"check-missing-image-puller", 1, pullcheck.RuleMissingImagePuller, pullcheck.SeverityError, c0, nil},
+		{"check-internal-registry-secret-lost", 1, pullcheck.RuleInternalSecretLost, pullcheck.SeverityError, c0, nil},
+		{"check-internal-registry-pull", 0, pullcheck.RuleInternalRegistryPull, pullcheck.SeverityInfo, c0, nil},
+		{"check-invalid-image", 1, pullcheck.RuleInvalidImage, pullcheck.SeverityError, "spec.jobTemplate.spec.template.spec.containers[0].image", nil},
+		{"check-credential-expired", 1, pullcheck.RuleCredentialExpired, pullcheck.SeverityError, "spec.template.spec.imagePullSecrets[0].name", nil},
+		{"check-credential-expiring", 0, pullcheck.RuleCredentialExpiring, pullcheck.SeverityWarning, "spec.template.spec.imagePullSecrets[0].name", []string{"--expiring-within", "30000d"}},
+		{"check-selected-namespace-gone", 0, pullcheck.RuleSelectedNamespaceGone, pullcheck.SeverityWarning, "metadata.namespace", nil},
+		{"check-namespace-not-covered", 1, pullcheck.RuleNamespaceNotCovered, pullcheck.SeverityWarning, c0, nil},
+		{"check-unused-service-account-link", 0, pullcheck.RuleUnusedLink, pullcheck.SeverityWarning, "imagePullSecrets[0].name", nil},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -56,7 +61,7 @@ func TestExamples(t *testing.T) {
 			if code != tt.exit {
 				t.Fatalf("exit %d, want %d; stderr %s\n%s", code, tt.exit, errOut, out)
 			}
-			var rep JSONReport
+			var rep pullcheck.JSONReport
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +84,7 @@ func TestExamples(t *testing.T) {
 		})
 	}
 	// Every rule has its example, and every example is tested.
-	for _, r := range Rules {
+	for _, r := range pullcheck.Rules {
 		if !seen["check-"+r.ID] {
 			t.Errorf("no example for rule %s", r.ID)
 		}
@@ -158,5 +163,23 @@ func TestMainInputs(t *testing.T) {
 				t.Errorf("want one stderr line: %q", errOut)
 			}
 		})
+	}
+}
+
+func TestOnlineFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--concurrency", "4", "-"}, "--concurrency only applies with --online"},
+		{[]string{"--insecure-registry", "h:5000", "--timeout", "1s", "-"}, "--insecure-registry, --timeout only applies with --online"},
+		{[]string{"--online", "--concurrency", "0", "-"}, "--concurrency must be at least 1"},
+		{[]string{"--online", "--timeout", "0s", "-"}, "--timeout must be positive"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := runMain(t, "", tt.args...)
+		if code != ExitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", tt.args, code, errOut, tt.want)
+		}
 	}
 }

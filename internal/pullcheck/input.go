@@ -1,4 +1,4 @@
-package cli
+package pullcheck
 
 import (
 	"bytes"
@@ -57,11 +57,11 @@ func mayHoldAlias(data []byte) bool {
 	return false
 }
 
-// checkInput reads what the check is given: each manifest file once, through rooted.Root.ReadFound
-// (regular files only, none by a link out of the root of its path argument), and stdin,
-// each held to the caps, and measured before a parser sees it. What it measures is what
-// the check parses.
-type checkInput struct {
+// Files is the Reader of `pullgen check`: each manifest file once, through
+// rooted.Root.ReadFound (regular files only, none by a link out of the root of its path
+// argument), and stdin, each held to the caps, and measured before a parser sees it. What
+// it measures is what the check parses.
+type Files struct {
 	// fileBytes caps a file or stdin, totalBytes all the files of one run.
 	fileBytes, totalBytes int64
 	total                 int64
@@ -69,12 +69,13 @@ type checkInput struct {
 	trees map[string]*rooted.Root
 }
 
-func newCheckInput() *checkInput {
-	return &checkInput{fileBytes: checkFileBytes, totalBytes: checkTotalBytes, trees: map[string]*rooted.Root{}}
+// NewFiles is a Files with the check's caps, for one run.
+func NewFiles() *Files {
+	return &Files{fileBytes: checkFileBytes, totalBytes: checkTotalBytes, trees: map[string]*rooted.Root{}}
 }
 
 // tree is the work tree of a path argument: what it refers to may come from there.
-func (in *checkInput) tree(arg string) (*rooted.Root, error) {
+func (in *Files) tree(arg string) (*rooted.Root, error) {
 	if t, ok := in.trees[arg]; ok {
 		return t, nil
 	}
@@ -86,8 +87,8 @@ func (in *checkInput) tree(arg string) (*rooted.Root, error) {
 	return t, nil
 }
 
-// readFile reads the manifest file p found under the path argument arg.
-func (in *checkInput) readFile(arg, p string) (string, error) {
+// ReadFile reads the manifest file p found under the path argument arg.
+func (in *Files) ReadFile(arg, p string) (string, error) {
 	tree, err := in.tree(arg)
 	if err != nil {
 		return "", err
@@ -114,8 +115,8 @@ func (in *checkInput) readFile(arg, p string) (string, error) {
 	return string(data), nil
 }
 
-// readStdin reads the manifests on stdin.
-func (in *checkInput) readStdin(r io.Reader) (string, error) {
+// ReadStdin reads the manifests on stdin.
+func (in *Files) ReadStdin(r io.Reader) (string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, in.fileBytes+1))
 	switch {
 	case err != nil:
