@@ -137,5 +137,5 @@ func DecryptFile(path string, data []byte) ([]byte, error) {
 	if !sopsx.IsEncryptedFile(data, format) {
 		return data, nil
 	}
-	return sopsx.DecryptFile(data, format)
+	return sopsx.DefaultKeys().DecryptFile(data, format)
 }

@@ -88,7 +88,7 @@ func demoKey() string { return filepath.Join(repoRoot, "examples", "DEMO-age-key
 func decryptDemo(t *testing.T, stream string) string {
 	t.Helper()
 	t.Setenv("SOPS_AGE_KEY_FILE", demoKey())
-	out, err := sopsx.DecryptStream([]byte(stream))
+	out, err := sopsx.DefaultKeys().DecryptStream([]byte(stream))
 	if err != nil {
 		t.Fatalf("decrypting with the DEMO key: %v", err)
 	}

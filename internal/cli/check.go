@@ -68,7 +68,7 @@ func runCheck(args []string, std IO) int {
 		fmt.Fprintf(std.Stderr, "pullgen check: %s\n", oneLine(err.Error()))
 		return ExitUsage
 	}
-	opts := pullcheck.Options{Namespace: *namespace, Private: private, Decrypt: sopsx.Decrypt, ExpiringWithin: time.Duration(within),
+	opts := pullcheck.Options{Namespace: *namespace, Private: private, Decrypt: sopsx.DefaultKeys().Decrypt, ExpiringWithin: time.Duration(within),
 		Verify: onl.verifier()}
 	findings := pullcheck.Check(context.Background(), objs, opts)
 	// SARIF locations are relative to the repository of the working directory.
@@ -94,6 +94,7 @@ func checkBuild(keysOnly bool) func(arg, dir string) ([]byte, error) {
 			LookupEnv: os.LookupEnv,
 			Trusted:   true,
 			KeysOnly:  keysOnly,
+			Keys:      sopsx.DefaultKeys(),
 		})
 	}
 }

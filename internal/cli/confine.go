@@ -126,54 +126,57 @@ func (k *keyFlags) enabledTypes() ([]string, error) {
 	return types, nil
 }
 
-// confine readies the operator's keys and confines the process to root for good: age
+// confine readies the operator's keys, which it returns, and confines the process to root
+// for good: age
 // identities and PGP keys are read now, then the kernel and in-process sandbox let the
 // process read only beneath root (and the credential files of the key services
 // enabled), run nothing, write nothing and connect only to the allowed key services.
 // Call it before reading anything of the repository.
-func confine(std IO, root string, k keyFlags) error {
+func confine(std IO, root string, k keyFlags) (sopsx.Keys, error) {
+	var none sopsx.Keys
 	types, err := k.enabledTypes()
 	if err != nil {
-		return err
+		return none, err
 	}
 	pgp := slices.Contains(types, sopsx.KeyPGP)
 	switch {
 	case pgp && len(k.pgpKeyFiles) == 0:
-		return errors.New("--enable-key-type pgp needs --pgp-key-file (render decrypts PGP keys in process and never runs gpg)")
+		return none, errors.New("--enable-key-type pgp needs --pgp-key-file (render decrypts PGP keys in process and never runs gpg)")
 	case !pgp && len(k.pgpKeyFiles) > 0:
-		return errors.New("--pgp-key-file needs --enable-key-type pgp")
+		return none, errors.New("--pgp-key-file needs --enable-key-type pgp")
 	case len(k.hosts) > 0 && !slices.ContainsFunc(types, func(t string) bool { return slices.Contains(networkKeyTypes, t) }):
-		return errors.New("--allow-key-host needs a key type that reaches a key service: --enable-key-type awsKms, gcpKms, azureKeyVault or hcVaultTransit")
+		return none, errors.New("--allow-key-host needs a key type that reaches a key service: --enable-key-type awsKms, gcpKms, azureKeyVault or hcVaultTransit")
 	}
 	gate, err := sandbox.NewGate(k.hosts)
 	if err != nil {
-		return fmt.Errorf("--allow-key-host: %w", err)
+		return none, fmt.Errorf("--allow-key-host: %w", err)
 	}
 	roots, err := caBundles(types, std.Getenv)
 	if err != nil {
-		return err
+		return none, err
 	}
 	client, err := gate.Client(roots...)
 	if err != nil {
-		return err
+		return none, err
 	}
 	ageEnv, err := k.ageEnv(std.Getenv)
 	if err != nil {
-		return err
+		return none, err
 	}
 	keys := &sopsx.OperatorKeys{Enabled: types, Allows: gate.Allows, HTTPClient: client, Dial: gate.DialContext}
 	keys.Age, keys.AgeProblems = sopsx.LoadAgeIdentities(ageEnv)
 	if keys.PGP, err = sopsx.ReadPGPKeys(k.pgpKeyFiles); err != nil {
-		return err
+		return none, err
 	}
-	sopsx.UseOperatorKeys(keys)
-	_, err = sandbox.Confine(sandbox.Policy{
+	if _, err = sandbox.Confine(sandbox.Policy{
 		ReadDirs:  []string{root},
 		ReadFiles: credentialFiles(types, std.Getenv),
 		Gate:      gate,
 		Warn:      std.Stderr,
-	})
-	return err
+	}); err != nil {
+		return none, err
+	}
+	return keys.Keys(), nil
 }
 
 // caBundles reads the private CAs the operator set for the enabled key services

@@ -58,7 +58,7 @@ func runDiff(args []string, std IO) int {
 		if err != nil {
 			return fail(std, "%s: %v", outputField(jobs, o.dir), err)
 		}
-		report := drift.Compare(want, have, drift.Options{Decrypt: sopsx.Decrypt})
+		report := drift.Compare(want, have, drift.Options{Decrypt: sopsx.DefaultKeys().Decrypt})
 		report.Changes = append(report.Changes, recipientChanges(jobs, o.dir, have)...)
 		if !bytes.Equal(kustomization, wantFiles[manifest.KustomizationFile]) {
 			k := filepath.Join(o.dir, manifest.KustomizationFile)

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/sopsx"
 )
 
 // stringsFlag is a repeatable string flag.
@@ -68,7 +67,8 @@ func runRender(args []string, std IO) int {
 	}
 	keys.defaults(std.Getenv)
 	keyFiles := keys.files(std.Getenv)
-	if err := confine(std, root, keys); err != nil {
+	keySet, err := confine(std, root, keys)
+	if err != nil {
 		return fail(std, "render: %v", err)
 	}
 	out, err := render.Render(render.Options{
@@ -78,7 +78,8 @@ func runRender(args []string, std IO) int {
 		AllowEnv:   allowEnv,
 		KeyFiles:   keyFiles,
 		Namespaces: params.namespaces,
-		Decrypt:    sopsx.DecryptStream,
+		Keys:       keySet,
+		Decrypt:    true,
 
 		Limits:        &caps.limits,
 		AllowRetarget: caps.allowRetarget,

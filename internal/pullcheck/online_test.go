@@ -53,7 +53,7 @@ func checkFile(t *testing.T, file, format string, verify bool, insecure ...strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Decrypt: sopsx.Decrypt}
+	opts := Options{Decrypt: sopsx.DefaultKeys().Decrypt}
 	if verify {
 		opts.Verify = func(ctx context.Context, p []online.Probe) []online.Result {
 			return online.Verify(ctx, p, online.Options{Insecure: insecure})
@@ -280,7 +280,7 @@ func TestOnlineDecryptsOnce(t *testing.T) {
 	decrypted := 0
 	opts := Options{Decrypt: func(n *yaml.RNode) (*yaml.RNode, error) {
 		decrypted++
-		return sopsx.Decrypt(n)
+		return sopsx.DefaultKeys().Decrypt(n)
 	}, Verify: func(ctx context.Context, p []online.Probe) []online.Result {
 		return online.Verify(ctx, p, online.Options{Insecure: []string{reg.Host}})
 	}}

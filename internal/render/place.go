@@ -32,7 +32,7 @@ func (r *renderer) operatorScope(s scope.Scope) scope.Scope {
 // place decrypts the encrypted documents the build holds and puts every value render
 // kept out of the build in place, in every object, checked against its scope.
 func (r *renderer) place(nodes []*yaml.RNode) error {
-	if r.o.Decrypt != nil {
+	if r.o.Decrypt {
 		if err := r.openSealed(nodes); err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func (r *renderer) place(nodes []*yaml.RNode) error {
 		if err := r.placeIn(n.YNode(), id, false); err != nil {
 			return err
 		}
-		if r.o.Decrypt != nil && n.Field("sops") != nil {
+		if r.o.Decrypt && n.Field("sops") != nil {
 			if _, err := n.Pipe(yaml.Clear("sops")); err != nil {
 				return fmt.Errorf("%s: %w", id, err)
 			}

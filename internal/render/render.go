@@ -37,6 +37,7 @@ import (
 	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/scope"
+	"pullgen.dev/pullgen/internal/sopsx"
 	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 	"pullgen.dev/pullgen/internal/untrusted/yamlcap"
@@ -62,8 +63,12 @@ type Options struct {
 	// Namespaces, when set, replace spec.namespaces of every PullAccess (a per-cluster
 	// override from the Application's parameters).
 	Namespaces []string
-	// Decrypt decrypts every SOPS-encrypted document of a YAML stream; nil leaves them.
-	Decrypt func([]byte) ([]byte, error)
+	// Keys decrypt the credential files PullAccess reads and, with Decrypt, the encrypted
+	// documents of the build.
+	Keys sopsx.Keys
+	// Decrypt decrypts the encrypted documents of the build; without it they stay
+	// encrypted.
+	Decrypt bool
 	// Trusted lifts the rules on environment variables and credential helpers, for a
 	// repository the user trusts (pullgen check on the author's machine).
 	Trusted bool

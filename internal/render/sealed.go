@@ -50,7 +50,7 @@ func (id identity) String() string {
 // recordSealed notes the encrypted documents of a resource file, read as data, by their
 // MAC.
 func (r *renderer) recordSealed(p string, data []byte) {
-	if r.o.Decrypt == nil || r.recorded[p] || !bytes.Contains(data, []byte("sops")) {
+	if !r.o.Decrypt || r.recorded[p] || !bytes.Contains(data, []byte("sops")) {
 		return
 	}
 	r.recorded[p] = true
@@ -134,7 +134,7 @@ func (r *renderer) decryptFile(file string, list []*sealed) error {
 			stream.WriteByte('\n')
 		}
 	}
-	plain, err := r.o.Decrypt(stream.Bytes())
+	plain, err := r.o.Keys.DecryptStream(stream.Bytes())
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}

@@ -28,7 +28,7 @@ func (ss *sourceScope) decrypt(path string, data []byte) ([]byte, error) {
 	if !sopsx.IsEncryptedFile(data, format) {
 		return data, nil
 	}
-	opened, err := sopsx.OpenFile(data, format)
+	opened, err := ss.r.o.Keys.OpenFile(data, format)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func TestConcurrentEncryptAndDecrypt(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			plain, err := Decrypt(enc)
+			plain, err := DefaultKeys().Decrypt(enc)
 			if err != nil {
 				t.Error(err)
 				return

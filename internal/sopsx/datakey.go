@@ -33,14 +33,14 @@ var decryptionOrder = map[string]int{age.KeyTypeIdentifier: 0, pgp.KeyTypeIdenti
 // dataKey recovers the data key of sops metadata through the local key service, combining
 // Shamir shares when there are several key groups. Its errors say which recipients were
 // tried and what to set, never more.
-func dataKey(m *sops.Metadata) ([]byte, error) {
+func (k Keys) dataKey(m *sops.Metadata) ([]byte, error) {
 	if len(m.KeyGroups) == 0 {
 		return nil, fmt.Errorf("the sops metadata lists no key")
 	}
 	var parts [][]byte
 	var failures []keyFailure
 	for _, group := range m.KeyGroups {
-		part, fails := decryptGroup(group)
+		part, fails := k.decryptGroup(group)
 		if part != nil {
 			parts = append(parts, part)
 		}
@@ -50,14 +50,14 @@ func dataKey(m *sops.Metadata) ([]byte, error) {
 		if len(parts) == 1 {
 			return parts[0], nil
 		}
-		return nil, keyError(failures, 1, 0)
+		return nil, k.keyError(failures, 1, 0)
 	}
 	threshold := m.ShamirThreshold
 	if threshold <= 0 {
 		threshold = len(m.KeyGroups)
 	}
 	if len(parts) < threshold {
-		return nil, keyError(failures, threshold, len(parts))
+		return nil, k.keyError(failures, threshold, len(parts))
 	}
 	key, err := shamir.Combine(parts)
 	if err != nil {
@@ -71,7 +71,7 @@ type keyFailure struct {
 	err error
 }
 
-func decryptGroup(group sops.KeyGroup) ([]byte, []keyFailure) {
+func (ks Keys) decryptGroup(group sops.KeyGroup) ([]byte, []keyFailure) {
 	idx := make([]int, len(group))
 	for i := range idx {
 		idx[i] = i
@@ -84,7 +84,7 @@ func decryptGroup(group sops.KeyGroup) ([]byte, []keyFailure) {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return rank(group[idx[a]]) < rank(group[idx[b]]) })
 	var fails []keyFailure
-	op := operator.Load()
+	op := ks.operator
 	for _, i := range idx {
 		k := group[i]
 		var plain []byte
@@ -117,8 +117,8 @@ func decryptGroup(group sops.KeyGroup) ([]byte, []keyFailure) {
 // identity at hand" from "identities at hand, none a recipient", and passes on why the
 // identities configured could not be loaded (file names, never key material); keys the
 // operator's policy refuses say why.
-func keyError(fails []keyFailure, need, got int) error {
-	op := operator.Load()
+func (ks Keys) keyError(fails []keyFailure, need, got int) error {
+	op := ks.operator
 	var recipients, hints, loadErrs, refused []string
 	wrongAge := false
 	for _, f := range fails {

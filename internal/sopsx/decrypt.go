@@ -18,21 +18,19 @@ func IsEncrypted(obj *yaml.RNode) bool {
 	return f != nil && f.Value != nil && f.Value.YNode().Kind == yaml.MappingNode
 }
 
-// Decrypt returns the plaintext copy of an encrypted object, its MAC verified. The keys
-// come from where the sops library looks for them (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY,
-// SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default age key file, the gpg agent and keyring,
-// cloud KMS credentials). Errors wrap ErrNoKey, ErrWrongKey or ErrTampered when that is
-// the cause; there is never a partial result.
+// Decrypt returns the plaintext copy of an encrypted object, its MAC verified, with the
+// keys k. Errors wrap ErrNoKey, ErrWrongKey or ErrTampered when that is the cause; there
+// is never a partial result.
 //
 // When the MAC does not match and the object carries bookkeeping annotations of kpt,
 // kustomize or the KRM function framework (config.kubernetes.io/index and path,
 // internal.config.kubernetes.io/*, ...), which such tools add after encryption, the
 // decryption is tried again without them, and they are put back on the result.
-func Decrypt(obj *yaml.RNode) (*yaml.RNode, error) {
-	out, err := decryptObject(obj)
+func (k Keys) Decrypt(obj *yaml.RNode) (*yaml.RNode, error) {
+	out, err := k.decryptObject(obj)
 	if errors.Is(err, errMACMismatch) {
 		if stripped, removed := withoutToolAnnotations(obj); stripped != nil {
-			if out, err2 := decryptObject(stripped); err2 == nil {
+			if out, err2 := k.decryptObject(stripped); err2 == nil {
 				if err := restoreToolAnnotations(out, removed); err != nil {
 					return nil, fmt.Errorf("decrypting %s: restoring its annotations failed", objectName(obj))
 				}
@@ -43,7 +41,7 @@ func Decrypt(obj *yaml.RNode) (*yaml.RNode, error) {
 	return out, err
 }
 
-func decryptObject(obj *yaml.RNode) (*yaml.RNode, error) {
+func (k Keys) decryptObject(obj *yaml.RNode) (*yaml.RNode, error) {
 	what := objectName(obj)
 	tree, err := encryptedTree(obj)
 	if err != nil {
@@ -52,7 +50,7 @@ func decryptObject(obj *yaml.RNode) (*yaml.RNode, error) {
 	if len(tree.Branches) != 1 {
 		return nil, fmt.Errorf("decrypting %s: not a single document", what)
 	}
-	if err := openTree(tree); err != nil {
+	if err := k.openTree(tree); err != nil {
 		return nil, fmt.Errorf("decrypting %s: %w", what, err)
 	}
 	text, err := yamlStore.EmitPlainFile(tree.Branches)
@@ -67,8 +65,8 @@ func decryptObject(obj *yaml.RNode) (*yaml.RNode, error) {
 }
 
 // openTree recovers the data key of tree and decrypts it in place, MAC verified.
-func openTree(tree *sops.Tree) error {
-	key, err := dataKey(&tree.Metadata)
+func (k Keys) openTree(tree *sops.Tree) error {
+	key, err := k.dataKey(&tree.Metadata)
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,11 @@
 // `sops edit`: same data key, same IVs for unchanged values).
 //
 // Data keys are wrapped and unwrapped by the sops key sources through an in-process (local)
-// key service only; no remote key service is ever contacted. Keys to decrypt come from where
-// the sops CLI looks for them (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE,
-// the default age key file, the gpg keyring and agent, cloud KMS credentials).
+// key service only; no remote key service is ever contacted. Every decryption is given the
+// keys it may use as a value (Keys): DefaultKeys, where the sops CLI looks for them (an
+// author's machine), or an operator's (OperatorKeys, for render), which a file's sops
+// metadata cannot widen. The package holds no key of its own and must not: no process
+// setting decides which keys a decryption uses.
 //
 // No error of this package carries a plaintext value: errors name objects, files, field
 // paths and recipients only. The sops library's logging is silenced when the package loads.

@@ -161,7 +161,7 @@ func (c *compiled) fromPreviousObject(obj, previous *yaml.RNode) (r Result, done
 	if !c.sameSettings(prev.Metadata) {
 		return Result{Status: Rekeyed, Reason: "the recipients or encryption settings differ from the earlier copy's"}, false, nil
 	}
-	key, err := dataKey(&prev.Metadata)
+	key, err := DefaultKeys().dataKey(&prev.Metadata) // the author's own earlier output
 	if err != nil {
 		return Result{}, false, fmt.Errorf("%w: %w", errUnreadablePrevious, err)
 	}

@@ -53,7 +53,7 @@ func TestEncryptForTwoAgeRecipientsDecryptsWithSopsCLI(t *testing.T) {
 		t.Setenv("SOPS_AGE_KEY_FILE", k.file)
 		out := runSops(t, dir, "-d", file)
 		sameYAML(t, out, []byte(mustString(t, plain)))
-		ours, err := Decrypt(enc)
+		ours, err := DefaultKeys().Decrypt(enc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestEncryptForPGPDecryptsWithSopsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameYAML(t, runSops(t, dir, "-d", file), []byte(mustString(t, plain)))
-	ours, err := Decrypt(enc)
+	ours, err := DefaultKeys().Decrypt(enc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,9 +23,9 @@ func encryptedFixture(t *testing.T) (*yaml.RNode, ageKey, []string) {
 	return enc, k, secretsOf(testPassword)
 }
 
-func checkDecryptFails(t *testing.T, obj *yaml.RNode, want error, mentions string, secrets []string) {
+func checkDecryptFails(t *testing.T, keys Keys, obj *yaml.RNode, want error, mentions string, secrets []string) {
 	t.Helper()
-	out, err := Decrypt(obj)
+	out, err := keys.Decrypt(obj)
 	if err == nil || out != nil {
 		t.Fatalf("no error (or a result with it): %v", err)
 	}
@@ -41,7 +41,7 @@ func checkDecryptFails(t *testing.T, obj *yaml.RNode, want error, mentions strin
 		t.Fatalf("error carries a MAC: %q", err)
 	}
 	stream := []byte(mustString(t, obj))
-	if out, err := DecryptStream(stream); err == nil || out != nil {
+	if out, err := keys.DecryptStream(stream); err == nil || out != nil {
 		t.Fatalf("DecryptStream: %v", err)
 	}
 }
@@ -49,9 +49,9 @@ func checkDecryptFails(t *testing.T, obj *yaml.RNode, want error, mentions strin
 func TestDecryptNoKey(t *testing.T) {
 	isolateKeys(t, "")
 	enc, k, secrets := encryptedFixture(t)
-	checkDecryptFails(t, enc, ErrNoKey, "SOPS_AGE_KEY_FILE", secrets)
-	checkDecryptFails(t, enc, ErrNoKey, k.recipient, secrets)
-	checkDecryptFails(t, enc, ErrNoKey, "Secret team-a/acme-quay", secrets)
+	checkDecryptFails(t, DefaultKeys(), enc, ErrNoKey, "SOPS_AGE_KEY_FILE", secrets)
+	checkDecryptFails(t, DefaultKeys(), enc, ErrNoKey, k.recipient, secrets)
+	checkDecryptFails(t, DefaultKeys(), enc, ErrNoKey, "Secret team-a/acme-quay", secrets)
 }
 
 func TestDecryptWrongKey(t *testing.T) {
@@ -59,7 +59,7 @@ func TestDecryptWrongKey(t *testing.T) {
 	enc, _, secrets := encryptedFixture(t)
 	other := newAgeKey(t, t.TempDir(), "other")
 	t.Setenv("SOPS_AGE_KEY_FILE", other.file)
-	checkDecryptFails(t, enc, ErrWrongKey, "match none of the recipients", secrets)
+	checkDecryptFails(t, DefaultKeys(), enc, ErrWrongKey, "match none of the recipients", secrets)
 }
 
 func TestDecryptTamperedValue(t *testing.T) {
@@ -77,14 +77,14 @@ func TestDecryptTamperedValue(t *testing.T) {
 	if err := bad.PipeE(yaml.Lookup("data"), yaml.SetField(".dockerconfigjson", yaml.NewStringRNode(flipped))); err != nil {
 		t.Fatal(err)
 	}
-	checkDecryptFails(t, bad, ErrTampered, `data[".dockerconfigjson"]`, secrets)
+	checkDecryptFails(t, DefaultKeys(), bad, ErrTampered, `data[".dockerconfigjson"]`, secrets)
 
 	// A value replaced by a cleartext credential: the error must not quote it.
 	clear := enc.Copy()
 	if err := clear.PipeE(yaml.Lookup("data"), yaml.SetField(".dockerconfigjson", yaml.NewStringRNode(testPassword))); err != nil {
 		t.Fatal(err)
 	}
-	checkDecryptFails(t, clear, ErrTampered, "not a sops-encrypted value", secrets)
+	checkDecryptFails(t, DefaultKeys(), clear, ErrTampered, "not a sops-encrypted value", secrets)
 }
 
 func TestDecryptTamperedMAC(t *testing.T) {
@@ -97,7 +97,7 @@ func TestDecryptTamperedMAC(t *testing.T) {
 	if err := renamed.PipeE(yaml.Lookup("metadata"), yaml.SetField("name", yaml.NewStringRNode("evil"))); err != nil {
 		t.Fatal(err)
 	}
-	checkDecryptFails(t, renamed, ErrTampered, "MAC mismatch", secrets)
+	checkDecryptFails(t, DefaultKeys(), renamed, ErrTampered, "MAC mismatch", secrets)
 
 	// The MAC itself modified.
 	mac := field(t, enc, "sops", "mac")
@@ -106,19 +106,19 @@ func TestDecryptTamperedMAC(t *testing.T) {
 	if err := badMAC.PipeE(yaml.Lookup("sops"), yaml.SetField("mac", yaml.NewStringRNode(mac[:i]+"AAAA"+mac[i+4:]))); err != nil {
 		t.Fatal(err)
 	}
-	checkDecryptFails(t, badMAC, ErrTampered, "MAC", secrets)
+	checkDecryptFails(t, DefaultKeys(), badMAC, ErrTampered, "MAC", secrets)
 
 	// lastmodified modified: the MAC does not authenticate.
 	lm := enc.Copy()
 	if err := lm.PipeE(yaml.Lookup("sops"), yaml.SetField("lastmodified", yaml.NewStringRNode("2001-01-01T00:00:00Z"))); err != nil {
 		t.Fatal(err)
 	}
-	checkDecryptFails(t, lm, ErrTampered, "MAC", secrets)
+	checkDecryptFails(t, DefaultKeys(), lm, ErrTampered, "MAC", secrets)
 }
 
 func TestDecryptNotEncrypted(t *testing.T) {
 	isolateKeys(t, "")
-	_, err := Decrypt(mustParse(t, pullSecret("a", testPassword)))
+	_, err := DefaultKeys().Decrypt(mustParse(t, pullSecret("a", testPassword)))
 	if err == nil || !strings.Contains(err.Error(), "no sops metadata") {
 		t.Fatalf("%v", err)
 	}
@@ -138,13 +138,39 @@ func TestSopsLoggingIsSilent(t *testing.T) {
 	}
 }
 
+// TestErrorMessagesRead: a failed decryption says, in one line, which object, which
+// recipients, and what to set, for no key and for the wrong key alike.
 func TestErrorMessagesRead(t *testing.T) {
 	isolateKeys(t, "")
-	enc, _, _ := encryptedFixture(t)
-	_, err := Decrypt(enc)
-	t.Log(err)
+	enc, k, secrets := encryptedFixture(t)
 	other := newAgeKey(t, t.TempDir(), "other")
-	t.Setenv("SOPS_AGE_KEY_FILE", other.file)
-	_, err = Decrypt(enc)
-	t.Log(err)
+	tests := []struct {
+		name    string
+		keyFile string
+		says    []string
+	}{
+		{"no key", "", []string{"decrypting Secret team-a/acme-quay: no key to decrypt: none of the recipients [age " + k.recipient + "] has its key at hand",
+			"set SOPS_AGE_KEY_FILE (or SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE) to the age identity of a recipient"}},
+		{"the wrong key", other.file, []string{"decrypting Secret team-a/acme-quay: wrong key: the age identities at hand match none of the recipients [age " + k.recipient + "]",
+			"set SOPS_AGE_KEY_FILE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SOPS_AGE_KEY_FILE", tt.keyFile)
+			_, err := DefaultKeys().Decrypt(enc)
+			if err == nil {
+				t.Fatal("decrypted")
+			}
+			msg := err.Error()
+			for _, s := range tt.says {
+				if !strings.Contains(msg, s) {
+					t.Errorf("the message does not say %q:\n%s", s, msg)
+				}
+			}
+			if strings.Contains(msg, "\n") || strings.Contains(msg, other.recipient) {
+				t.Errorf("not one line, or it names a key that is not a recipient:\n%s", msg)
+			}
+			noLeak(t, "error", msg, secrets...)
+		})
+	}
 }

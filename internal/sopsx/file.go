@@ -48,8 +48,8 @@ func IsEncryptedFile(data []byte, format string) bool {
 // "dotenv", "ini", "binary"; credsource.DetectFormat maps a path to it), and returns the
 // plaintext in the same format, as `sops -d` prints it (binary: the raw bytes). Errors are
 // those of Decrypt and never carry the file's content.
-func DecryptFile(data []byte, format string) ([]byte, error) {
-	f, err := OpenFile(data, format)
+func (k Keys) DecryptFile(data []byte, format string) ([]byte, error) {
+	f, err := k.OpenFile(data, format)
 	return f.Plain, err
 }
 
@@ -64,7 +64,7 @@ type Opened struct {
 }
 
 // OpenFile decrypts a file as DecryptFile does and also returns its scope markers.
-func OpenFile(data []byte, format string) (Opened, error) {
+func (k Keys) OpenFile(data []byte, format string) (Opened, error) {
 	store, err := storeFor(format)
 	if err != nil {
 		return Opened{}, fmt.Errorf("decrypting a sops file: %w", err)
@@ -73,7 +73,7 @@ func OpenFile(data []byte, format string) (Opened, error) {
 	if err != nil {
 		return Opened{}, fmt.Errorf("decrypting a sops %s file: %w", format, err)
 	}
-	key, err := dataKey(&tree.Metadata)
+	key, err := k.dataKey(&tree.Metadata)
 	if err != nil {
 		return Opened{}, fmt.Errorf("decrypting a sops %s file: %w", format, err)
 	}

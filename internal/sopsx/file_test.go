@@ -79,7 +79,7 @@ func TestDecryptFileOfSopsCLI(t *testing.T) {
 						t.Fatal(err)
 					}
 					want := runSops(t, work, "-d", encFile)
-					got, err := DecryptFile(enc, format)
+					got, err := DefaultKeys().DecryptFile(enc, format)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -100,15 +100,15 @@ func TestDecryptFileOfSopsCLI(t *testing.T) {
 
 func TestDecryptFileErrors(t *testing.T) {
 	isolateKeys(t, "")
-	if _, err := DecryptFile([]byte("a: b\n"), "yaml"); err == nil || !strings.Contains(err.Error(), "no sops metadata") {
+	if _, err := DefaultKeys().DecryptFile([]byte("a: b\n"), "yaml"); err == nil || !strings.Contains(err.Error(), "no sops metadata") {
 		t.Fatalf("plain file: %v", err)
 	}
-	if _, err := DecryptFile([]byte("PASSWORD="+testPassword+"\nnot a line\n"), "dotenv"); err == nil {
+	if _, err := DefaultKeys().DecryptFile([]byte("PASSWORD="+testPassword+"\nnot a line\n"), "dotenv"); err == nil {
 		t.Fatal("bad dotenv: no error")
 	} else {
 		noLeak(t, "error", err.Error(), testPassword)
 	}
-	if _, err := DecryptFile(nil, "toml"); err == nil {
+	if _, err := DefaultKeys().DecryptFile(nil, "toml"); err == nil {
 		t.Fatal("unknown format: no error")
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	fage "filippo.io/age"
 	"filippo.io/age/agessh"
@@ -62,12 +61,20 @@ type OperatorKeys struct {
 	azureErr  error
 }
 
-// operator is the process's OperatorKeys; nil means the sops defaults (the author's
-// machine: every key source, as the sops CLI).
-var operator atomic.Pointer[OperatorKeys]
+// Keys are the keys one decryption may use, passed to it as a value: DefaultKeys, or an
+// operator's (OperatorKeys.Keys). No decryption finds its keys anywhere else.
+type Keys struct {
+	// operator is nil for the sops defaults.
+	operator *OperatorKeys
+}
 
-// UseOperatorKeys makes every later decryption of the process use only k.
-func UseOperatorKeys(k *OperatorKeys) { operator.Store(k) }
+// DefaultKeys are the keys of an author's machine: every key source the sops CLI reads
+// (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE, the default age key
+// file, the gpg agent and keyring, cloud KMS credentials).
+func DefaultKeys() Keys { return Keys{} }
+
+// Keys are o's keys only, for decrypting what the process does not trust.
+func (o *OperatorKeys) Keys() Keys { return Keys{operator: o} }
 
 // refusal is the failure of a key that the operator's policy excludes.
 type refusal struct{ why, hint string }

@@ -15,13 +15,6 @@ import (
 	"pullgen.dev/pullgen/internal/tripwire"
 )
 
-// useOperatorKeys sets the process's operator keys for one test.
-func useOperatorKeys(t *testing.T, k *OperatorKeys) {
-	t.Helper()
-	UseOperatorKeys(k)
-	t.Cleanup(func() { UseOperatorKeys(nil) })
-}
-
 // onlySopsDefaultRuns checks that programs, the markers of what, have not run, and then
 // that decrypting obj with the sops defaults (no operator keys) runs one, so that the
 // check can fail.
@@ -30,8 +23,7 @@ func onlySopsDefaultRuns(t *testing.T, programs *tripwire.Programs, obj *yaml.RN
 	if len(programs.Ran()) != 0 {
 		t.Fatalf("%s ran", what)
 	}
-	UseOperatorKeys(nil)
-	Decrypt(obj)
+	DefaultKeys().Decrypt(obj)
 	if len(programs.Ran()) == 0 {
 		t.Fatalf("the sops defaults did not run %s: the test proves nothing", what)
 	}
@@ -73,6 +65,7 @@ func withKeys(t *testing.T, enc *yaml.RNode, yamlKeys string) *yaml.RNode {
 // TestOperatorAgeIdentities: the operator's age identities decrypt; without one, no key
 // command from the environment runs (the sops default would run it).
 func TestOperatorAgeIdentities(t *testing.T) {
+	var keys Keys
 	isolateKeys(t, "")
 	enc, k, secrets := encryptedFixture(t)
 	keycmd := tripwire.NewPrograms(t, "keycmd")
@@ -82,16 +75,16 @@ func TestOperatorAgeIdentities(t *testing.T) {
 	if len(ids) != 1 || len(problems) != 0 {
 		t.Fatalf("loaded %d identities, problems %v", len(ids), problems)
 	}
-	useOperatorKeys(t, &OperatorKeys{Age: ids})
-	if _, err := Decrypt(enc); err != nil {
+	keys = (&OperatorKeys{Age: ids}).Keys()
+	if _, err := keys.Decrypt(enc); err != nil {
 		t.Fatalf("with the operator's identity: %v", err)
 	}
-	useOperatorKeys(t, &OperatorKeys{})
-	checkDecryptFails(t, enc, ErrNoKey, "SOPS_AGE_KEY_FILE", secrets)
+	keys = (&OperatorKeys{}).Keys()
+	checkDecryptFails(t, keys, enc, ErrNoKey, "SOPS_AGE_KEY_FILE", secrets)
 	other := newAgeKey(t, t.TempDir(), "other")
 	ids, _ = LoadAgeIdentities(func(v string) string { return map[string]string{"SOPS_AGE_KEY_FILE": other.file}[v] })
-	useOperatorKeys(t, &OperatorKeys{Age: ids})
-	checkDecryptFails(t, enc, ErrWrongKey, "match none of the recipients", secrets)
+	keys = (&OperatorKeys{Age: ids}).Keys()
+	checkDecryptFails(t, keys, enc, ErrWrongKey, "match none of the recipients", secrets)
 	onlySopsDefaultRuns(t, keycmd, enc, "SOPS_AGE_KEY_CMD")
 }
 
@@ -99,6 +92,7 @@ func TestOperatorAgeIdentities(t *testing.T) {
 // in process; the gpg first on PATH never runs. Not enabled, it is refused with the flag
 // to enable it.
 func TestOperatorPGPInProcess(t *testing.T) {
+	var keys Keys
 	key := newPGPKey(t)
 	isolateKeys(t, key.home)
 	enc, _, err := Encrypt(mustParse(t, pullSecret("team-a", testPassword)), Rules{PGP: []string{key.fingerprint}}, nil)
@@ -120,19 +114,19 @@ func TestOperatorPGPInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyPGP}, PGP: pgpKeys})
-	plain, err := Decrypt(enc)
+	keys = (&OperatorKeys{Enabled: []string{KeyPGP}, PGP: pgpKeys}).Keys()
+	plain, err := keys.Decrypt(enc)
 	if err != nil {
 		t.Fatalf("decrypting in process: %v", err)
 	}
 	if !strings.Contains(mustString(t, plain), "data:") || IsEncrypted(plain) {
 		t.Fatalf("not decrypted:\n%s", mustString(t, plain))
 	}
-	useOperatorKeys(t, &OperatorKeys{PGP: pgpKeys})
-	checkDecryptFails(t, enc, ErrNoKey, "key type pgp is not enabled", secretsOf(testPassword))
-	checkDecryptFails(t, enc, ErrNoKey, "--enable-key-type pgp", secretsOf(testPassword))
-	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyPGP}})
-	checkDecryptFails(t, enc, ErrNoKey, "--pgp-key-file", secretsOf(testPassword))
+	keys = (&OperatorKeys{PGP: pgpKeys}).Keys()
+	checkDecryptFails(t, keys, enc, ErrNoKey, "key type pgp is not enabled", secretsOf(testPassword))
+	checkDecryptFails(t, keys, enc, ErrNoKey, "--enable-key-type pgp", secretsOf(testPassword))
+	keys = (&OperatorKeys{Enabled: []string{KeyPGP}}).Keys()
+	checkDecryptFails(t, keys, enc, ErrNoKey, "--pgp-key-file", secretsOf(testPassword))
 	onlySopsDefaultRuns(t, gpg, enc, "gpg")
 }
 
@@ -140,6 +134,7 @@ func TestOperatorPGPInProcess(t *testing.T) {
 // never runs) and every request goes to the operator's HTTP client; not enabled, the key
 // is refused with the flag to enable it.
 func TestOperatorAWSKMS(t *testing.T) {
+	var keys Keys
 	isolateKeys(t, "")
 	enc, _, secrets := encryptedFixture(t)
 	creds := tripwire.NewPrograms(t, "creds")
@@ -158,13 +153,13 @@ func TestOperatorAWSKMS(t *testing.T) {
   enc: AQICAHhUbm90IGEgcmVhbCBrZXk=
   aws_profile: attacker
 `)
-	useOperatorKeys(t, &OperatorKeys{})
-	checkDecryptFails(t, kmsFile, ErrNoKey, "key type kms is not enabled", secrets)
-	checkDecryptFails(t, kmsFile, ErrNoKey, "--enable-key-type awsKms", secrets)
+	keys = (&OperatorKeys{}).Keys()
+	checkDecryptFails(t, keys, kmsFile, ErrNoKey, "key type kms is not enabled", secrets)
+	checkDecryptFails(t, keys, kmsFile, ErrNoKey, "--enable-key-type awsKms", secrets)
 
 	var asked []string
-	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyAWSKMS}, HTTPClient: refusing(&asked)})
-	checkDecryptFails(t, kmsFile, ErrNoKey, "kms arn:aws:kms:us-east-1", secrets)
+	keys = (&OperatorKeys{Enabled: []string{KeyAWSKMS}, HTTPClient: refusing(&asked)}).Keys()
+	checkDecryptFails(t, keys, kmsFile, ErrNoKey, "kms arn:aws:kms:us-east-1", secrets)
 	if len(asked) == 0 || asked[0] != "kms.us-east-1.amazonaws.com" {
 		t.Errorf("requests through the operator's client: %v", asked)
 	}
@@ -174,6 +169,7 @@ func TestOperatorAWSKMS(t *testing.T) {
 // TestOperatorKeyServiceEndpoints: Vault and Azure Key Vault keys are used only at
 // endpoints the operator allows.
 func TestOperatorKeyServiceEndpoints(t *testing.T) {
+	var keys Keys
 	isolateKeys(t, "")
 	enc, _, secrets := encryptedFixture(t)
 	t.Setenv("VAULT_TOKEN", "s.operator-vault-token")
@@ -184,14 +180,14 @@ func TestOperatorKeyServiceEndpoints(t *testing.T) {
 		t.Run(c.typ, func(t *testing.T) {
 			obj := withKeys(t, enc, c.keys)
 			var asked []string
-			useOperatorKeys(t, &OperatorKeys{Enabled: []string{c.typ}, HTTPClient: refusing(&asked), Allows: func(string) bool { return false }})
-			checkDecryptFails(t, obj, ErrNoKey, "is not an endpoint the operator allowed", append(secrets, "s.operator-vault-token"))
-			checkDecryptFails(t, obj, ErrNoKey, "--allow-key-host", secrets)
+			keys = (&OperatorKeys{Enabled: []string{c.typ}, HTTPClient: refusing(&asked), Allows: func(string) bool { return false }}).Keys()
+			checkDecryptFails(t, keys, obj, ErrNoKey, "is not an endpoint the operator allowed", append(secrets, "s.operator-vault-token"))
+			checkDecryptFails(t, keys, obj, ErrNoKey, "--allow-key-host", secrets)
 			if len(asked) != 0 {
 				t.Errorf("requests made: %v", asked)
 			}
-			useOperatorKeys(t, &OperatorKeys{Enabled: []string{c.typ}, HTTPClient: refusing(&asked), Allows: func(string) bool { return true }})
-			checkDecryptFails(t, obj, ErrNoKey, "none of the recipients", append(secrets, "s.operator-vault-token"))
+			keys = (&OperatorKeys{Enabled: []string{c.typ}, HTTPClient: refusing(&asked), Allows: func(string) bool { return true }}).Keys()
+			checkDecryptFails(t, keys, obj, ErrNoKey, "none of the recipients", append(secrets, "s.operator-vault-token"))
 			if len(asked) == 0 || asked[0] != c.host {
 				t.Errorf("allowed: requests %v, want to %s", asked, c.host)
 			}
@@ -201,11 +197,12 @@ func TestOperatorKeyServiceEndpoints(t *testing.T) {
 
 // TestOperatorUnsupportedKeyType: a key type render cannot enable is refused as such.
 func TestOperatorUnsupportedKeyType(t *testing.T) {
+	var keys Keys
 	isolateKeys(t, "")
 	enc, _, secrets := encryptedFixture(t)
 	obj := withKeys(t, enc, "hckms:\n- key_id: tr-west-1:12345678-1234-1234-1234-123456789012\n  created_at: \"2026-01-01T00:00:00Z\"\n  enc: AAAA\n")
-	useOperatorKeys(t, &OperatorKeys{Enabled: []string{KeyAWSKMS}})
-	checkDecryptFails(t, obj, ErrNoKey, "key type hckms is not supported here", secrets)
+	keys = (&OperatorKeys{Enabled: []string{KeyAWSKMS}}).Keys()
+	checkDecryptFails(t, keys, obj, ErrNoKey, "key type hckms is not supported here", secrets)
 }
 
 func TestLoadAgeIdentities(t *testing.T) {

@@ -76,7 +76,7 @@ data:
 					t.Fatal(err)
 				}
 				sameYAML(t, runSops(t, dir, "-d", file), []byte(o.yaml))
-				dec, err := Decrypt(enc)
+				dec, err := DefaultKeys().Decrypt(enc)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -105,7 +105,7 @@ func TestToolAnnotationsDoNotBreakTheMAC(t *testing.T) {
 	if err := annotated.SetAnnotations(ann); err != nil {
 		t.Fatal(err)
 	}
-	dec, err := Decrypt(annotated)
+	dec, err := DefaultKeys().Decrypt(annotated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestToolAnnotationsDoNotBreakTheMAC(t *testing.T) {
 	if err := annotated.SetAnnotations(ann); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Decrypt(annotated); err == nil || !strings.Contains(err.Error(), "MAC mismatch") {
+	if _, err := DefaultKeys().Decrypt(annotated); err == nil || !strings.Contains(err.Error(), "MAC mismatch") {
 		t.Fatalf("changed annotation: %v", err)
 	}
 }

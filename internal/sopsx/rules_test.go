@@ -289,7 +289,7 @@ func TestShamirKeyGroups(t *testing.T) {
 	writeFile(t, both, string(ka)+string(kb))
 	t.Setenv("SOPS_AGE_KEY_FILE", both)
 	sameYAML(t, runSops(t, root, "-d", out), []byte(mustString(t, plain)))
-	dec, err := Decrypt(enc)
+	dec, err := DefaultKeys().Decrypt(enc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestShamirKeyGroups(t *testing.T) {
 	}
 
 	t.Setenv("SOPS_AGE_KEY_FILE", a.file)
-	_, err = Decrypt(enc)
+	_, err = DefaultKeys().Decrypt(enc)
 	if err == nil || !strings.Contains(err.Error(), "1 of the 2 Shamir shares") {
 		t.Fatalf("one group: %v", err)
 	}
@@ -322,7 +322,7 @@ func TestMACOnlyEncrypted(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "s.yaml"), text)
 	runSops(t, dir, "-d", filepath.Join(dir, "s.yaml"))
-	if _, err := Decrypt(mustParse(t, text)); err != nil {
+	if _, err := DefaultKeys().Decrypt(mustParse(t, text)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,14 +10,14 @@ import (
 	"pullgen.dev/pullgen/internal/scope"
 )
 
-// SetScope writes a scope marker into a SOPS-encrypted file with the key at hand, as
+// SetScope writes a scope marker into a SOPS-encrypted file with the keys k, as
 // `sops edit` would: the file is decrypted, its scope markers are replaced by marker,
 // stored under scope.MarkerKey (in an INI file, key scope of section [pullgen]), and it is
 // encrypted again with the same data key under the same rules, the MAC updated. The sops
 // CLI still decrypts the result (a binary file's `sops -d` prints its data alone). The
 // marker must end up among the values the MAC covers: under mac_only_encrypted, the file's
 // rules must encrypt it.
-func SetScope(data []byte, format, marker string) ([]byte, error) {
+func (k Keys) SetScope(data []byte, format, marker string) ([]byte, error) {
 	if !scope.IsMarker(marker) {
 		return nil, fmt.Errorf("%q is not a scope marker", marker)
 	}
@@ -32,7 +32,7 @@ func SetScope(data []byte, format, marker string) ([]byte, error) {
 		}
 		return nil, err
 	}
-	key, err := dataKey(&tree.Metadata)
+	key, err := k.dataKey(&tree.Metadata)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func SetScope(data []byte, format, marker string) ([]byte, error) {
 	if err != nil {
 		return nil, errors.New("writing the encrypted file failed")
 	}
-	opened, err := OpenFile(out, format)
+	opened, err := k.OpenFile(out, format)
 	if err != nil {
 		return nil, fmt.Errorf("reading back the file written: %w", err)
 	}

@@ -113,7 +113,7 @@ func TestStableCiphertext(t *testing.T) {
 		t.Fatal("re-encryption reused the wrapped data key")
 	}
 	t.Setenv("SOPS_AGE_KEY_FILE", k2.file)
-	plain, err := Decrypt(res.Object)
+	plain, err := DefaultKeys().Decrypt(res.Object)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestStableCiphertextDecodesToNewPlaintext(t *testing.T) {
 	if err != nil || st != Updated {
 		t.Fatalf("%v %v", st, err)
 	}
-	plain, err := Decrypt(second)
+	plain, err := DefaultKeys().Decrypt(second)
 	if err != nil {
 		t.Fatal(err)
 	}

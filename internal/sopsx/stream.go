@@ -16,12 +16,12 @@ import (
 // cannot decrypt as it reads one sops block per file), and leaves the other documents as
 // they are, byte for byte. It is all or nothing: on any error nothing is returned, and the
 // error names the document (its position, kind and name).
-func DecryptStream(data []byte) ([]byte, error) {
+func (k Keys) DecryptStream(data []byte) ([]byte, error) {
 	docs := splitDocuments(data)
 	texts := make([]string, len(docs))
 	errs := make([]error, len(docs))
 	// Documents decrypt independently: on every core, in order.
-	parallel.Each(len(docs), func(i int) { texts[i], errs[i] = decryptDocument(i, docs[i]) })
+	parallel.Each(len(docs), func(i int) { texts[i], errs[i] = k.decryptDocument(i, docs[i]) })
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -48,7 +48,7 @@ func DecryptStream(data []byte) ([]byte, error) {
 
 // decryptDocument returns the plaintext of document i of a stream, or the document
 // itself when it carries no sops block.
-func decryptDocument(i int, doc string) (string, error) {
+func (k Keys) decryptDocument(i int, doc string) (string, error) {
 	if isBlank(doc) || !mayBeEncrypted(doc) {
 		return doc, nil
 	}
@@ -59,7 +59,7 @@ func decryptDocument(i int, doc string) (string, error) {
 	if !IsEncrypted(rn) {
 		return doc, nil
 	}
-	plain, err := Decrypt(rn)
+	plain, err := k.Decrypt(rn)
 	if err != nil {
 		return "", fmt.Errorf("document %d of the stream: %w", i+1, err)
 	}

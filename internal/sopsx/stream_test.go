@@ -48,7 +48,7 @@ func TestDecryptStream(t *testing.T) {
 	}
 	stream := []byte(strings.Join(docs, "---\n"))
 
-	out, err := DecryptStream(stream)
+	out, err := DefaultKeys().DecryptStream(stream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestDecryptStream(t *testing.T) {
 
 	// All or nothing: one modified document fails the whole stream, naming it.
 	tampered := strings.Replace(string(stream), "namespace: team-c", "namespace: team-x", 1)
-	out, err = DecryptStream([]byte(tampered))
+	out, err = DefaultKeys().DecryptStream([]byte(tampered))
 	if err == nil || out != nil {
 		t.Fatalf("tampered stream: %v, %d bytes", err, len(out))
 	}
