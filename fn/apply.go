@@ -16,14 +16,14 @@ import (
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
-// Apply builds the objects of a validated PullAccess with resolved auths over the input
+// apply builds the objects of a validated PullAccess with resolved auths over the input
 // items, which hold no earlier output of the same PullAccess (see splitEarlier):
 // ServiceAccounts and workloads of the input are edited in place, and the generated objects
 // follow the input in a fixed order. global is the merged global pull secret, nil when the
 // spec has none. Every generated Secret carries expires, the soonest expiry of the
 // credentials (none when zero), and those in the namespaces that spec.namespaceSelector
 // alone chose (selected) carry the selector.
-func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode, expires time.Time, selected map[string]bool) ([]*yaml.RNode, Problems) {
+func apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode, expires time.Time, selected map[string]bool) ([]*yaml.RNode, Problems) {
 	var p Problems
 	var expiry map[string]string
 	if !expires.IsZero() {

@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	k8syaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/goldentest"
 )
 
@@ -36,7 +35,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("parsing env.yaml: %v", err)
 			}
 		}
-		opts := Options{File: "config.yaml", Resolver: credsource.Resolver{
+		opts := Options{File: "config.yaml", Sources: Sources{
 			BaseDir:   c.Dir,
 			LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		}}

@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/parallel"
 	"pullgen.dev/pullgen/internal/untrusted/bound"
 )
@@ -22,7 +21,7 @@ import (
 // paths resolve against kpt's package path when kpt gives one, else against the working
 // directory, which kustomize sets to the kustomization's root.
 func functionOptions() fn.Options {
-	return fn.Options{Resolver: credsource.Resolver{AllowHelpers: true}}
+	return fn.Options{Sources: fn.Sources{AllowHelpers: true}}
 }
 
 // runBounded runs the PullAccess config over items, within a cap on the memory it

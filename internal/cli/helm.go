@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
 )
 
@@ -127,7 +126,7 @@ func postRender(items []*yaml.RNode, ns string, specs []string, std IO) (out []*
 				continue
 			}
 			res, results := fn.Run(pa, items, fn.Options{File: file, Plaintext: true,
-				Resolver: credsource.Resolver{BaseDir: filepath.Dir(file), AllowHelpers: true}})
+				Sources: fn.Sources{BaseDir: filepath.Dir(file), AllowHelpers: true}})
 			fn.PrintResults(std.Stderr, results)
 			if results.ExitCode() != 0 {
 				ok = false

@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/manifest"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
@@ -162,7 +161,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			Plaintext: plaintext,
 			KeysOnly:  j.keysOnly,
 			Stats:     &o.stats,
-			Resolver:  credsource.Resolver{BaseDir: filepath.Dir(j.file), AllowHelpers: true, ReadFile: j.readFile},
+			Sources:   fn.Sources{BaseDir: filepath.Dir(j.file), AllowHelpers: true, ReadFile: j.readFile},
 		}
 		var err error
 		if opts.Inventory, opts.InventoryFrom, err = inventory.forJob(j); err != nil {

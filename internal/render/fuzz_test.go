@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -106,9 +105,10 @@ func FuzzKustomizationDecoding(f *testing.F) {
 }
 
 // FuzzPullAccessDecoding decodes arbitrary PullAccess documents as render does: measured,
-// parsed, decoded and checked against the sandbox's rules. Nothing panics, errors are short
-// once bounded, the cap counts the namespaces the decoder reads, and when the search finds
-// no remote file source, the decoded PullAccess has none (aliases and merge keys included).
+// parsed, decoded once and checked against the caps and the sandbox's rules. Nothing
+// panics, errors are short once bounded, and when the check finds no remote file source,
+// the decoded PullAccess has none (aliases and merge keys included), whatever field holds
+// it.
 func FuzzPullAccessDecoding(f *testing.F) {
 	seeds(f, "pullaccess.yaml",
 		"apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: x}\nspec:\n  namespaces: [a]\n  registries: [{server: quay.io, username: u, passwordFrom: {file: https://x}}]\n",
@@ -125,18 +125,6 @@ func FuzzPullAccessDecoding(f *testing.F) {
 		if err != nil || node.YNode().Kind != yaml.MappingNode {
 			return
 		}
-		d, err := decodeConfig(node)
-		if err != nil {
-			return
-		}
-		if err := limits.namespaceCount(d.namespaces); err != nil {
-			return
-		}
-		remote := slices.ContainsFunc(d.files, func(s source) bool { return remoteForm(s.value) })
-		r := &renderer{o: Options{AllowEnv: []string{"X"}}}
-		if err := r.sandboxRules(node, d.envs); err != nil && len(bound.Message(err.Error())) > bound.MaxLines*(bound.MaxLineLen+10) {
-			t.Fatalf("long error")
-		}
 		pa, problems := fn.Decode(node)
 		for _, p := range problems {
 			if len(bound.Message(p.Message)) > bound.MaxLines*(bound.MaxLineLen+10) {
@@ -146,10 +134,13 @@ func FuzzPullAccessDecoding(f *testing.F) {
 		if pa == nil {
 			return
 		}
-		if len(pa.Spec.Namespaces) != d.namespaces {
-			t.Fatalf("the decoder reads %d namespaces, the cap counted %d", len(pa.Spec.Namespaces), d.namespaces)
+		untrusted := &renderer{o: Options{AllowEnv: []string{"X"}}, limits: limits}
+		if err := untrusted.checkPullAccess("pullaccess.yaml: PullAccess x", pa, problems.HasErrors()); err != nil &&
+			len(bound.Message(err.Error())) > bound.MaxLines*(bound.MaxLineLen+10) {
+			t.Fatalf("long error")
 		}
-		if remote {
+		trusted := &renderer{o: Options{Trusted: true}, limits: limits} // the remote check alone
+		if trusted.checkPullAccess("pullaccess.yaml: PullAccess x", pa, problems.HasErrors()) != nil {
 			return
 		}
 		var sources []string

@@ -29,14 +29,10 @@ func (r *renderer) operatorScope(s scope.Scope) scope.Scope {
 	return s
 }
 
-// place decrypts the encrypted documents the build holds and puts every value render
-// kept out of the build in place, in every object, checked against its scope.
+// place puts every value render kept out of the build, and the plaintext of every
+// encrypted document it decrypted (openSealed), in place, in every object, checked
+// against its scope.
 func (r *renderer) place(nodes []*yaml.RNode) error {
-	if r.o.Decrypt {
-		if err := r.openSealed(nodes); err != nil {
-			return err
-		}
-	}
 	for _, n := range nodes {
 		id := identityOf(n)
 		if err := r.placeIn(n.YNode(), id, false); err != nil {
