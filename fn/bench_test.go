@@ -7,7 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
-	"pullgen.dev/pullgen/internal/benchgen"
+	"pullgen.dev/pullgen/internal/testsupport/benchgen"
 )
 
 // BenchmarkRun measures one run over 100, 500 and 2,000 namespaces (3 registries, 2

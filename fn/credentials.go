@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"fmt"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/core/credsource"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	k8syaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/goldentest"
+	"pullgen.dev/pullgen/internal/testsupport/goldentest"
 )
 
 // TestGolden runs the fixtures of testdata/golden: config.yaml is the PullAccess,

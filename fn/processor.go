@@ -12,9 +12,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/dockercfg"
-	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/core/credsource"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
+	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

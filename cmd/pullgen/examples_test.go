@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 )
 
 // TestExamples runs every example that holds a PullAccess the way its README says

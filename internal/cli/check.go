@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"pullgen.dev/pullgen/internal/online"
-	"pullgen.dev/pullgen/internal/pullcheck"
-	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/argocd/render"
+	"pullgen.dev/pullgen/internal/check/online"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
 )
 
 func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"pullgen.dev/pullgen/internal/sandbox"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/argocd/sandbox"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 )
 
 // keyFlags are the operator's choices of decryption keys and key services, for the

@@ -14,9 +14,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/drift"
-	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/author/drift"
+	"pullgen.dev/pullgen/internal/core/manifest"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 

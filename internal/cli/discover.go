@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"pullgen.dev/pullgen/internal/discover"
-	"pullgen.dev/pullgen/internal/sandbox"
+	"pullgen.dev/pullgen/internal/argocd/discover"
+	"pullgen.dev/pullgen/internal/argocd/sandbox"
 )
 
 // runDiscover is `pullgen discover [DIR]`, the discovery command of the Argo CD plugin. It

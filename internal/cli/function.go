@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/parallel"
+	"pullgen.dev/pullgen/internal/core/parallel"
 	"pullgen.dev/pullgen/internal/untrusted/bound"
 )
 

@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/parallel"
+	"pullgen.dev/pullgen/internal/core/manifest"
+	"pullgen.dev/pullgen/internal/core/parallel"
 	"pullgen.dev/pullgen/internal/untrusted/regularfile"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 	"pullgen.dev/pullgen/schema/v1alpha1"

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/argocd/render"
 )
 
 // stringsFlag is a repeatable string flag.

@@ -9,9 +9,9 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/scope"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/core/credsource"
+	"pullgen.dev/pullgen/internal/core/scope"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 )
 
 const scopeUsage = `Usage: pullgen scope [--namespace NS]... [--any] FILE...
