@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"pullgen.dev/pullgen/internal/argocd/discover"
+	"pullgen.dev/pullgen/internal/argocd/plugin"
 	"pullgen.dev/pullgen/internal/argocd/sandbox"
 )
 
@@ -28,7 +29,7 @@ func runDiscover(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "discover: usage: pullgen discover [DIR]")
 	}
-	dir, root, err := appDir(pos, "", std)
+	dir, root, err := plugin.Locate(pos, "", std.Getenv)
 	if err != nil {
 		return fail(std, "discover: %v", err)
 	}

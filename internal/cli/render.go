@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 
+	"pullgen.dev/pullgen/internal/argocd/plugin"
 	"pullgen.dev/pullgen/internal/argocd/render"
 )
 
@@ -57,17 +54,17 @@ func runRender(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "render: usage: pullgen render [DIR] [--allow-env NAME]...")
 	}
-	params, err := argoParameters(std.Getenv)
+	params, err := plugin.ReadParameters(std.Getenv, os.Environ())
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	dir, root, err := appDir(pos, params.overlay, std)
+	dir, root, err := plugin.Locate(pos, params.Overlay, std.Getenv)
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	keys.defaults(std.Getenv)
-	keyFiles := keys.files(std.Getenv)
-	keySet, err := confine(std, root, keys)
+	policy := keys.policy(std.Getenv)
+	keyFiles := policy.Files(std.Getenv) // before Confine, which leaves them unreadable
+	keySet, err := plugin.Confine(root, policy, std.Getenv, std.Stderr)
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
@@ -77,7 +74,7 @@ func runRender(args []string, std IO) int {
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
 		KeyFiles:   keyFiles,
-		Namespaces: params.namespaces,
+		Namespaces: params.Namespaces,
 		Keys:       keySet,
 		Decrypt:    true,
 
@@ -90,61 +87,4 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// argoParams are the plugin parameters render understands.
-type argoParams struct {
-	overlay    string
-	namespaces []string
-}
-
-// argoParameters reads the Application's plugin parameters as Argo CD passes them:
-// PARAM_OVERLAY and PARAM_NAMESPACES_<i>, or the ARGOCD_APP_PARAMETERS JSON.
-func argoParameters(getenv func(string) string) (argoParams, error) {
-	var p argoParams
-	if raw := getenv("ARGOCD_APP_PARAMETERS"); raw != "" {
-		var list []struct {
-			Name   string   `json:"name"`
-			String *string  `json:"string"`
-			Array  []string `json:"array"`
-		}
-		if err := json.Unmarshal([]byte(raw), &list); err != nil {
-			return p, fmt.Errorf("reading ARGOCD_APP_PARAMETERS: %w", err)
-		}
-		for _, x := range list {
-			switch x.Name {
-			case "overlay":
-				if x.String != nil {
-					p.overlay = *x.String
-				}
-			case "namespaces":
-				p.namespaces = x.Array
-			}
-		}
-	}
-	if v := getenv("PARAM_OVERLAY"); v != "" {
-		p.overlay = v
-	}
-	var idx []int
-	vals := map[int]string{}
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		if n, ok := strings.CutPrefix(k, "PARAM_NAMESPACES_"); ok {
-			if i, err := strconv.Atoi(n); err == nil {
-				idx = append(idx, i)
-				vals[i] = v
-			}
-		}
-	}
-	if len(idx) > 0 {
-		sort.Ints(idx)
-		p.namespaces = nil
-		for _, i := range idx {
-			p.namespaces = append(p.namespaces, vals[i])
-		}
-	}
-	if strings.Contains(p.overlay, "..") || filepath.IsAbs(p.overlay) {
-		return p, fmt.Errorf("overlay %q must be a path inside the application's directory", p.overlay)
-	}
-	return p, nil
 }

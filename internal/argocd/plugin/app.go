@@ -1,23 +1,35 @@
-package cli
+// Package plugin is pullgen's side of the Argo CD config management plugin protocol, up to
+// the point where the repository is read: where the application is (argocd-cmp-server's
+// working directory, ARGOCD_APP_SOURCE_PATH, the repository root derived from them), what
+// the Application asks (its plugin parameters and its project), and the confinement of the
+// process, with the operator's decryption keys read first, to the repository root
+// (Confine). render and discover run after it.
+//
+// It reads no repository file, parses no flag and sets no exit code: the command line
+// gives it the operator's choices, as values.
+package plugin
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
-// appDir is the directory a command of the Argo CD plugin (render, discover) works on, and
+// Locate is the directory a command of the Argo CD plugin (render, discover) works on, and
 // the root of the files Argo CD sent (repositoryRoot), both absolute and without links.
 // The working directory is the kernel's, never $PWD; the root is derived from it; and the
 // directory, DIR when given (pos holds at most one argument; relative to the working
 // directory) else the working directory, then the overlay parameter (render's) under it,
 // is resolved under the root one link at a time: a directory that leads outside is an
 // error.
-func appDir(pos []string, overlay string, std IO) (dir, root string, err error) {
+func Locate(pos []string, overlay string, getenv func(string) string) (dir, root string, err error) {
 	cwd, err := syscall.Getwd()
 	if err != nil {
 		return "", "", fmt.Errorf("finding the working directory: %w", err)
@@ -29,7 +41,7 @@ func appDir(pos []string, overlay string, std IO) (dir, root string, err error) 
 			dir = filepath.Join(cwd, dir)
 		}
 	}
-	tree, err := rooted.New(repositoryRoot(cwd, dir, std.Getenv("ARGOCD_APP_SOURCE_PATH")), "the repository root")
+	tree, err := rooted.New(repositoryRoot(cwd, dir, getenv("ARGOCD_APP_SOURCE_PATH")), "the repository root")
 	if err != nil {
 		return "", "", err
 	}
@@ -87,4 +99,64 @@ func splitPath(p string) []string {
 		}
 	}
 	return names
+}
+
+// Parameters are the plugin parameters of an Application that render understands.
+type Parameters struct {
+	// Overlay is the directory, under the application's, to render.
+	Overlay string
+	// Namespaces replace spec.namespaces of every PullAccess (a per-cluster override).
+	Namespaces []string
+}
+
+// ReadParameters reads the Application's plugin parameters as Argo CD passes them, from
+// the environment (environ, read with getenv): PARAM_OVERLAY and PARAM_NAMESPACES_<i>, or
+// the ARGOCD_APP_PARAMETERS JSON.
+func ReadParameters(getenv func(string) string, environ []string) (Parameters, error) {
+	var p Parameters
+	if raw := getenv("ARGOCD_APP_PARAMETERS"); raw != "" {
+		var list []struct {
+			Name   string   `json:"name"`
+			String *string  `json:"string"`
+			Array  []string `json:"array"`
+		}
+		if err := json.Unmarshal([]byte(raw), &list); err != nil {
+			return p, fmt.Errorf("reading ARGOCD_APP_PARAMETERS: %w", err)
+		}
+		for _, x := range list {
+			switch x.Name {
+			case "overlay":
+				if x.String != nil {
+					p.Overlay = *x.String
+				}
+			case "namespaces":
+				p.Namespaces = x.Array
+			}
+		}
+	}
+	if v := getenv("PARAM_OVERLAY"); v != "" {
+		p.Overlay = v
+	}
+	var idx []int
+	vals := map[int]string{}
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if n, ok := strings.CutPrefix(k, "PARAM_NAMESPACES_"); ok {
+			if i, err := strconv.Atoi(n); err == nil {
+				idx = append(idx, i)
+				vals[i] = v
+			}
+		}
+	}
+	if len(idx) > 0 {
+		sort.Ints(idx)
+		p.Namespaces = nil
+		for _, i := range idx {
+			p.Namespaces = append(p.Namespaces, vals[i])
+		}
+	}
+	if strings.Contains(p.Overlay, "..") || filepath.IsAbs(p.Overlay) {
+		return p, fmt.Errorf("overlay %q must be a path inside the application's directory", p.Overlay)
+	}
+	return p, nil
 }

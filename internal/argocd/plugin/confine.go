@@ -1,9 +1,9 @@
-package cli
+package plugin
 
 import (
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -14,41 +14,34 @@ import (
 	"pullgen.dev/pullgen/internal/core/sopsx"
 )
 
-// keyFlags are the operator's choices of decryption keys and key services, for the
+// KeyPolicy are the operator's choices of decryption keys and key services, for the
 // commands that read an untrusted repository (render, discover).
-type keyFlags struct {
-	enable, pgpKeyFiles, hosts stringsFlag
-	// projectKeys is the directory of age identities per Argo CD project.
-	projectKeys string
-}
-
-// register adds the flags to fs.
-func (k *keyFlags) register(fs *flag.FlagSet) {
-	fs.Var(&k.enable, "enable-key-type", "also decrypt with `TYPE` keys besides age: pgp, awsKms, gcpKms, azureKeyVault, hcVaultTransit (comma-separated or repeated)")
-	fs.Var(&k.pgpKeyFiles, "pgp-key-file", "OpenPGP private key `FILE` (armored or binary, no passphrase) for pgp keys; gpg never runs (repeatable)")
-	fs.Var(&k.hosts, "allow-key-host", "let key services be reached at `HOST[:PORT]` (port 443 by default); Vault and Azure Key Vault keys elsewhere are refused (repeatable)")
-	fs.StringVar(&k.projectKeys, "keys-per-project", "", "decrypt only with the age identities of `DIR`/<project>, the project being ARGOCD_APP_PROJECT_NAME (set by Argo CD from the Application); SOPS_AGE_KEY_FILE and the other age key sources are ignored (default $"+ProjectKeysEnv+")")
+type KeyPolicy struct {
+	// EnableTypes are the key types besides age to decrypt with (pgp, awsKms, gcpKms,
+	// azureKeyVault, hcVaultTransit), each entry possibly a comma-separated list.
+	EnableTypes []string
+	// PGPKeyFiles are the OpenPGP private key files for pgp keys.
+	PGPKeyFiles []string
+	// Hosts are the key services (HOST[:PORT]) that may be reached.
+	Hosts []string
+	// ProjectKeys is the directory of age identities per Argo CD project: decrypt only
+	// with the one of the Application's project ("" for the age key sources of the
+	// environment).
+	ProjectKeys string
 }
 
 // ProjectKeysEnv sets --keys-per-project in the sidecar's environment, which the
 // repository cannot set (Argo CD prefixes an Application's plugin.env with ARGOCD_ENV_).
 const ProjectKeysEnv = "PULLGEN_KEYS_PER_PROJECT"
 
-// defaults fills what the flags leave unset from the operator's environment.
-func (k *keyFlags) defaults(getenv func(string) string) {
-	if k.projectKeys == "" {
-		k.projectKeys = getenv(ProjectKeysEnv)
-	}
-}
-
-// files are the key files render must never read as part of the repository, wherever
+// Files are the key files render must never read as part of the repository, wherever
 // they are: the age key files, the per-project key directory's and the PGP key files.
-func (k *keyFlags) files(getenv func(string) string) []string {
-	files := append(sopsx.AgeKeyFiles(getenv), k.pgpKeyFiles...)
-	if k.projectKeys != "" {
-		entries, _ := os.ReadDir(k.projectKeys)
+func (k KeyPolicy) Files(getenv func(string) string) []string {
+	files := append(sopsx.AgeKeyFiles(getenv), k.PGPKeyFiles...)
+	if k.ProjectKeys != "" {
+		entries, _ := os.ReadDir(k.ProjectKeys)
 		for _, e := range entries {
-			files = append(files, filepath.Join(k.projectKeys, e.Name()))
+			files = append(files, filepath.Join(k.ProjectKeys, e.Name()))
 		}
 	}
 	return files
@@ -60,8 +53,8 @@ const ProjectEnv = "ARGOCD_APP_PROJECT_NAME"
 // ageEnv is the environment the age identities are read from: the process's, or, with
 // --keys-per-project, one that names only the project's key file. The file is checked
 // here, so that a project without a key is an error of its own.
-func (k *keyFlags) ageEnv(getenv func(string) string) (func(string) string, error) {
-	if k.projectKeys == "" {
+func (k KeyPolicy) ageEnv(getenv func(string) string) (func(string) string, error) {
+	if k.ProjectKeys == "" {
 		return getenv, nil
 	}
 	project := getenv(ProjectEnv)
@@ -71,7 +64,7 @@ func (k *keyFlags) ageEnv(getenv func(string) string) (func(string) string, erro
 	if err := checkProjectName(project); err != nil {
 		return nil, fmt.Errorf("--keys-per-project: %s: %w", ProjectEnv, err)
 	}
-	file := filepath.Join(k.projectKeys, project)
+	file := filepath.Join(k.ProjectKeys, project)
 	if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("--keys-per-project: no key for project %s (%s): add one to the key Secret, named after the project", project, file)
 	}
@@ -103,9 +96,9 @@ func checkProjectName(p string) error {
 var networkKeyTypes = []string{sopsx.KeyAWSKMS, sopsx.KeyGCPKMS, sopsx.KeyAzureKeyVault, sopsx.KeyHCVaultTransit}
 
 // enabledTypes are the sops identifiers of the key types enabled with --enable-key-type.
-func (k *keyFlags) enabledTypes() ([]string, error) {
+func (k KeyPolicy) enabledTypes() ([]string, error) {
 	var types []string
-	for _, v := range k.enable {
+	for _, v := range k.EnableTypes {
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
 			typ, ok := "", false
@@ -126,13 +119,13 @@ func (k *keyFlags) enabledTypes() ([]string, error) {
 	return types, nil
 }
 
-// confine readies the operator's keys, which it returns, and confines the process to root
+// Confine readies the operator's keys, which it returns, and confines the process to root
 // for good: age
 // identities and PGP keys are read now, then the kernel and in-process sandbox let the
 // process read only beneath root (and the credential files of the key services
 // enabled), run nothing, write nothing and connect only to the allowed key services.
 // Call it before reading anything of the repository.
-func confine(std IO, root string, k keyFlags) (sopsx.Keys, error) {
+func Confine(root string, k KeyPolicy, getenv func(string) string, warn io.Writer) (sopsx.Keys, error) {
 	var none sopsx.Keys
 	types, err := k.enabledTypes()
 	if err != nil {
@@ -140,18 +133,18 @@ func confine(std IO, root string, k keyFlags) (sopsx.Keys, error) {
 	}
 	pgp := slices.Contains(types, sopsx.KeyPGP)
 	switch {
-	case pgp && len(k.pgpKeyFiles) == 0:
+	case pgp && len(k.PGPKeyFiles) == 0:
 		return none, errors.New("--enable-key-type pgp needs --pgp-key-file (render decrypts PGP keys in process and never runs gpg)")
-	case !pgp && len(k.pgpKeyFiles) > 0:
+	case !pgp && len(k.PGPKeyFiles) > 0:
 		return none, errors.New("--pgp-key-file needs --enable-key-type pgp")
-	case len(k.hosts) > 0 && !slices.ContainsFunc(types, func(t string) bool { return slices.Contains(networkKeyTypes, t) }):
+	case len(k.Hosts) > 0 && !slices.ContainsFunc(types, func(t string) bool { return slices.Contains(networkKeyTypes, t) }):
 		return none, errors.New("--allow-key-host needs a key type that reaches a key service: --enable-key-type awsKms, gcpKms, azureKeyVault or hcVaultTransit")
 	}
-	gate, err := sandbox.NewGate(k.hosts)
+	gate, err := sandbox.NewGate(k.Hosts)
 	if err != nil {
 		return none, fmt.Errorf("--allow-key-host: %w", err)
 	}
-	roots, err := caBundles(types, std.Getenv)
+	roots, err := caBundles(types, getenv)
 	if err != nil {
 		return none, err
 	}
@@ -159,20 +152,20 @@ func confine(std IO, root string, k keyFlags) (sopsx.Keys, error) {
 	if err != nil {
 		return none, err
 	}
-	ageEnv, err := k.ageEnv(std.Getenv)
+	ageEnv, err := k.ageEnv(getenv)
 	if err != nil {
 		return none, err
 	}
 	keys := &sopsx.OperatorKeys{Enabled: types, Allows: gate.Allows, HTTPClient: client, Dial: gate.DialContext}
 	keys.Age, keys.AgeProblems = sopsx.LoadAgeIdentities(ageEnv)
-	if keys.PGP, err = sopsx.ReadPGPKeys(k.pgpKeyFiles); err != nil {
+	if keys.PGP, err = sopsx.ReadPGPKeys(k.PGPKeyFiles); err != nil {
 		return none, err
 	}
 	if _, err = sandbox.Confine(sandbox.Policy{
 		ReadDirs:  []string{root},
-		ReadFiles: credentialFiles(types, std.Getenv),
+		ReadFiles: credentialFiles(types, getenv),
 		Gate:      gate,
-		Warn:      std.Stderr,
+		Warn:      warn,
 	}); err != nil {
 		return none, err
 	}
