@@ -4,17 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"pullgen.dev/pullgen/internal/argocd/plugin"
 	"pullgen.dev/pullgen/internal/argocd/render"
 )
-
-// stringsFlag is a repeatable string flag.
-type stringsFlag []string
-
-func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
-func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 const renderUsage = `Usage: pullgen render [DIR] [flags]
 

@@ -1,7 +1,8 @@
-package cli
+package generate
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -14,8 +15,8 @@ import (
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
-// job is one PullAccess of a spec file and the directory its output goes to.
-type job struct {
+// Job is one PullAccess of a spec file and the directory its output goes to.
+type Job struct {
 	file string
 	node *yaml.RNode
 	dir  string
@@ -27,13 +28,13 @@ type job struct {
 	keysOnly bool
 }
 
-// findJobs makes the jobs of the PullAccesses of spec files; a spec that could not be read
+// FindJobs makes the jobs of the PullAccesses of spec files; a spec that could not be read
 // is printed and makes ok false. The output directory is outDir when given (the user's
 // own), else each spec's spec.output.dir relative to the spec, which must lead to a
 // directory inside the spec's work tree; without either, a job is an error when required,
 // and skipped otherwise.
-func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) {
-	var jobs []job
+func FindJobs(specs []Spec, outDir string, report io.Writer, required bool) ([]Job, bool) {
+	var jobs []Job
 	ok := true
 	var outTree *rooted.Root
 	if outDir != "" {
@@ -42,37 +43,37 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 			_, err = outTree.Resolve(outDir)
 		}
 		if err != nil {
-			fmt.Fprintf(std.Stderr, "pullgen: -o %s: %v\n", outDir, err)
+			fmt.Fprintf(report, "pullgen: -o %s: %v\n", outDir, err)
 			return nil, false
 		}
 	}
 	for _, s := range specs {
-		file := s.file
-		if s.err != nil {
-			fmt.Fprintf(std.Stderr, "pullgen: %v\n", s.err)
+		file := s.File
+		if s.Err != nil {
+			fmt.Fprintf(report, "pullgen: %v\n", s.Err)
 			ok = false
 			continue
 		}
-		for _, n := range s.nodes {
+		for _, n := range s.Nodes {
 			dir, out := outDir, outTree
 			if dir == "" {
-				out = s.tree
+				out = s.Tree
 				d, _ := n.Pipe(yaml.Lookup("spec", "output", "dir"))
 				if d == nil || yaml.GetValue(d) == "" {
 					if required {
-						fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.output.dir: not set: give -o DIR or set spec.output.dir\n", file, n.GetName())
+						fmt.Fprintf(report, "%s: PullAccess %s: spec.output.dir: not set: give -o DIR or set spec.output.dir\n", file, n.GetName())
 						ok = false
 					}
 					continue
 				}
 				dir = filepath.Join(filepath.Dir(file), yaml.GetValue(d))
-				if _, err := s.tree.Resolve(dir); err != nil {
-					fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.output.dir: %q: %v\n", file, n.GetName(), yaml.GetValue(d), err)
+				if _, err := s.Tree.Resolve(dir); err != nil {
+					fmt.Fprintf(report, "%s: PullAccess %s: spec.output.dir: %q: %v\n", file, n.GetName(), yaml.GetValue(d), err)
 					ok = false
 					continue
 				}
 			}
-			jobs = append(jobs, job{file: file, node: n, dir: filepath.Clean(dir), tree: s.tree, out: out})
+			jobs = append(jobs, Job{file: file, node: n, dir: filepath.Clean(dir), tree: s.Tree, out: out})
 		}
 	}
 	return jobs, ok
@@ -80,15 +81,15 @@ func findJobs(specs []spec, outDir string, std IO, required bool) ([]job, bool) 
 
 // readFile reads a file a credential source of the job names: under the spec's work tree
 // only.
-func (j job) readFile(p string) ([]byte, error) {
+func (j Job) readFile(p string) ([]byte, error) {
 	if j.tree == nil {
 		return nil, fmt.Errorf("%s: no work tree to read it from", p)
 	}
-	return j.tree.Read(p, maxSpecFile)
+	return j.tree.Read(p, MaxSpecFile)
 }
 
-// output is what the jobs writing into one directory produced.
-type output struct {
+// Output is what the jobs writing into one directory produced.
+type Output struct {
 	dir     string
 	tree    *rooted.Root // the output directory's work tree
 	objects []*yaml.RNode
@@ -101,7 +102,7 @@ type output struct {
 
 // readEarlier reads what an earlier generate wrote into the job's directory; nothing when
 // it cannot.
-func readEarlier(j job) []*yaml.RNode {
+func readEarlier(j Job) []*yaml.RNode {
 	if j.out == nil {
 		return nil
 	}
@@ -116,12 +117,12 @@ func readEarlier(j job) []*yaml.RNode {
 	return out
 }
 
-// runJobs runs every job and groups the objects by output directory, sorted by directory.
+// Run runs every job and groups the objects by output directory, sorted by directory.
 // The jobs of one directory run in the order of their PullAccess names (so that the result
 // does not depend on the order of the arguments), each over the ServiceAccounts the ones
 // before it produced: a ServiceAccount that several link is one object with every entry.
 // Results are printed; ok is false when any is an error.
-func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
+func Run(jobs []Job, report io.Writer, plaintext bool) ([]*Output, bool) {
 	jobs = slices.Clone(jobs)
 	sort.SliceStable(jobs, func(a, b int) bool {
 		ja, jb := jobs[a], jobs[b]
@@ -133,7 +134,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 		}
 		return ja.file < jb.file
 	})
-	byDir := map[string]*output{}
+	byDir := map[string]*Output{}
 	serviceAccounts := map[string][]*yaml.RNode{}
 	ok := true
 	earlier := map[string][]*yaml.RNode{}
@@ -152,7 +153,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 		items = append(items, serviceAccounts[j.dir]...)
 		o := byDir[j.dir]
 		if o == nil {
-			o = &output{dir: j.dir, tree: j.out, namespaces: map[string]bool{}, registries: map[string]bool{}}
+			o = &Output{dir: j.dir, tree: j.out, namespaces: map[string]bool{}, registries: map[string]bool{}}
 			byDir[j.dir] = o
 		}
 		opts := fn.Options{
@@ -165,12 +166,12 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 		}
 		var err error
 		if opts.Inventory, opts.InventoryFrom, err = inventory.forJob(j); err != nil {
-			fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.namespaceSelector: %v\n", j.file, j.node.GetName(), err)
+			fmt.Fprintf(report, "%s: PullAccess %s: spec.namespaceSelector: %v\n", j.file, j.node.GetName(), err)
 			ok = false
 			continue
 		}
 		out, results := fn.Run(j.node, items, opts)
-		fn.PrintResults(std.Stderr, results)
+		fn.PrintResults(report, results)
 		if results.ExitCode() != 0 {
 			ok = false
 			continue
@@ -196,7 +197,7 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 			}
 		}
 	}
-	var outs []*output
+	var outs []*Output
 	for dir, o := range byDir {
 		o.objects = append(o.objects, serviceAccounts[dir]...)
 		outs = append(outs, o)
@@ -205,13 +206,13 @@ func runJobs(jobs []job, std IO, plaintext bool) ([]*output, bool) {
 	return outs, ok
 }
 
-// summary says in a line what an output holds and what happened to its Secrets.
-func (o *output) summary() string {
-	return o.contents() + "; " + o.stats.String()
+// Summary says in a line what an output holds and what happened to its Secrets.
+func (o *Output) Summary() string {
+	return o.Contents() + "; " + o.stats.String()
 }
 
-// contents says in a line what an output holds.
-func (o *output) contents() string {
+// Contents says in a line what an output holds.
+func (o *Output) Contents() string {
 	kinds := map[string]int{}
 	for _, obj := range o.objects {
 		kinds[obj.GetKind()]++
@@ -219,23 +220,43 @@ func (o *output) contents() string {
 	var parts []string
 	for _, k := range []string{"Secret", "ServiceAccount", "RoleBinding"} {
 		if n := kinds[k]; n > 0 {
-			parts = append(parts, count(n, k))
+			parts = append(parts, Count(n, k))
 		}
 	}
 	expiry := ""
 	if o.expiresAt != "" {
 		expiry = ", soonest expiry " + o.expiresAt
 	}
-	return fmt.Sprintf("%s: %s (%s), %s, %s%s", o.dir, count(len(o.objects), "resource"), strings.Join(parts, ", "),
-		count(len(o.namespaces), "namespace"), plural(len(o.registries), "registry", "registries"), expiry)
+	return fmt.Sprintf("%s: %s (%s), %s, %s%s", o.dir, Count(len(o.objects), "resource"), strings.Join(parts, ", "),
+		Count(len(o.namespaces), "namespace"), Plural(len(o.registries), "registry", "registries"), expiry)
 }
 
-// count is "1 thing" or "n things".
-func count(n int, thing string) string { return plural(n, thing, thing+"s") }
+// Count is "1 thing" or "n things".
+func Count(n int, thing string) string { return Plural(n, thing, thing+"s") }
 
-func plural(n int, one, many string) string {
+// Plural is "1 one" or "n many".
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// Dir is the directory the output goes to.
+func (o *Output) Dir() string { return o.dir }
+
+// Objects are the objects of the output.
+func (o *Output) Objects() []*yaml.RNode { return o.objects }
+
+// LiveJobs are the jobs of every PullAccess of specs, with spec.output.dir or without
+// (render and kustomize), as applied to one cluster: one output holds them all, and no
+// password is read (diff --live compares ServiceAccounts only).
+func LiveJobs(specs []Spec) []Job {
+	var jobs []Job
+	for _, s := range specs {
+		for _, n := range s.Nodes {
+			jobs = append(jobs, Job{file: s.File, node: n, dir: ".", keysOnly: true, tree: s.Tree})
+		}
+	}
+	return jobs
 }

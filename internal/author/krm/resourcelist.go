@@ -1,4 +1,12 @@
-package cli
+// Package krm is the KRM functions protocol as pullgen speaks it under kustomize, kpt and
+// kustomize's legacy exec plugins: it reads a ResourceList (or a manifest stream) within
+// caps, before a parser expands it, runs the PullAccess of the function config over the
+// items within a cap on the memory it allocates (Run), and writes a ResourceList with the
+// items and the results, every message bounded to a short excerpt of the input.
+//
+// It serves the author's tools, and must not depend on the Argo CD boundary (render); it
+// parses no flag and sets no exit code.
+package krm
 
 import (
 	"bytes"
@@ -26,12 +34,12 @@ func functionLimits() yamlcap.Limits {
 	return l
 }
 
-// readResourceList reads the function's input and checks that it is a ResourceList
+// ReadResourceList reads the function's input and checks that it is a ResourceList
 // (KRM functions specification): a mapping of kind ResourceList whose items, when present,
 // are a list of objects and whose functionConfig, when present, is an object. Errors quote
 // none of the input.
-func readResourceList(r io.Reader) ([]byte, error) {
-	data, err := readCapped(r, "the ResourceList on stdin")
+func ReadResourceList(r io.Reader) ([]byte, error) {
+	data, err := ReadCapped(r, "the ResourceList on stdin")
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +88,9 @@ func readResourceList(r io.Reader) ([]byte, error) {
 	return data, nil
 }
 
-// readCapped reads the function's input (what names it in errors) within its caps: at
+// ReadCapped reads the function's input (what names it in errors) within its caps: at
 // most maxResourceList bytes, and YAML within functionLimits.
-func readCapped(r io.Reader, what string) ([]byte, error) {
+func ReadCapped(r io.Reader, what string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxResourceList+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
@@ -121,22 +129,9 @@ func field(m *yaml.Node, key string) *yaml.Node {
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
-// malformedResourceList answers an input that is not a ResourceList as the KRM functions
-// specification asks: a ResourceList with the error as a result on stdout, the error on
-// stderr, exit 1.
-func malformedResourceList(std IO, err error) int {
-	results := framework.Results{{Severity: framework.Error, Message: err.Error()}}
-	var buf bytes.Buffer
-	if werr := writeResourceList(&buf, nil, results); werr == nil {
-		std.Stdout.Write(buf.Bytes())
-	}
-	fmt.Fprintf(std.Stderr, "pullgen: %v\n", err)
-	return ExitFindings
-}
-
-// boundResults bounds the messages of results as render bounds its errors: they quote at
+// BoundResults bounds the messages of results as render bounds its errors: they quote at
 // most a short excerpt of the input.
-func boundResults(results framework.Results) {
+func BoundResults(results framework.Results) {
 	for _, r := range results {
 		if r != nil {
 			r.Message = bound.Message(r.Message)

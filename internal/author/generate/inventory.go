@@ -1,4 +1,4 @@
-package cli
+package generate
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ type inventories struct {
 	byFile map[string][]*yaml.RNode
 }
 
-func newInventories(jobs []job) *inventories {
+func newInventories(jobs []Job) *inventories {
 	iv := &inventories{skip: map[string]bool{}, byDir: map[string][]*yaml.RNode{}, byFile: map[string][]*yaml.RNode{}}
 	for _, j := range jobs {
 		if abs, err := filepath.Abs(j.dir); err == nil {
@@ -39,7 +39,7 @@ func newInventories(jobs []job) *inventories {
 
 // forJob returns the inventory of a job whose PullAccess has a namespaceSelector, and
 // where it comes from; nothing for the others.
-func (iv *inventories) forJob(j job) ([]*yaml.RNode, string, error) {
+func (iv *inventories) forJob(j Job) ([]*yaml.RNode, string, error) {
 	if sel, _ := j.node.Pipe(yaml.Lookup("spec", "namespaceSelector")); sel == nil {
 		return nil, "", nil
 	}
@@ -93,7 +93,7 @@ func (iv *inventories) read(dir string) ([]*yaml.RNode, error) {
 // readNamespaces reads the Namespaces and Projects of a file; none from a file that is not
 // regular or not Kubernetes manifests.
 func readNamespaces(p string) ([]*yaml.RNode, error) {
-	data, err := regularfile.Read(p, maxSpecFile)
+	data, err := regularfile.Read(p, MaxSpecFile)
 	if errors.Is(err, regularfile.ErrNotRegular) {
 		return nil, nil // a FIFO, a device or a link: not a manifest of the spec's own
 	}
