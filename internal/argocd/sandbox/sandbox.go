@@ -14,7 +14,8 @@
 // kernel lacks them, Confine writes one warning line and the in-process layer remains.
 //
 // Everything the process needs from outside the root (the decryption keys, TLS roots)
-// must be read before Confine.
+// must be read before Confine. The package decides nothing about keys or repositories: it
+// must not read either, and it cannot be undone once applied.
 package sandbox
 
 import (

@@ -1,7 +1,9 @@
 // Package drift compares the objects a PullAccess generates now with the ones committed in
 // its output directory: semantically (go-cmp over the decoded objects, so key order and YAML
 // style do not count), with decrypted values where the key is at hand, and renders what
-// differs as summaries and unified diffs in which every secret value is masked.
+// differs as summaries and unified diffs in which every secret value is masked; and the
+// live ServiceAccounts with those the PullAccesses produce (Removed). It must not print a
+// secret value, and it reads no file but the live dump it is given.
 package drift
 
 import (

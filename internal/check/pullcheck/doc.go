@@ -18,4 +18,9 @@
 // once, for its keys and its values), in memory only, and handed to package online, which
 // asks the registries whether they work; its findings (rules online-*) follow each image's
 // offline finding.
+//
+// It is a library: what it reads comes through its Input (a Reader held to the check's
+// caps, Files; the build of kustomizations) and the online verification through
+// Options.Verify, all values the command line gives. It must not import a renderer or hold
+// a flag or an exit code.
 package pullcheck

@@ -8,5 +8,6 @@
 // allow it.
 //
 // Errors name what was being read (variable, file, key, registry) and never contain a
-// credential value.
+// credential value. It reads only what its Resolver's functions let it read, and must not
+// run a credential helper unless the Resolver allows it.
 package credsource

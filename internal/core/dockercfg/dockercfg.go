@@ -1,6 +1,7 @@
 // Package dockercfg writes and reads the payload of image pull Secrets: the
 // .dockerconfigjson document ({"auths":{...}}) and the legacy .dockercfg map, in the exact
-// shape kubectl create secret docker-registry produces, with deterministic bytes.
+// shape kubectl create secret docker-registry produces, with deterministic bytes. It must
+// not put a credential in an error message.
 package dockercfg
 
 import (

@@ -10,7 +10,8 @@
 //
 // On names of ASCII, Match agrees with path.Match. Elsewhere it follows the glob's
 // meaning exactly, where path.Match, which commits to the first place each run of terms
-// after a star matches, may miss a match in a name of invalid UTF-8.
+// after a star matches, may miss a match in a name of invalid UTF-8. A pattern must not
+// take more time to match than the name's length allows: nothing here backtracks.
 package glob
 
 import (

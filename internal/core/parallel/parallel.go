@@ -1,4 +1,5 @@
-// Package parallel runs independent pieces of work on every core.
+// Package parallel runs independent pieces of work on every core. The work must not depend
+// on its order: results are kept by index, so output stays deterministic.
 package parallel
 
 import (

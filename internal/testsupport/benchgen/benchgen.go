@@ -1,6 +1,7 @@
 // Package benchgen builds the large inputs the benchmarks run on: a ResourceList whose
 // function config is a PullAccess over many namespaces, registries and ServiceAccounts,
-// with many workloads among its items. The password comes from the BENCH_TOKEN variable.
+// with many workloads among its items, and the check's corpus. The password comes from the
+// BENCH_TOKEN variable. Only tests and benchmarks import it.
 package benchgen
 
 import (

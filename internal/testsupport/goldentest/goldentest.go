@@ -1,7 +1,8 @@
 // Package goldentest runs golden fixtures: every directory under a root that holds a
 // config.yaml is a case, run by the caller's function, whose output is compared byte for
 // byte with expected.yaml and whose messages with errors.txt. Set UPDATE_GOLDEN=1 to
-// rewrite the expectations from what the code produces now, then review the diff.
+// rewrite the expectations from what the code produces now, then review the diff. Only
+// tests import it.
 package goldentest
 
 import (

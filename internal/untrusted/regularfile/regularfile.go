@@ -1,7 +1,8 @@
 // Package regularfile reads files of a tree that may be hostile (a repository in Argo CD, a
 // directory given to check or diff): only regular files, opened so that a FIFO or a device
 // put in a file's place cannot block the read, without following a final symbolic link, and
-// never more than a size cap. render, discover, check and diff read through it.
+// never more than a size cap. render, discover, check and diff read through it. It must
+// not read anything but a regular file, nor more than its cap.
 package regularfile
 
 import (

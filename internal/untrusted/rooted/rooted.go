@@ -3,7 +3,7 @@
 // link and refusing every path that leaves the root, whether through "..", an absolute
 // path or a link (anywhere along the path, however many links deep). Render's file
 // system, discover, and the commands that read a work tree (generate, diff, check) all
-// resolve their paths through it.
+// resolve their paths through it: no other package may check containment itself.
 package rooted
 
 import (

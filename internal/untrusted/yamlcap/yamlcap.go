@@ -4,7 +4,8 @@
 // recipients and age stanzas each document carries. A small file can parse into gigabytes
 // (a "billion laughs" alias bomb: kyaml's DeAnchor copies every alias) or take minutes to
 // decrypt (thousands of recipients); Measure says so first, in a short error that quotes
-// nothing of the input.
+// nothing of the input. It must not hand a parser's result on: it measures, and the
+// caller parses what passed.
 package yamlcap
 
 import (
