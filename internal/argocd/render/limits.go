@@ -107,7 +107,7 @@ func (l Limits) memoryError() error {
 	return fmt.Errorf("render %w (%d bytes, --max-memory)", bound.ErrMemory, l.Memory)
 }
 
-// namespaceCount checks the length of a PullAccess's spec.namespaces (decodeConfig)
+// namespaceCount checks the length of a decoded PullAccess's spec.namespaces
 // against the cap before anything expands it into objects.
 func (l Limits) namespaceCount(n int) error {
 	if l.Namespaces <= 0 {
