@@ -4,9 +4,10 @@
 // RoleBindings the spec asks for, with results that follow the KRM function spec.
 //
 // Its API is of its own types, the schema's and kustomize's (Run, Process, Options,
-// Sources, Problems), so that another program can call it. It reads files and the
-// environment only through the Sources it is given, writes nothing, and must not depend on
-// a surface of pullgen (render, the command line): they call it.
+// Sources, Problems), so that another program can call it. It reads credential sources
+// only through the Sources it is given (and, to encrypt, the .sops.yaml rule of its
+// output), writes nothing, and must not depend on a surface of pullgen (render, the
+// command line): they call it.
 package fn
 
 import (
