@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"pullgen.dev/pullgen/schema/v1alpha1"
+
 	"pullgen.dev/pullgen/internal/author/generate"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -77,14 +79,20 @@ func PostRender(items []*yaml.RNode, ns string, specs []string, report io.Writer
 				ok = false
 				continue
 			}
-			res, results := fn.Run(pa, items, fn.Options{File: file, Plaintext: true,
-				Sources: fn.Sources{BaseDir: filepath.Dir(file), AllowHelpers: true}})
-			fn.PrintResults(report, results)
-			if results.ExitCode() != 0 {
+			decoded, problems := fn.Decode(pa) // once, for the run and the checks after it
+			if decoded == nil {
+				fn.PrintResults(report, problems.Results(fn.Source{File: file}))
 				ok = false
 				continue
 			}
-			if p := takenOver(pa, res, chartAccounts); len(p) > 0 {
+			res, problems := fn.Process(decoded, problems, items, fn.Options{File: file, Plaintext: true,
+				Sources: fn.Sources{BaseDir: filepath.Dir(file), AllowHelpers: true}})
+			fn.PrintResults(report, problems.Results(fn.Source{File: file, Name: decoded.Metadata.Name}))
+			if problems.HasErrors() {
+				ok = false
+				continue
+			}
+			if p := takenOver(decoded, res, chartAccounts); len(p) > 0 {
 				fn.PrintResults(report, p.Results(src))
 				ok = false
 				continue
@@ -140,8 +148,7 @@ func helmGlobalPullSecret(pa *yaml.RNode) fn.Problems {
 // takenOver refuses the ServiceAccounts a PullAccess's run added that the chart does not
 // have: Helm would own them, and the one usually linked, default, exists in every
 // namespace.
-func takenOver(pa *yaml.RNode, out []*yaml.RNode, chartAccounts map[string]bool) fn.Problems {
-	decoded, _ := fn.Decode(pa)
+func takenOver(decoded *v1alpha1.PullAccess, out []*yaml.RNode, chartAccounts map[string]bool) fn.Problems {
 	var p fn.Problems
 	for _, o := range out {
 		key := o.GetNamespace() + "/" + o.GetName()
