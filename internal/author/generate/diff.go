@@ -12,7 +12,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
-	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/author/drift"
 	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/internal/core/sopsx"
@@ -81,12 +80,11 @@ func recipientChanges(jobs []Job, dir string, have []drift.Object) []drift.Chang
 // encryptionRules are the rules a job encrypts a file with: spec.sops, else the .sops.yaml
 // rule for the file.
 func encryptionRules(j Job, file string) (sopsx.Rules, bool) {
-	pa, problems := fn.Decode(j.node)
-	if pa == nil || problems.HasErrors() {
+	if j.pa == nil || j.problems.HasErrors() {
 		return sopsx.Rules{}, false
 	}
-	if pa.Spec.SOPS != nil {
-		return sopsx.FromSpec(pa.Spec.SOPS), true
+	if j.pa.Spec.SOPS != nil {
+		return sopsx.FromSpec(j.pa.Spec.SOPS), true
 	}
 	rules, _, found, err := sopsx.FindRules(file)
 	return rules, found && err == nil

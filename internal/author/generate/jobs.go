@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"pullgen.dev/pullgen/schema/v1alpha1"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
@@ -26,6 +28,16 @@ type Job struct {
 	out *rooted.Root
 	// keysOnly runs without the passwords (fn.Options.KeysOnly): its Secrets are never written.
 	keysOnly bool
+	// pa is the PullAccess decoded, once (nil when it cannot be), and problems what its
+	// decoding found.
+	pa       *v1alpha1.PullAccess
+	problems fn.Problems
+}
+
+// decoded is j with its PullAccess decoded.
+func (j Job) decoded() Job {
+	j.pa, j.problems = fn.Decode(j.node)
+	return j
 }
 
 // FindJobs makes the jobs of the PullAccesses of spec files; a spec that could not be read
@@ -73,7 +85,7 @@ func FindJobs(specs []Spec, outDir string, report io.Writer, required bool) ([]J
 					continue
 				}
 			}
-			jobs = append(jobs, Job{file: file, node: n, dir: filepath.Clean(dir), tree: s.Tree, out: out})
+			jobs = append(jobs, Job{file: file, node: n, dir: filepath.Clean(dir), tree: s.Tree, out: out}.decoded())
 		}
 	}
 	return jobs, ok
@@ -170,9 +182,13 @@ func Run(jobs []Job, report io.Writer, plaintext bool) ([]*Output, bool) {
 			ok = false
 			continue
 		}
-		out, results := fn.Run(j.node, items, opts)
-		fn.PrintResults(report, results)
-		if results.ExitCode() != 0 {
+		src, out, problems := fn.Source{File: j.file}, []*yaml.RNode(nil), j.problems
+		if j.pa != nil {
+			src.Name = j.pa.Metadata.Name
+			out, problems = fn.Process(j.pa, j.problems, items, opts)
+		}
+		fn.PrintResults(report, problems.Results(src))
+		if problems.HasErrors() {
 			ok = false
 			continue
 		}
@@ -255,7 +271,7 @@ func LiveJobs(specs []Spec) []Job {
 	var jobs []Job
 	for _, s := range specs {
 		for _, n := range s.Nodes {
-			jobs = append(jobs, Job{file: s.File, node: n, dir: ".", keysOnly: true, tree: s.Tree})
+			jobs = append(jobs, Job{file: s.File, node: n, dir: ".", keysOnly: true, tree: s.Tree}.decoded())
 		}
 	}
 	return jobs
