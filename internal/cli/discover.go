@@ -8,7 +8,6 @@ import (
 
 	"pullgen.dev/pullgen/internal/argocd/discover"
 	"pullgen.dev/pullgen/internal/argocd/plugin"
-	"pullgen.dev/pullgen/internal/argocd/sandbox"
 )
 
 // runDiscover is `pullgen discover [DIR]`, the discovery command of the Argo CD plugin. It
@@ -35,7 +34,7 @@ func runDiscover(args []string, std IO) int {
 	}
 	// Everything discovery reads is under root: confine the process to it, as render is
 	// (discovery decrypts nothing: no key is read, no key service allowed).
-	if _, err := sandbox.Confine(sandbox.Policy{ReadDirs: []string{root}, Warn: std.Stderr}); err != nil {
+	if err := plugin.ConfineDiscovery(root, std.Stderr); err != nil {
 		return fail(std, "discover: %v", err)
 	}
 	found, err := discover.Find(discover.Options{Root: root, Dir: dir})

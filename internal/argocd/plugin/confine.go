@@ -172,6 +172,13 @@ func Confine(root string, k KeyPolicy, getenv func(string) string, warn io.Write
 	return keys.Keys(), nil
 }
 
+// ConfineDiscovery confines the process to root for discovery, which decrypts nothing: no
+// key is read, no key service allowed.
+func ConfineDiscovery(root string, warn io.Writer) error {
+	_, err := sandbox.Confine(sandbox.Policy{ReadDirs: []string{root}, Warn: warn})
+	return err
+}
+
 // caBundles reads the private CAs the operator set for the enabled key services
 // (AWS_CA_BUNDLE; VAULT_CACERT and the files of VAULT_CAPATH), for the one HTTP client
 // they all share. The libraries no longer see these variables: the AWS SDK refuses a
