@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"pullgen.dev/pullgen/internal/untrusted/bound"
+
 	"pullgen.dev/pullgen/internal/argocd/render"
 	"pullgen.dev/pullgen/internal/check/online"
 	"pullgen.dev/pullgen/internal/check/pullcheck"
@@ -65,7 +67,7 @@ func runCheck(args []string, std IO) int {
 	}
 	objs, err := pullcheck.Load(paths, pullcheck.Input{Reader: pullcheck.NewFiles(), Build: checkBuild(!*onl.on), Stdin: std.Stdin})
 	if err != nil {
-		fmt.Fprintf(std.Stderr, "pullgen check: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(std.Stderr, "pullgen check: %s\n", bound.OneLine(err.Error()))
 		return ExitUsage
 	}
 	opts := pullcheck.Options{Namespace: *namespace, Private: private, Decrypt: sopsx.DefaultKeys().Decrypt, ExpiringWithin: time.Duration(within),
@@ -74,7 +76,7 @@ func runCheck(args []string, std IO) int {
 	// SARIF locations are relative to the repository of the working directory.
 	run := pullcheck.SARIFRun{Version: Version, Root: rooted.WorkTreeDir(".")}
 	if err := pullcheck.Write(std.Stdout, *format, findings, run); err != nil {
-		fmt.Fprintf(std.Stderr, "pullgen check: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(std.Stderr, "pullgen check: %s\n", bound.OneLine(err.Error()))
 		return ExitUsage
 	}
 	if pullcheck.HasErrors(findings) {
@@ -121,11 +123,6 @@ func (w *window) Set(v string) error {
 	d, err := pullcheck.ParseWindow(v)
 	*w = window(d)
 	return err
-}
-
-// oneLine folds a multi-line error message onto one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 // onlineFlags are the flags of `pullgen check --online`.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"pullgen.dev/pullgen/internal/untrusted/bound"
+
 	"pullgen.dev/pullgen/internal/check/online"
 )
 
@@ -250,7 +252,7 @@ func (sv *secretValues) secret(ns, name string) *secretAuths {
 		s.unavailable = "Secret " + name + " is SOPS-encrypted and no key is at hand: its credential is not tried"
 		return s
 	case info.plain == nil:
-		s.unavailable = fmt.Sprintf("Secret %s is SOPS-encrypted and could not be decrypted with the keys at hand (%s): its credential is not tried", name, oneLine(fmt.Sprint(info.decryptErr)))
+		s.unavailable = fmt.Sprintf("Secret %s is SOPS-encrypted and could not be decrypted with the keys at hand (%s): its credential is not tried", name, bound.OneLine(fmt.Sprint(info.decryptErr)))
 		return s
 	}
 	raw, dataKey, _, _ := dockerConfig(info.plain)
@@ -267,9 +269,4 @@ func (sv *secretValues) secret(ns, name string) *secretAuths {
 		s.keyring.Add(name, []string{key})
 	}
 	return s
-}
-
-// oneLine folds a multi-line error message onto one line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }

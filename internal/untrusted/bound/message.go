@@ -63,6 +63,11 @@ func Message(msg string) string {
 	return strings.Join(lines, "\n")
 }
 
+// OneLine folds a multi-line message onto one line, runs of white space made one space.
+func OneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
 // boundedError is an error whose message went through Message.
 type boundedError struct {
 	msg   string
