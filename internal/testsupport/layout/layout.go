@@ -192,6 +192,25 @@ func Imports(root, module string) (map[string][]string, error) {
 	return out, err
 }
 
+// Importers lists the package directories under root whose non-test files import pkg.
+func Importers(root, pkg string) ([]string, error) {
+	seen := map[string]bool{}
+	err := sources(root, func(dir string, _ *token.FileSet, f *ast.File) error {
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == pkg {
+				seen[dir] = true
+			}
+		}
+		return nil
+	})
+	out := make([]string, 0, len(seen))
+	for dir := range seen {
+		out = append(out, dir)
+	}
+	sort.Strings(out)
+	return out, err
+}
+
 // Module is the module path of the go.mod in root.
 func Module(root string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(root, "go.mod"))

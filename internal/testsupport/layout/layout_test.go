@@ -116,3 +116,15 @@ func TestImportDirection(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagsOnlyInTheCommandLine: the command line alone parses flags; the packages of the
+// surfaces are given values.
+func TestFlagsOnlyInTheCommandLine(t *testing.T) {
+	got, err := Importers(repoRoot(t), "flag")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"internal/cli"}) {
+		t.Errorf("the flag package is imported by %v, want internal/cli alone", got)
+	}
+}
