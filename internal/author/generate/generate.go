@@ -82,7 +82,7 @@ func Jobs(args []string, outDir string, report io.Writer) ([]Job, bool, error) {
 		if st, err := os.Stat(a); err == nil && st.IsDir() {
 			dirs = append(dirs, a)
 		} else {
-			files = append(files, filepath.Clean(a)) // a file, or an error readSpec reports
+			files = append(files, filepath.Clean(a)) // a file, or an error ReadSpec reports
 		}
 	}
 	slices.Sort(files)
