@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/slots"
+	"pullgen.dev/pullgen/internal/argocd/slots"
 )
 
 // budgetSpec is a PullAccess over namespaces × serviceAccounts.

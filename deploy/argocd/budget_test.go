@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
-	"pullgen.dev/pullgen/internal/slots"
+	"pullgen.dev/pullgen/internal/argocd/slots"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 func TestSidecarBusy(t *testing.T) {

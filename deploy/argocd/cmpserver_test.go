@@ -2,7 +2,7 @@ package argocd
 
 // The kit on the real plugin path: upstream's argocd-cmp-server, started in a sidecar laid
 // out from the kit's container spec and plugin.yaml, and the repo server's own code
-// (cmp-client) sending it Applications over git repositories (internal/argocdtest).
+// (cmp-client) sending it Applications over git repositories (internal/testsupport/argocdtest).
 
 import (
 	"os"
@@ -15,7 +15,7 @@ import (
 	"sync"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 var built struct {

@@ -22,9 +22,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
-	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/slots"
+	"pullgen.dev/pullgen/internal/argocd/render"
+	"pullgen.dev/pullgen/internal/argocd/slots"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 // kitFiles is every YAML file of the kit and the kind of its one document. A file not in

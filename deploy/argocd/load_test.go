@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 // sidecarToken is the variable the benign Application's PullAccess reads, from the

@@ -1,24 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 
-	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/argocd/plugin"
+	"pullgen.dev/pullgen/internal/argocd/render"
 )
-
-// stringsFlag is a repeatable string flag.
-type stringsFlag []string
-
-func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
-func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 const renderUsage = `Usage: pullgen render [DIR] [flags]
 
@@ -63,11 +52,11 @@ func runRender(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "render: usage: pullgen render [DIR] [--allow-env NAME]...")
 	}
-	params, err := argoParameters(std.Getenv)
+	params, err := plugin.ReadParameters(std.Getenv, os.Environ())
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	dir, root, err := appDir(pos, params.overlay, std)
+	dir, root, err := plugin.Locate(pos, params.Overlay, std.Getenv)
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
@@ -77,9 +66,10 @@ func runRender(args []string, std IO) int {
 		return fail(std, "render: %v", err)
 	}
 	defer admitted.release()
-	keys.defaults(std.Getenv)
-	keyFiles := keys.files(std.Getenv)
-	if err := confine(std, root, keys); err != nil {
+	policy := keys.policy(std.Getenv)
+	keyFiles := policy.Files(std.Getenv) // before Confine, which leaves them unreadable
+	keySet, err := plugin.Confine(root, policy, std.Getenv, std.Stderr)
+	if err != nil {
 		return fail(std, "render: %v", err)
 	}
 	out, err := render.Render(render.Options{
@@ -88,8 +78,9 @@ func runRender(args []string, std IO) int {
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
 		KeyFiles:   keyFiles,
-		Namespaces: params.namespaces,
-		Decrypt:    sopsx.DecryptStream,
+		Namespaces: params.Namespaces,
+		Keys:       keySet,
+		Decrypt:    true,
 
 		Limits:        &caps.limits,
 		AllowRetarget: caps.allowRetarget,
@@ -103,61 +94,4 @@ func runRender(args []string, std IO) int {
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// argoParams are the plugin parameters render understands.
-type argoParams struct {
-	overlay    string
-	namespaces []string
-}
-
-// argoParameters reads the Application's plugin parameters as Argo CD passes them:
-// PARAM_OVERLAY and PARAM_NAMESPACES_<i>, or the ARGOCD_APP_PARAMETERS JSON.
-func argoParameters(getenv func(string) string) (argoParams, error) {
-	var p argoParams
-	if raw := getenv("ARGOCD_APP_PARAMETERS"); raw != "" {
-		var list []struct {
-			Name   string   `json:"name"`
-			String *string  `json:"string"`
-			Array  []string `json:"array"`
-		}
-		if err := json.Unmarshal([]byte(raw), &list); err != nil {
-			return p, fmt.Errorf("reading ARGOCD_APP_PARAMETERS: %w", err)
-		}
-		for _, x := range list {
-			switch x.Name {
-			case "overlay":
-				if x.String != nil {
-					p.overlay = *x.String
-				}
-			case "namespaces":
-				p.namespaces = x.Array
-			}
-		}
-	}
-	if v := getenv("PARAM_OVERLAY"); v != "" {
-		p.overlay = v
-	}
-	var idx []int
-	vals := map[int]string{}
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		if n, ok := strings.CutPrefix(k, "PARAM_NAMESPACES_"); ok {
-			if i, err := strconv.Atoi(n); err == nil {
-				idx = append(idx, i)
-				vals[i] = v
-			}
-		}
-	}
-	if len(idx) > 0 {
-		sort.Ints(idx)
-		p.namespaces = nil
-		for _, i := range idx {
-			p.namespaces = append(p.namespaces, vals[i])
-		}
-	}
-	if strings.Contains(p.overlay, "..") || filepath.IsAbs(p.overlay) {
-		return p, fmt.Errorf("overlay %q must be a path inside the application's directory", p.overlay)
-	}
-	return p, nil
 }

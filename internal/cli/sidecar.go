@@ -7,8 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/slots"
+	"pullgen.dev/pullgen/internal/argocd/render"
+	"pullgen.dev/pullgen/internal/argocd/slots"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 )
 
 // The sidecar's settings of render's budget, in the container's environment (which a
@@ -105,7 +106,7 @@ func (a admission) release() { a.slot.Release() }
 
 // explain is what a render's error adds when its cap was its share of the sidecar.
 func (a admission) explain(err error) string {
-	if !a.shared || !errors.Is(err, render.ErrMemory) {
+	if !a.shared || !errors.Is(err, bound.ErrMemory) {
 		return ""
 	}
 	return fmt.Sprintf(": the share of each of %d renders at once of this sidecar's %s", a.plan.Slots, slots.MiB(a.memory))
