@@ -121,7 +121,7 @@ demo: build $(BIN)/kustomize $(BIN)/sops
 	@echo "# pullgen render (the Argo CD plugin): built in process and decrypted with the DEMO key"
 	$(DEMO_ENV) $(BIN)/pullgen render examples/private-registry-password --allow-env ACME_REGISTRY_TOKEN
 
-## The ground truth module (internal/groundtruth, a module of its own so that the binary
+## The ground truth module (internal/testsupport/groundtruth, a module of its own so that the binary
 ## does not carry what it compares with): the check's models of mirror sets, pull sources,
 ## node auth files and credential providers beside the Machine Config Operator's,
 ## containers/image's and the kubelet's own code. Without cgo, as the operator's
@@ -129,7 +129,7 @@ demo: build $(BIN)/kustomize $(BIN)/sops
 ## containers/image asks for. Its go.sum holds pullgen's dependencies too: after a change
 ## to go.mod, run `go mod tidy` there as well. About 7 minutes on 2 cores the first time
 ## (the kubelet's packages), seconds from Go's build cache after that.
-GROUNDTRUTH      := CGO_ENABLED=0 $(GO) -C internal/groundtruth
+GROUNDTRUTH      := CGO_ENABLED=0 $(GO) -C internal/testsupport/groundtruth
 GROUNDTRUTH_TAGS := -tags containers_image_openpgp,exclude_graphdriver_btrfs
 
 ## test: every test, against the real tools, then the ground truth module, then a few

@@ -7,8 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
-	"pullgen.dev/pullgen/internal/nodecred"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/check/nodecred"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
 )
 
 func decode(t *testing.T, doc string) (nodecred.ProviderConfig, error) {

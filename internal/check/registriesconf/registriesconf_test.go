@@ -46,7 +46,7 @@ func mirrors(mode string, locations ...string) []Endpoint {
 // TestResolve checks pull sources against the rules of containers/image's
 // sysregistriesv2 (FindRegistry, PullSourcesFromReference, rewriteReference) and of its
 // docker transport (a blocked entry fails the attempt on its repositories). The ground
-// truth module under internal/groundtruth runs the same questions through containers/image
+// truth module under internal/testsupport/groundtruth runs the same questions through containers/image
 // itself.
 func TestResolve(t *testing.T) {
 	quayDigest := Registry{Endpoint: Endpoint{Location: "quay.io/org"}, Mirrors: mirrors(MirrorByDigestOnly, "mirror.local/org", "backup.local/quay/org")}

@@ -19,8 +19,8 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/kubernetes/pkg/credentialprovider/plugin"
 
-	"pullgen.dev/pullgen/internal/nodecred"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/check/nodecred"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
 )
 
 // The kubelet registers credential provider plugins once per process, in a global list

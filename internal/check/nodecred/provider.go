@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"pullgen.dev/pullgen/internal/yamlnode"
+	"pullgen.dev/pullgen/internal/core/yamlnode"
 )
 
 // The kubelet's CredentialProviderConfig (kubelet.config.k8s.io) and the plugin API

@@ -1,13 +1,26 @@
-package nodecred
+package clusterpullsecret
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 )
+
+// auths builds an auths map: each key's entry is {"auth": value}.
+func auths(kv ...string) dockercfg.Auths {
+	a := dockercfg.Auths{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		b, _ := json.Marshal(map[string]string{"auth": kv[i+1]})
+		a[kv[i]] = b
+	}
+	return a
+}
+
+var good = base64.StdEncoding.EncodeToString([]byte("user:pass"))
 
 // TestMergeAdditional checks HyperShift's merge: the original wins on a key both have,
 // exactly as written; a path key adds a credential beside the original's host key.

@@ -6,7 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"pullgen.dev/pullgen/internal/yamlnode"
+	"pullgen.dev/pullgen/internal/core/yamlnode"
 )
 
 // KindImage is the kind of the cluster's image configuration (config.openshift.io/v1,

@@ -14,8 +14,8 @@ import (
 	"go.podman.io/image/v5/pkg/docker/config"
 	"go.podman.io/image/v5/types"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
-	"pullgen.dev/pullgen/internal/nodecred"
+	"pullgen.dev/pullgen/internal/check/nodecred"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 )
 
 // TestAuthFileLookupAgainstTheRuntime checks, for every pair of auth file and repository,

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"pullgen.dev/pullgen/internal/registriesconf"
+	"pullgen.dev/pullgen/internal/check/registriesconf"
 )
 
 // merged is one source's mirrors after merging every rule that names it.

@@ -12,7 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"pullgen.dev/pullgen/internal/yamlnode"
+	"pullgen.dev/pullgen/internal/core/yamlnode"
 )
 
 // Kinds of mirror set objects.

@@ -21,9 +21,9 @@ import (
 	"go.podman.io/image/v5/pkg/sysregistriesv2"
 	"go.podman.io/image/v5/types"
 
-	"pullgen.dev/pullgen/internal/mirrorset"
-	"pullgen.dev/pullgen/internal/pullcheck"
-	"pullgen.dev/pullgen/internal/registriesconf"
+	"pullgen.dev/pullgen/internal/check/mirrorset"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
+	"pullgen.dev/pullgen/internal/check/registriesconf"
 )
 
 // mirrorCase is one cluster's mirror configuration and the images to resolve under it.

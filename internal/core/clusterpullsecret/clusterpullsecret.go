@@ -1,10 +1,16 @@
-package nodecred
+// Package clusterpullsecret holds what managed and hosted OpenShift clusters make of the
+// cluster-wide pull secret (the nodes' credentials): how a hosted control plane builds it
+// from its original pull secret and an additional one, and what Azure Red Hat OpenShift
+// requires of it. Generation writes by these rules and the pull check reads by them.
+package clusterpullsecret
 
 import (
 	"errors"
+	"maps"
+	"sort"
 	"strings"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 )
 
 // Hosted control planes (HyperShift: ROSA HCP, ARO HCP, self-managed): the hosted
@@ -23,23 +29,23 @@ const (
 // ignored on a hosted cluster.
 var RedHatPullSecretKeys = []string{"cloud.openshift.com", "quay.io", "registry.connect.redhat.com", "registry.redhat.io"}
 
-// MergeAdditional is the nodes' credentials on a hosted cluster: the original entries as
-// they are, and each additional entry whose key the original does not have (keys compared
-// exactly, as written). ignored lists, sorted, the additional keys the original shadows;
-// a path key (quay.io/org rather than quay.io) adds a credential for a host the original
-// has, and the kubelet and the runtime both prefer it for that path.
-func MergeAdditional(original, additional dockercfg.Auths) (merged dockercfg.Auths, ignored []string) {
-	merged = make(dockercfg.Auths, len(original)+len(additional))
-	for _, k := range additional.Keys() {
+// MergeAdditional is the nodes' credentials on a hosted cluster, over auths or over
+// anything else keyed by auths key: the original entries as they are, and each additional
+// entry whose key the original does not have (keys compared exactly, as written). ignored
+// lists, sorted, the additional keys the original shadows; a path key (quay.io/org rather
+// than quay.io) adds a credential for a host the original has, and the kubelet and the
+// runtime both prefer it for that path.
+func MergeAdditional[M ~map[string]V, V any](original, additional M) (merged M, ignored []string) {
+	merged = make(M, len(original)+len(additional))
+	for k, v := range additional {
 		if _, ok := original[k]; ok {
 			ignored = append(ignored, k)
 			continue
 		}
-		merged[k] = additional[k]
-	}
-	for k, v := range original {
 		merged[k] = v
 	}
+	maps.Copy(merged, original)
+	sort.Strings(ignored)
 	return merged, ignored
 }
 

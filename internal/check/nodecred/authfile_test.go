@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 )
 
 // auths builds an auths map: each key's entry is {"auth": value}.
@@ -22,7 +22,7 @@ var good = base64.StdEncoding.EncodeToString([]byte("user:pass"))
 
 // TestLookup checks the runtime's lookup of a repository in the node's auth file
 // (containers/image pkg/docker/config: authKeyLookupOrder, normalizeAuthFileKey,
-// decodeDockerAuth). The ground truth module under internal/groundtruth asks
+// decodeDockerAuth). The ground truth module under internal/testsupport/groundtruth asks
 // containers/image itself the same questions.
 func TestLookup(t *testing.T) {
 	tests := []struct {

@@ -5,10 +5,7 @@
 //     looks a repository up in it by exact keys, from the repository up to its host, and
 //     sends nothing else to a mirror on another host than the image's (AuthFile, Auth);
 //   - the kubelet's credential providers (CredentialProviderConfig: which images a
-//     provider serves and which ServiceAccount annotations it requires);
-//   - how hosted control planes build the nodes' file (HyperShift merges the hosted
-//     cluster's kube-system/additional-pull-secret into its original pull secret, the
-//     original winning), and what Azure Red Hat OpenShift requires of it.
+//     provider serves and which ServiceAccount annotations it requires).
 //
 // Nothing here keeps or prints a credential: an auth file keeps, per key, only whether its
 // entry gives the runtime a credential.
@@ -20,7 +17,7 @@ import (
 	"sort"
 	"strings"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 )
 
 // EntryState is what the runtime gets from an auth file entry.

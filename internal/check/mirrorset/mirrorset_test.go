@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
-	"pullgen.dev/pullgen/internal/registriesconf"
+	"pullgen.dev/pullgen/internal/check/registriesconf"
 )
 
 func parse(t *testing.T, doc string) *yaml.Node {
@@ -214,7 +214,7 @@ const (
 )
 
 // TestTranslate checks the registries.conf written for mirror sets and registry sources.
-// The ground truth module under internal/groundtruth compares Translate with the Machine
+// The ground truth module under internal/testsupport/groundtruth compares Translate with the Machine
 // Config Operator's own code on a larger corpus.
 func TestTranslate(t *testing.T) {
 	idms := func(rules ...Rule) Set { return Set{Kind: KindIDMS, Name: "d", Rules: rules} }
