@@ -19,8 +19,9 @@ import (
 // apply builds the objects of a validated PullAccess with resolved auths over the input
 // items, which hold no earlier output of the same PullAccess (see splitEarlier):
 // ServiceAccounts and workloads of the input are edited in place, and the generated objects
-// follow the input in a fixed order. global is the merged global pull secret, nil when the
-// spec has none. Every generated Secret carries expires, the soonest expiry of the
+// follow the input in a fixed order. auths are the namespace Secrets' credentials (the
+// spec's, less the mirrors'); global is the global pull secret (for target hosted, the
+// additional pull secret), nil when the spec has none. Every generated Secret carries expires, the soonest expiry of the
 // credentials (none when zero), and those in the namespaces that spec.namespaceSelector
 // alone chose (selected) carry the selector.
 func apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode, expires time.Time, selected map[string]bool) ([]*yaml.RNode, Problems) {
@@ -89,7 +90,11 @@ func apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 			return nil, append(p, *sp)
 		}
 		g := manifest.Owner{Name: pa.Metadata.Name, Annotations: expiry, SyncWave: pa.SyncWaveValue()}
-		generated = append(generated, g.Secret(manifest.GlobalPullSecretName, manifest.GlobalPullSecretNS,
+		name, ns := manifest.GlobalPullSecretName, manifest.GlobalPullSecretNS
+		if pa.Spec.GlobalPullSecret.TargetValue() == v1alpha1.TargetHosted {
+			name, ns = manifest.AdditionalPullSecretName, manifest.HostedPullSecretNS
+		}
+		generated = append(generated, g.Secret(name, ns,
 			v1alpha1.SecretTypeDockerConfigJSON, ".dockerconfigjson", global.DockerConfigJSON(), global.Keys()))
 	}
 

@@ -128,13 +128,14 @@ func Process(pa *v1alpha1.PullAccess, problems Problems, items []*yaml.RNode, op
 	namespaces, selected, p := targetNamespaces(pa, items, opts.Inventory, opts.InventoryFrom)
 	problems = append(problems, p...)
 	pa.Spec.Namespaces = namespaces
-	auths, p := resolve(pa, resolver, opts.KeysOnly)
+	creds, p := resolve(pa, resolver, opts.KeysOnly)
 	problems = append(problems, p...)
+	problems = append(problems, mirrorNotes(pa)...)
 	expiries, p := readExpiries(pa, resolver, opts.KeysOnly)
 	problems = append(problems, p...)
 	var global dockercfg.Auths
 	if pa.Spec.GlobalPullSecret != nil && !opts.KeysOnly {
-		global, p = globalPullSecret(pa, resolver, auths)
+		global, p = globalPullSecret(pa, resolver, creds)
 		problems = append(problems, p...)
 	}
 	if problems.HasErrors() {
@@ -145,10 +146,10 @@ func Process(pa *v1alpha1.PullAccess, problems Problems, items []*yaml.RNode, op
 		now = time.Now()
 	}
 	kept, earlier := splitEarlier(pa.Metadata.Name, items)
-	out, p := apply(pa, auths, global, kept, soonest(expiries), selected)
+	out, p := apply(pa, creds.namespaced(), global, kept, soonest(expiries), selected)
 	problems = append(problems, p...)
 	problems = append(problems, expiryProblems(pa, expiries, now)...)
-	problems = append(problems, pullCheck(pa, auths, out, now)...)
+	problems = append(problems, pullCheck(pa, creds.all, out, now)...)
 	if pa.Encrypt() && !opts.Plaintext {
 		out, p = encryptSecrets(pa, out, earlier, opts.OutputDir, opts.Stats)
 		problems = append(problems, p...)

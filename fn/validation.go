@@ -48,14 +48,22 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 	if len(s.Registries) > 0 && len(s.Namespaces) == 0 && s.NamespaceSelector == nil && s.GlobalPullSecret == nil {
 		p.add("spec.namespaces", "list at least one namespace to put the image pull Secret in, or select them with spec.namespaceSelector (or merge the registries into spec.globalPullSecret)")
 	}
-	if len(s.Registries) == 0 && (len(s.Namespaces) > 0 || s.NamespaceSelector != nil || len(s.ServiceAccounts) > 0 || s.Workloads != nil) {
-		p.add("spec.registries", "list at least one registry: namespaces, serviceAccounts and workloads need a Secret to link")
+	namespaced := slices.IndexFunc(s.Registries, func(r v1alpha1.Registry) bool { return !r.Mirror }) >= 0
+	if !namespaced && (len(s.Namespaces) > 0 || s.NamespaceSelector != nil || len(s.ServiceAccounts) > 0 || s.Workloads != nil) {
+		if len(s.Registries) == 0 {
+			p.add("spec.registries", "list at least one registry: namespaces, serviceAccounts and workloads need a Secret to link")
+		} else {
+			p.add("spec.registries", "every registry is a mirror, whose credential goes to the global pull secret only: namespaces, serviceAccounts and workloads need a Secret to link")
+		}
 	}
 	if len(s.Registries) == 0 && len(s.ImagePullers) == 0 && s.GlobalPullSecret == nil {
 		p.add("spec", "nothing to generate: give registries, imagePullers or globalPullSecret")
 	}
 	for i, r := range s.Registries {
 		registry(&p, fmt.Sprintf("spec.registries[%d]", i), r)
+		if r.Mirror && s.GlobalPullSecret == nil {
+			p.addf(fmt.Sprintf("spec.registries[%d].mirror", i), "a mirror's credential works only from the nodes' own credentials: configure spec.globalPullSecret")
+		}
 	}
 	validateLinks(&p, s.ServiceAccounts, pa.SecretName())
 	if s.SyncWave != nil && *s.SyncWave != "" {
@@ -87,12 +95,7 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 		namespaces(&p, f+".namespaces", ip.Namespaces)
 	}
 	if g := s.GlobalPullSecret; g != nil {
-		source(&p, "spec.globalPullSecret.base", &g.Base)
-		switch g.OnConflict {
-		case "", v1alpha1.ConflictError, v1alpha1.ConflictReplace, v1alpha1.ConflictKeep:
-		default:
-			p.add("spec.globalPullSecret.onConflict", "must be error, replace or keep")
-		}
+		validateGlobalPullSecret(&p, g)
 	}
 	switch s.Check {
 	case "", v1alpha1.CheckError, v1alpha1.CheckWarn, v1alpha1.CheckOff:
@@ -109,6 +112,34 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 		}
 	}
 	return p
+}
+
+// validateGlobalPullSecret checks spec.globalPullSecret: a base for target cluster (optional for
+// hosted), and the enums.
+func validateGlobalPullSecret(p *Problems, g *v1alpha1.GlobalPullSecret) {
+	switch g.Target {
+	case "", v1alpha1.TargetCluster:
+		source(p, "spec.globalPullSecret.base", &g.Base)
+	case v1alpha1.TargetHosted:
+		if g.HasBase() {
+			source(p, "spec.globalPullSecret.base", &g.Base)
+		}
+		if g.OnConflict != "" {
+			p.add("spec.globalPullSecret.onConflict", "applies to target cluster only: on a hosted cluster the original pull secret's entry always wins")
+		}
+	default:
+		p.add("spec.globalPullSecret.target", "must be cluster or hosted")
+	}
+	switch g.OnConflict {
+	case "", v1alpha1.ConflictError, v1alpha1.ConflictReplace, v1alpha1.ConflictKeep:
+	default:
+		p.add("spec.globalPullSecret.onConflict", "must be error, replace or keep")
+	}
+	switch g.Platform {
+	case "", v1alpha1.PlatformARO:
+	default:
+		p.add("spec.globalPullSecret.platform", "must be aro or unset")
+	}
 }
 
 // validateLinks checks spec.serviceAccounts: names, keep entries, no duplicates.

@@ -36,6 +36,17 @@ const (
 	ConflictKeep    = "keep"
 )
 
+// Targets of spec.globalPullSecret.target.
+const (
+	TargetCluster = "cluster"
+	TargetHosted  = "hosted"
+)
+
+// Platforms of spec.globalPullSecret.platform.
+const (
+	PlatformARO = "aro"
+)
+
 // DefaultEncryptedRegex is the SOPS selector used when spec.sops.encryptedRegex is empty.
 // It matches the Secret's data and stringData and never metadata.
 const DefaultEncryptedRegex = "^(data|stringData)$"
@@ -85,7 +96,8 @@ type Spec struct {
 	// ImagePullers grant system:image-puller for cross-namespace pulls from the
 	// OpenShift internal registry.
 	ImagePullers []ImagePuller `json:"imagePullers,omitempty"`
-	// GlobalPullSecret produces openshift-config/pull-secret.
+	// GlobalPullSecret produces the cluster-wide pull secret: openshift-config/pull-secret,
+	// or kube-system/additional-pull-secret on a hosted control plane.
 	GlobalPullSecret *GlobalPullSecret `json:"globalPullSecret,omitempty"`
 	// Output controls encryption and the output directory.
 	Output Output `json:"output,omitempty"`
@@ -126,6 +138,13 @@ type Registry struct {
 	ExpiresAtFrom *Source `json:"expiresAtFrom,omitempty"`
 	// FromConfig imports the entries of a docker config.json or a podman auth.json.
 	FromConfig *FromConfig `json:"fromConfig,omitempty"`
+	// Mirror says that the registry is a mirror, one that OpenShift's image mirror sets
+	// (ImageDigestMirrorSet, ImageTagMirrorSet, ImageContentSourcePolicy) send pulls to.
+	// The container runtime authenticates a pull from a mirror on another host than the
+	// image's with the node's credentials only, never with the pod's pull secrets, so the
+	// credential is written to the global pull secret (spec.globalPullSecret, required) and
+	// not to the namespace Secrets.
+	Mirror bool `json:"mirror,omitempty"`
 }
 
 // Source is where a credential value comes from: exactly one of Env or File.
@@ -240,13 +259,38 @@ type ServiceAccountRef struct {
 	Name      string `json:"name"`
 }
 
-// GlobalPullSecret is the OpenShift cluster-wide pull secret.
+// GlobalPullSecret is the OpenShift cluster-wide pull secret: the nodes' own credentials.
 type GlobalPullSecret struct {
-	// Base is the cluster's current .dockerconfigjson.
-	Base Source `json:"base"`
+	// Base is the cluster's current .dockerconfigjson (required for target cluster); for
+	// target hosted, the hosted cluster's original pull secret (HostedCluster
+	// spec.pullSecret), optional, against which the spec's keys are checked.
+	Base Source `json:"base,omitempty"`
 	// OnConflict decides when a key is in base and in spec: error (default), replace, keep.
+	// Target cluster only: on a hosted cluster the original entry always wins.
 	OnConflict string `json:"onConflict,omitempty" jsonschema:"enum=error,enum=replace,enum=keep"`
+	// Target is where it goes: cluster (default) writes openshift-config/pull-secret, the
+	// base with the spec's registries merged in; hosted writes
+	// kube-system/additional-pull-secret for a hosted control plane (HyperShift, ROSA HCP,
+	// ARO HCP), whose openshift-config/pull-secret is reconciled from the management
+	// cluster: the spec's registries alone, which the hosted cluster merges into its
+	// original pull secret on the nodes, the original's entries winning a conflict.
+	Target string `json:"target,omitempty" jsonschema:"enum=cluster,enum=hosted"`
+	// Platform names a managed OpenShift with rules of its own: aro (Azure Red Hat
+	// OpenShift) needs the base's arosvc.azurecr.io entry kept as it is, and adding
+	// cloud.openshift.com turns its telemetry on.
+	Platform string `json:"platform,omitempty" jsonschema:"enum=aro"`
 }
+
+// TargetValue is Target with its default.
+func (g *GlobalPullSecret) TargetValue() string {
+	if g.Target == "" {
+		return TargetCluster
+	}
+	return g.Target
+}
+
+// HasBase tells whether a base is given.
+func (g *GlobalPullSecret) HasBase() bool { return g.Base != (Source{}) }
 
 // Output controls encryption and where generate writes.
 type Output struct {

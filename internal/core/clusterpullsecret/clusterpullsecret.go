@@ -15,14 +15,10 @@ import (
 
 // Hosted control planes (HyperShift: ROSA HCP, ARO HCP, self-managed): the hosted
 // cluster's openshift-config/pull-secret is reconciled from the management side, so edits
-// to it are undone. Extra credentials go into the Secret AdditionalPullSecretName in
-// AdditionalPullSecretNamespace of the hosted cluster; its hosted cluster config operator
+// to it are undone. Extra credentials go into kube-system/additional-pull-secret of the
+// hosted cluster (manifest.AdditionalPullSecretName); its hosted cluster config operator
 // merges that into the original pull secret (HostedCluster spec.pullSecret), and a
 // DaemonSet writes the result to the nodes' kubelet config.json.
-const (
-	AdditionalPullSecretNamespace = "kube-system"
-	AdditionalPullSecretName      = "additional-pull-secret"
-)
 
 // RedHatPullSecretKeys are the keys of a pull secret from Red Hat's console, which every
 // OpenShift cluster's original pull secret holds: an additional entry under one of them is

@@ -55,6 +55,17 @@ const (
 	serviceAccountsGroupPref = "system:serviceaccounts:"
 )
 
+// The pull secrets of a hosted control plane (HyperShift), in the hosted cluster's
+// HostedPullSecretNS: the additional pull secret that spec.globalPullSecret.target hosted
+// writes, the copy of the original pull secret (HostedCluster spec.pullSecret) and the
+// merge of the two that HyperShift writes to the nodes.
+const (
+	HostedPullSecretNS         = "kube-system"
+	AdditionalPullSecretName   = "additional-pull-secret"
+	OriginalPullSecretName     = "original-pull-secret"
+	HostedGlobalPullSecretName = "global-pull-secret"
+)
+
 // Owner says which PullAccess generates an object and what it adds to its metadata.
 type Owner struct {
 	// Name of the PullAccess.
