@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 )
 
 // runCheck is `pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS]
-// [--expiring-within 14d] [--online [--concurrency N] [--timeout D] [--insecure-registry
+// [--expiring-within 14d] [--node-config FILE] [--credential-provider-config FILE|DIR]
+// [--cluster DIR] [--online [--concurrency N] [--timeout D] [--insecure-registry
 // HOST]...] [PATH…|-]`. It reads stdin when there is no path or the path "-". It returns
 // 0 without error findings, 1 with error findings and 2 on usage or input errors (reported
 // on stderr, one line, naming the file).
@@ -37,9 +39,13 @@ func runCheck(args []string, std IO) int {
 	fs.Var(&private, "private", "treat registry `REG` (an auths key: host[:port][/path], globs allowed) as private; repeatable")
 	var within window
 	fs.Var(&within, "expiring-within", "warn of credentials (pullgen.dev/expires-at) that expire within `WINDOW` (14d, 336h); expired ones are errors anyway")
+	nodeConfig := fs.String("node-config", "", "the credentials the nodes hold themselves: a node's config.json, or the cluster's pull secret (a Secret manifest) (`FILE`)")
+	providerConfig := fs.String("credential-provider-config", "", "the kubelet's CredentialProviderConfig (`FILE`, or a directory of them)")
+	cluster := fs.String("cluster", "", "objects exported from the cluster (`DIR`): their image mirror sets, image configuration and pull secrets shape the pulls checked")
 	onl := addOnlineFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: pullgen check [--format text|json|sarif] [--private REG]... [--namespace NS] [--expiring-within 14d]\n"+
+			"                     [--node-config FILE] [--credential-provider-config FILE|DIR] [--cluster DIR]\n"+
 			"                     [--online [--concurrency N] [--timeout D] [--insecure-registry HOST]...] [PATH...|-]")
 		fmt.Fprintln(fs.Output(), "Predicts image pull failures in manifests, directories, kustomizations or stdin.")
 		fs.PrintDefaults()
@@ -65,13 +71,20 @@ func runCheck(args []string, std IO) int {
 	if len(paths) == 0 {
 		paths = []string{pullcheck.StdinPath}
 	}
-	objs, err := pullcheck.Load(paths, pullcheck.Input{Reader: pullcheck.NewFiles(), Build: checkBuild(!*onl.on), Stdin: std.Stdin})
+	files := pullcheck.NewFiles()
+	input := pullcheck.Input{Reader: files, Build: checkBuild(!*onl.on), Stdin: std.Stdin}
+	objs, err := pullcheck.Load(paths, input)
 	if err != nil {
 		fmt.Fprintf(std.Stderr, "pullgen check: %s\n", bound.OneLine(err.Error()))
 		return ExitUsage
 	}
-	opts := pullcheck.Options{Namespace: *namespace, Private: private, Decrypt: sopsx.DefaultKeys().Decrypt, ExpiringWithin: time.Duration(within),
+	decrypt := sopsx.DefaultKeys().Decrypt
+	opts := pullcheck.Options{Namespace: *namespace, Private: private, Decrypt: decrypt, ExpiringWithin: time.Duration(within),
 		Verify: onl.verifier()}
+	if err := nodeOptions(&opts, files, input, *nodeConfig, *providerConfig, *cluster); err != nil {
+		fmt.Fprintf(std.Stderr, "pullgen check: %s\n", bound.OneLine(err.Error()))
+		return ExitUsage
+	}
 	findings := pullcheck.Check(context.Background(), objs, opts)
 	// SARIF locations are relative to the repository of the working directory.
 	run := pullcheck.SARIFRun{Version: Version, Root: rooted.WorkTreeDir(".")}
@@ -83,6 +96,75 @@ func runCheck(args []string, std IO) int {
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+// nodeOptions reads what the nodes hold themselves into opts: --node-config,
+// --credential-provider-config and --cluster, each held to the check's caps.
+func nodeOptions(opts *pullcheck.Options, files *pullcheck.Files, input pullcheck.Input, nodeConfig, providerConfig, cluster string) error {
+	if nodeConfig != "" {
+		data, err := files.ReadFile(nodeConfig, nodeConfig)
+		if err != nil {
+			return fmt.Errorf("--node-config: %w", err)
+		}
+		if opts.Node, err = pullcheck.ReadNodeConfig([]byte(data), nodeConfig, opts.Decrypt); err != nil {
+			return fmt.Errorf("--node-config: %w", err)
+		}
+	}
+	if providerConfig != "" {
+		names, err := providerConfigFiles(providerConfig)
+		if err != nil {
+			return fmt.Errorf("--credential-provider-config: %w", err)
+		}
+		var configs []pullcheck.ProviderConfigFile
+		for _, n := range names {
+			data, err := files.ReadFile(providerConfig, n)
+			if err != nil {
+				return fmt.Errorf("--credential-provider-config: %w", err)
+			}
+			configs = append(configs, pullcheck.ProviderConfigFile{Name: n, Data: []byte(data)})
+		}
+		if opts.Providers, err = pullcheck.ReadProviderConfig(configs); err != nil {
+			return fmt.Errorf("--credential-provider-config: %w", err)
+		}
+	}
+	if cluster != "" {
+		objs, err := pullcheck.Load([]string{cluster}, input)
+		if err != nil {
+			return fmt.Errorf("--cluster: %w", err)
+		}
+		opts.Cluster = objs
+	}
+	return nil
+}
+
+// providerConfigFiles lists the files of a credential provider configuration as the kubelet
+// reads it: the file itself, or the *.json, *.yaml and *.yml files of a directory, in name
+// order.
+func providerConfigFiles(p string) ([]string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".json", ".yaml", ".yml":
+			if !e.IsDir() {
+				out = append(out, filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no *.json, *.yaml or *.yml file", p)
+	}
+	return out, nil
 }
 
 // checkBuild is the check's build of a kustomization found under a path argument:

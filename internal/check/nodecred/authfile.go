@@ -14,6 +14,7 @@ package nodecred
 import (
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"sort"
 	"strings"
 
@@ -76,12 +77,29 @@ func NewAuthFile(auths dockercfg.Auths) AuthFile {
 
 // AuthFileFromKeys is an auth file of which only the keys are known.
 func AuthFileFromKeys(keys []string) AuthFile {
-	a := AuthFile{entries: make(map[string]EntryState, len(keys))}
+	entries := make(map[string]EntryState, len(keys))
 	for _, k := range keys {
-		a.entries[k] = EntryUnknown
+		entries[k] = EntryUnknown
 	}
-	a.keys = sortedKeys(a.entries)
-	return a
+	return AuthFileFromEntries(entries)
+}
+
+// AuthFileFromEntries is an auth file of these keys and states (a merge of two files'
+// Entries, say).
+func AuthFileFromEntries(entries map[string]EntryState) AuthFile {
+	return AuthFile{entries: entries, keys: sortedKeys(entries)}
+}
+
+// Entries returns a copy of the file's keys and states; every entry of an unreadable file
+// is EntryBroken.
+func (a AuthFile) Entries() map[string]EntryState {
+	out := maps.Clone(a.entries)
+	if a.unreadable {
+		for k := range out {
+			out[k] = EntryBroken
+		}
+	}
+	return out
 }
 
 func entryState(auth string) EntryState {

@@ -34,6 +34,8 @@ func analyze(objs []Object, opts Options) (*index, []Finding) {
 		n += len(a.ix.workloads[i].pod.containers)
 	}
 	a.findings = make([]Finding, 0, n+n/8)
+	a.nodeSetup()
+	a.buildMirrors()
 	for i := range a.ix.workloads {
 		a.workload(&a.ix.workloads[i])
 	}
@@ -63,6 +65,11 @@ type analyzer struct {
 	now time.Time
 	// uncovered holds, by namespace, the image the namespace-not-covered finding is about.
 	uncovered map[string]uncoveredImage
+	// node is the nodes' own credentials, nil when unknown; nodeKeyring holds its keys.
+	node        *NodeConfig
+	nodeKeyring Keyring
+	// mirrors is the nodes' registries.conf, nil when no mirror set applies.
+	mirrors *mirrorConfig
 }
 
 // fieldKey identifies a field path built from a prefix and an index.
@@ -106,6 +113,11 @@ type imageInfo struct {
 	private    []Credential
 	// declaredBy are the PullAccesses of the input that declare the image's registry.
 	declaredBy []*coverage
+	// node are the credentials of the node's config.json for the image, providers the
+	// credential providers that match it; each found once (nodeDone, providersDone).
+	node                    []Credential
+	providers               []providerMatch
+	nodeDone, providersDone bool
 }
 
 // podKeyring is the keyring of one set of pull secrets in one namespace.
@@ -327,7 +339,12 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 		return nil
 	}
 	match := pk.lookup(info)
-	creds := match.creds
+	creds, msg := match.creds, match.msg
+	nodeCreds, providerIssues := a.ownCreds(info, ref.ns, saName)
+	if len(nodeCreds) > 0 {
+		creds = append(creds[:len(creds):len(creds)], nodeCreds...)
+		msg = "the kubelet tries " + describeCreds(creds)
+	}
 	if creds != nil {
 		f.Credentials = creds
 	}
@@ -338,10 +355,15 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 		issues = append(issues, issue{SeverityError, RuleInvalidSecret,
 			"the kubelet cannot parse the pod's pull secrets (" + msg + "), so every image pull of this pod fails"})
 	}
-	if info.internalNS != "" {
+	issues = append(issues, providerIssues...)
+	switch {
+	case info.internalNS != "":
 		issues = append(issues, a.internalIssues(ref, pk, info, saName, own, creds)...)
-	} else {
-		issues = append(issues, a.registryIssue(pk, info, saUnknown, saName, match))
+	case a.mirrors != nil && a.resolution(image, info) != nil:
+		issues = append(issues, a.mirrorIssues(info, a.resolution(image, info), creds, pk)...)
+		a.notCovered(&f, info)
+	default:
+		issues = append(issues, a.registryIssue(pk, info, saUnknown, saName, creds, msg))
 		a.notCovered(&f, info)
 	}
 	f.Severity, f.Rule, f.Message = combine(issues)
@@ -349,10 +371,11 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 	return match
 }
 
-// registryIssue says whether an image of an ordinary registry gets a credential.
-func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool, saName string, match *credMatch) issue {
-	if len(match.creds) > 0 {
-		return issue{SeverityInfo, RuleAuthenticatedPull, match.msg}
+// registryIssue says whether an image of an ordinary registry gets a credential: creds
+// are those the kubelet tries, msg says so.
+func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool, saName string, creds []Credential, msg string) issue {
+	if len(creds) > 0 {
+		return issue{SeverityInfo, RuleAuthenticatedPull, msg}
 	}
 	notes := pk.notes
 	if len(info.private) == 0 {
@@ -367,7 +390,7 @@ func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool
 		return issue{SeverityInfo, RuleAnonymousPull, msg}
 	}
 	p := info.private[0]
-	msg := fmt.Sprintf("registry %s is private (declared by %s) and ", p.Registry, p.Secret)
+	msg = fmt.Sprintf("registry %s is private (declared by %s) and ", p.Registry, p.Secret)
 	switch {
 	case saUnknown:
 		return issue{SeverityWarning, RuleUnknownServiceAccount, msg + fmt.Sprintf("no pull secret matches %s, but ServiceAccount %s is not in the input: its pull secrets are unknown", info.repo, saName)}
@@ -379,10 +402,13 @@ func (a *analyzer) registryIssue(pk *podKeyring, info *imageInfo, saUnknown bool
 	} else {
 		msg += fmt.Sprintf("none of the pod's pull secrets (%s) has a key matching %s: the pull fails", strings.Join(pk.names, ", "), info.repo)
 	}
+	if a.node != nil && a.node.Err != nil {
+		notes = append(notes, fmt.Sprintf("the kubelet cannot parse %s (%v), so it uses none of it", a.node.Name, a.node.Err))
+	}
 	if len(notes) > 0 {
 		msg += " (" + strings.Join(notes, "; ") + ")"
 	}
-	return issue{SeverityError, RuleMissingCredential, msg}
+	return issue{SeverityError, RuleMissingCredential, msg + a.nodeNote()}
 }
 
 // internalIssues checks an image of the OpenShift internal registry.

@@ -80,6 +80,13 @@ const (
 	RuleMissingImagePuller    = "missing-image-puller"
 	RuleInternalSecretLost    = "internal-registry-secret-lost"
 	RuleInternalRegistryPull  = "internal-registry-pull"
+	// Mirrors, node credentials and credential providers.
+	RuleNoPullSource              = "no-pull-source"
+	RuleInvalidMirrorSet          = "invalid-mirror-set"
+	RuleProviderAnnotationMissing = "provider-annotation-missing"
+	RuleMirrorCredentialMissing   = "mirror-credential-missing"
+	RuleMirrorSecretUnused        = "mirror-secret-unused"
+	RuleMirrorPull                = "mirror-pull"
 )
 
 // RuleInfo describes a rule, for SARIF and documentation.
@@ -98,13 +105,19 @@ var Rules = []RuleInfo{
 	{RuleInternalSecretLost, SeverityError, "The pod's own imagePullSecrets replace its ServiceAccount's, so it loses the internal-registry <sa>-dockercfg-* secret, and none of its secrets matches the internal registry."},
 	{RuleInvalidImage, SeverityError, "The image name cannot be parsed (InvalidImageName)."},
 	{RuleCredentialExpired, SeverityError, "The credentials of a pull secret have expired (its pullgen.dev/expires-at annotation is past): pulls with them fail."},
+	{RuleNoPullSource, SeverityError, "An image that image mirror sets send to mirrors, and whose every pull source fails: each mirror without a credential from the node's own (the global pull secret) that its private registry needs, and the image itself blocked (NeverContactSource) or without a credential."},
+	{RuleInvalidMirrorSet, SeverityError, "An ImageDigestMirrorSet, ImageTagMirrorSet, ImageContentSourcePolicy or image configuration that the API server refuses, or that keeps the Machine Config Operator from writing the nodes' registries.conf."},
+	{RuleProviderAnnotationMissing, SeverityError, "A kubelet credential provider that serves the image with the pod's ServiceAccount token, but the ServiceAccount lacks an annotation the provider requires: the kubelet does not run it for the pod."},
 	{RuleUnknownServiceAccount, SeverityWarning, "The pod's ServiceAccount is not in the input, so its pull secrets are unknown."},
 	unusedLinkRule,
 	{RuleCredentialExpiring, SeverityWarning, "The credentials of a pull secret expire within the --expiring-within window."},
 	{RuleSelectedNamespaceGone, SeverityWarning, "A Secret that a namespaceSelector put in a namespace, which is no longer among the Namespaces and Projects of the input."},
 	{RuleNamespaceNotCovered, SeverityWarning, "A namespace whose workloads pull from a registry that PullAccesses declare, none of which covers the namespace."},
 	{RuleUnknownSecretKeys, SeverityWarning, "A pull secret is encrypted and carries no pullgen.dev/registries annotation, so its registry keys are unknown."},
-	{RuleAuthenticatedPull, SeverityInfo, "The kubelet pulls the image with the listed credentials, in that order."},
+	{RuleMirrorCredentialMissing, SeverityWarning, "A mirror of a private registry gets no credential: the container runtime sends a mirror on another host than the image's only the node's own credentials (the global pull secret), which have none for it."},
+	{RuleMirrorSecretUnused, SeverityWarning, "A pull secret of the pod, or a registry key that a PullAccess writes into namespace Secrets, is for a mirror on another host than the image's: the container runtime never sends it there."},
+	{RuleAuthenticatedPull, SeverityInfo, "The kubelet pulls the image with the listed credentials, in that order: the pod's pull secrets, then the node's own (its config.json, then its credential providers)."},
+	{RuleMirrorPull, SeverityInfo, "Image mirror sets send the image to mirrors: the pull sources the container runtime tries, in order, each with the credential it sends."},
 	{RuleAnonymousPull, SeverityInfo, "No pull secret matches the image and its registry is not declared private: an anonymous pull."},
 	{RuleInternalRegistryPull, SeverityInfo, "An image of the OpenShift internal registry that the pod may pull."},
 }

@@ -5,6 +5,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"pullgen.dev/pullgen/internal/check/mirrorset"
 	"pullgen.dev/pullgen/internal/core/manifest"
 )
 
@@ -46,6 +47,7 @@ type secretEntry struct {
 type saEntry struct {
 	ref         objRef
 	pullSecrets []pullSecretRef
+	annotations map[string]string
 	reported    bool
 }
 
@@ -69,9 +71,16 @@ type index struct {
 	// coverageList those of them that target namespaces, sorted.
 	coverage     map[string]*coverage
 	coverageList []*coverage
+	// pullAccesses are the PullAccesses of the input.
+	pullAccesses []objRef
+	// mirrorSets are the image mirror sets of the input and the cluster, imageConfig the
+	// cluster's image configuration, nil when absent.
+	mirrorSets  []objRef
+	imageConfig *objRef
 }
 
-// buildIndex classifies the input objects.
+// buildIndex classifies the input objects, and of the cluster's (Options.Cluster) those
+// that shape pulls.
 func buildIndex(objs []Object, opts Options) *index {
 	ix := &index{
 		secrets:  map[nsName]*secretEntry{},
@@ -80,56 +89,10 @@ func buildIndex(objs []Object, opts Options) *index {
 	}
 	defNS := opts.namespace()
 	for i := range objs {
-		o := &objs[i]
-		if o.pod != nil {
-			ix.addWorkload(o, o.pod, defNS)
-			continue
-		}
-		if o.Node == nil {
-			continue
-		}
-		n := o.Node.YNode()
-		file := o.File
-		if file == "" {
-			file = fileOf(n)
-		}
-		m := readMeta(n)
-		ns := m.namespace
-		if ns == "" {
-			ns = defNS
-		}
-		ref := objRef{obj: o, file: file, m: m, ns: ns}
-		switch {
-		case m.kind == "Secret" && group(m.apiVersion) == "":
-			e := &secretEntry{node: n, ref: ref}
-			readSecretExpiry(e)
-			ix.generatedSecret(e)
-			ix.secrets[nsName{ns, m.name}] = e
-		case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
-			refs := readPullSecretRefs(nodeTree{}, n, "")
-			markKept(n, refs)
-			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: refs}
-		case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
-			ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
-			ix.pullAccessCoverage(m.name, n)
-		case manifest.IsNamespaceKind(m.apiVersion, m.kind):
-			if ix.namespaces == nil {
-				ix.namespaces = map[string]map[string]string{}
-			}
-			ix.namespaces[m.name] = labelsOf(field(n, "metadata"), "labels")
-		case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":
-			if b, ok := readPullerBinding(n, m, ns); ok {
-				if m.kind == "ClusterRoleBinding" {
-					ix.cluster = append(ix.cluster, b)
-				} else {
-					ix.bindings[ns] = append(ix.bindings[ns], b)
-				}
-			}
-		default:
-			if pod, ok := readPodRecord(nodeTree{}, n, m); ok {
-				ix.addWorkload(o, &pod, defNS)
-			}
-		}
+		ix.add(&objs[i], defNS, false)
+	}
+	for i := range opts.Cluster {
+		ix.add(&opts.Cluster[i], defNS, true)
 	}
 	ix.resolveCoverage()
 	from := opts.PrivateFrom
@@ -138,6 +101,88 @@ func buildIndex(objs []Object, opts Options) *index {
 	}
 	ix.addPrivate(from, opts.Private)
 	return ix
+}
+
+// add classifies one object; of a cluster's, only its mirror sets, image configuration and
+// the pull secrets the nodes get.
+func (ix *index) add(o *Object, defNS string, cluster bool) {
+	if o.pod != nil {
+		if !cluster {
+			ix.addWorkload(o, o.pod, defNS)
+		}
+		return
+	}
+	if o.Node == nil {
+		return
+	}
+	n := o.Node.YNode()
+	file := o.File
+	if file == "" {
+		file = fileOf(n)
+	}
+	m := readMeta(n)
+	ns := m.namespace
+	if ns == "" {
+		ns = defNS
+	}
+	ref := objRef{obj: o, file: file, m: m, ns: ns}
+	isSecret := m.kind == "Secret" && group(m.apiVersion) == ""
+	switch {
+	case mirrorset.Is(m.apiVersion, m.kind):
+		ref.ns = "" // cluster-scoped
+		ix.mirrorSets = append(ix.mirrorSets, ref)
+		return
+	case mirrorset.IsImageConfig(m.apiVersion, m.kind, m.name):
+		ref.ns = ""
+		ix.imageConfig = &ref
+		return
+	case cluster && !(isSecret && isNodePullSecret(ns, m.name)):
+		return
+	}
+	switch {
+	case isSecret:
+		e := &secretEntry{node: n, ref: ref}
+		readSecretExpiry(e)
+		ix.generatedSecret(e)
+		ix.secrets[nsName{ns, m.name}] = e
+	case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
+		refs := readPullSecretRefs(nodeTree{}, n, "")
+		markKept(n, refs)
+		ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: refs, annotations: labelsOf(field(n, "metadata"), "annotations")}
+	case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
+		ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
+		ix.pullAccessCoverage(m.name, n)
+		ix.pullAccesses = append(ix.pullAccesses, ref)
+	case manifest.IsNamespaceKind(m.apiVersion, m.kind):
+		if ix.namespaces == nil {
+			ix.namespaces = map[string]map[string]string{}
+		}
+		ix.namespaces[m.name] = labelsOf(field(n, "metadata"), "labels")
+	case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":
+		if b, ok := readPullerBinding(n, m, ns); ok {
+			if m.kind == "ClusterRoleBinding" {
+				ix.cluster = append(ix.cluster, b)
+			} else {
+				ix.bindings[ns] = append(ix.bindings[ns], b)
+			}
+		}
+	default:
+		if pod, ok := readPodRecord(nodeTree{}, n, m); ok {
+			ix.addWorkload(o, &pod, defNS)
+		}
+	}
+}
+
+// isNodePullSecret tells whether a Secret is one the nodes' credentials come from: the
+// global pull secret, or a hosted control plane's.
+func isNodePullSecret(ns, name string) bool {
+	switch {
+	case ns == manifest.GlobalPullSecretNS:
+		return name == manifest.GlobalPullSecretName
+	case ns == manifest.HostedPullSecretNS:
+		return name == manifest.AdditionalPullSecretName || name == manifest.OriginalPullSecretName || name == manifest.HostedGlobalPullSecretName
+	}
+	return false
 }
 
 // addWorkload records a pod-bearing object.

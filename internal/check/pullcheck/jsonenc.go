@@ -45,6 +45,10 @@ func appendFinding(b []byte, f *Finding) []byte {
 		b = appendJSONString(b, c.Secret)
 		b = append(b, `,"registry":`...)
 		b = appendJSONString(b, c.Registry)
+		if c.Source != "" {
+			b = append(b, `,"source":`...)
+			b = appendJSONString(b, c.Source)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `],"severity":`...)

@@ -13,7 +13,7 @@ func TestAppendFinding(t *testing.T) {
 		{File: "a.yaml", Kind: "Pod", Namespace: "ns", Name: "p", Field: "spec", Line: 3, Severity: SeverityInfo, Rule: "r", Message: "m"},
 		{File: "dir/a b.yaml", Kind: "Deployment", Namespace: "ns", Name: "web", Container: "c", Image: "quay.io/a/b:1@sha256:00",
 			Field: "spec.template.spec.containers[0].image", Line: 120, PullSecrets: []string{"x", "y"},
-			Credentials: []Credential{{Secret: "x", Registry: "https://index.docker.io/v1/"}, {Secret: "y", Registry: "*.example.com"}},
+			Credentials: []Credential{{Secret: "x", Registry: "https://index.docker.io/v1/"}, {Secret: "y", Registry: "*.example.com"}, {Secret: "Secret openshift-config/pull-secret", Registry: "quay.io", Source: CredentialFromNode}},
 			Severity:    SeverityError, Rule: RuleMissingCredential, Message: "registry quay.io is private (declared by PullAccess a) and: the pull fails", ExpiresAt: "2027-03-01T00:00:00Z"},
 		{File: "quote\"back\\slash\ttab\nnewline\x01ctl", Name: "<html>&amp;", Message: "café ☕ \u2028 line sep", Image: "\xff invalid utf-8",
 			PullSecrets: []string{}, Credentials: []Credential{}},

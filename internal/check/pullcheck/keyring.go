@@ -12,10 +12,20 @@ import (
 
 // Credential is one credential the kubelet would try for an image: the Secret it comes from
 // and its auths key exactly as it is written in that Secret. It never holds a password.
+// A credential of the node's own has a Source: for CredentialFromNode, Secret names the
+// node's file and Registry is its key; for CredentialFromProvider, Secret names the
+// credential provider and Registry is the matchImages pattern that matched.
 type Credential struct {
 	Secret   string `json:"secret"`
 	Registry string `json:"registry"`
+	Source   string `json:"source,omitempty"`
 }
+
+// Sources of a node's own credentials.
+const (
+	CredentialFromNode     = "node"
+	CredentialFromProvider = "provider"
+)
 
 // Keyring holds the registry keys of a pod's pull secrets and looks up credentials for an
 // image the way the kubelet's pkg/credentialprovider BasicDockerKeyring does.

@@ -12,6 +12,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"pullgen.dev/pullgen/internal/check/mirrorset"
 	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/internal/core/parallel"
 	"pullgen.dev/pullgen/internal/untrusted/yamlstream"
@@ -213,6 +214,7 @@ type chunkResult struct {
 var nodeKinds = map[string]bool{
 	"Secret": true, "ServiceAccount": true, pullAccessKind: true, "RoleBinding": true, "ClusterRoleBinding": true,
 	"Namespace": true, "Project": true,
+	mirrorset.KindIDMS: true, mirrorset.KindITMS: true, mirrorset.KindICSP: true, mirrorset.KindImage: true,
 }
 
 var parsers = sync.Pool{New: func() any { return &fparser{} }}

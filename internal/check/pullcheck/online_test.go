@@ -130,12 +130,12 @@ func TestOnline(t *testing.T) {
 		verified *Credential
 		words    []string
 	}{
-		{"right/c0", RuleOnlineVerified, SeverityInfo, &Credential{"good", h}, []string{"served " + h + "/team/app:1 with good (" + h + ")"}},
-		{"right/c1", RuleOnlineVerified, SeverityInfo, &Credential{"good", h}, []string{"team/app@" + digest}},
+		{"right/c0", RuleOnlineVerified, SeverityInfo, &Credential{Secret: "good", Registry: h}, []string{"served " + h + "/team/app:1 with good (" + h + ")"}},
+		{"right/c1", RuleOnlineVerified, SeverityInfo, &Credential{Secret: "good", Registry: h}, []string{"team/app@" + digest}},
 		{"wrong/c0", RuleOnlineDenied, SeverityError, nil, []string{"bad (" + h + "): registry " + h + " refused the credential", "401", "the pull fails"}},
 		{"missing/c0", RuleOnlineNotFound, SeverityError, nil, []string{"no manifest team/app:2", "404", "the pull fails"}},
 		{"anonymous/c0", RuleOnlineDenied, SeverityError, nil, []string{"without a credential: registry " + h + " requires a credential", "no pull secret of the pod matches"}},
-		{"two/c0", RuleOnlineVerified, SeverityInfo, &Credential{"good", h}, []string{"tried before it: stale (" + h + "/team): registry " + h + " refused the credential"}},
+		{"two/c0", RuleOnlineVerified, SeverityInfo, &Credential{Secret: "good", Registry: h}, []string{"tried before it: stale (" + h + "/team): registry " + h + " refused the credential"}},
 		{"internal/c0", RuleOnlineSkipped, SeverityInfo, nil, []string{"reachable only inside the cluster"}},
 	}
 	for _, tt := range tests {

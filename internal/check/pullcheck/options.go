@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/check/nodecred"
 )
 
 // DefaultNamespace is the namespace of objects that name none, unless Options says otherwise.
@@ -30,6 +32,17 @@ type Options struct {
 	Now time.Time
 	// Verify, when set, verifies the credentials of every image online (Check).
 	Verify Verifier
+	// Node is the nodes' own credentials (a node's config.json, or the cluster's pull
+	// secret: ReadNodeConfig). When nil, the check takes them from the input and Cluster
+	// (the global pull secret, or a hosted cluster's pull secrets) where they are there.
+	Node *NodeConfig
+	// Providers are the kubelet's credential providers (its CredentialProviderConfig); nil
+	// when the nodes have none or the check was not told.
+	Providers *nodecred.ProviderConfig
+	// Cluster are objects exported from the cluster: their image mirror sets, image
+	// configuration and pull secrets shape the pulls the check predicts; nothing else of
+	// them is read, and they are not checked themselves.
+	Cluster []Object
 }
 
 func (o Options) namespace() string {
