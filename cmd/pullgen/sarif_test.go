@@ -216,8 +216,13 @@ func TestSARIFExamplesValidate(t *testing.T) {
 	logs := map[string][]byte{}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
-		// The expiry window shows the finding of check-credential-expiring too.
-		r := run(t, repoRoot, nil, "", pullgen(), "check", "--format", "sarif", "--expiring-within", "30000d", "examples/"+name)
+		// The expiry window shows the finding of check-credential-expiring too, and an
+		// example's credential provider configuration that of its rule.
+		args := []string{"check", "--format", "sarif", "--expiring-within", "30000d"}
+		if providers := "examples/" + name + "/credential-provider-config.yaml"; fileExists(filepath.Join(repoRoot, providers)) {
+			args = append(args, "--credential-provider-config", providers)
+		}
+		r := run(t, repoRoot, nil, "", pullgen(), append(args, "examples/"+name)...)
 		if r.code > 1 {
 			t.Fatalf("pullgen check %s: exit %d\n%s", name, r.code, r.stderr)
 		}
@@ -235,6 +240,11 @@ func TestSARIFExamplesValidate(t *testing.T) {
 		logs[name+".sarif"] = []byte(r.stdout)
 	}
 	validateSARIF(t, logs)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // TestSARIFOnlineValidates: the SARIF of `pullgen check --online` against a real registry

@@ -48,6 +48,13 @@ func TestExamples(t *testing.T) {
 		{"check-selected-namespace-gone", 0, pullcheck.RuleSelectedNamespaceGone, pullcheck.SeverityWarning, "metadata.namespace", nil},
 		{"check-namespace-not-covered", 1, pullcheck.RuleNamespaceNotCovered, pullcheck.SeverityWarning, c0, nil},
 		{"check-unused-service-account-link", 0, pullcheck.RuleUnusedLink, pullcheck.SeverityWarning, "imagePullSecrets[0].name", nil},
+		{"check-mirror-pull", 0, pullcheck.RuleMirrorPull, pullcheck.SeverityInfo, c0, nil},
+		{"check-no-pull-source", 1, pullcheck.RuleNoPullSource, pullcheck.SeverityError, c0, nil},
+		{"check-mirror-credential-missing", 0, pullcheck.RuleMirrorCredentialMissing, pullcheck.SeverityWarning, c0, nil},
+		{"check-mirror-secret-unused", 0, pullcheck.RuleMirrorSecretUnused, pullcheck.SeverityWarning, c0, nil},
+		{"check-provider-annotation-missing", 1, pullcheck.RuleProviderAnnotationMissing, pullcheck.SeverityError, c0,
+			[]string{"--credential-provider-config", "{dir}/credential-provider-config.yaml"}},
+		{"check-invalid-mirror-set", 1, pullcheck.RuleInvalidMirrorSet, pullcheck.SeverityError, "spec.imageTagMirrors[0].mirrorSourcePolicy", nil},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -57,7 +64,11 @@ func TestExamples(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
 				t.Fatalf("README: %v", err)
 			}
-			code, out, errOut := runMain(t, "", append(append([]string{"--format", "json"}, tt.args...), dir)...)
+			args := make([]string, len(tt.args))
+			for i, a := range tt.args {
+				args[i] = strings.ReplaceAll(a, "{dir}", dir)
+			}
+			code, out, errOut := runMain(t, "", append(append([]string{"--format", "json"}, args...), dir)...)
 			if code != tt.exit {
 				t.Fatalf("exit %d, want %d; stderr %s\n%s", code, tt.exit, errOut, out)
 			}
@@ -78,7 +89,7 @@ func TestExamples(t *testing.T) {
 				t.Errorf("no %s %s finding on %s:\n%s", tt.severity, tt.rule, tt.field, out)
 			}
 			// Text output gives the same exit code.
-			if code, _, _ := runMain(t, "", append(tt.args, dir)...); code != tt.exit {
+			if code, _, _ := runMain(t, "", append(args, dir)...); code != tt.exit {
 				t.Errorf("text exit %d", code)
 			}
 		})

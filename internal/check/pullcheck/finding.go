@@ -67,6 +67,14 @@ type Finding struct {
 // IsImage reports whether the finding is about a container image.
 func (f *Finding) IsImage() bool { return f.Container != "" }
 
+// objectName is namespace/name, or the name of a cluster-scoped object.
+func (f *Finding) objectName() string {
+	if f.Namespace == "" {
+		return f.Name
+	}
+	return f.Namespace + "/" + f.Name
+}
+
 // Rule identifiers.
 const (
 	RuleMissingCredential     = "missing-credential"

@@ -41,12 +41,12 @@ func WriteText(w io.Writer, findings []Finding) error {
 	var last string
 	for i := range findings {
 		f := &findings[i]
-		head := f.File + "\t" + f.Kind + " " + f.Namespace + "/" + f.Name
+		head := f.File + "\t" + f.Kind + " " + f.objectName()
 		if head != last {
 			if last != "" {
 				fmt.Fprintln(tw)
 			}
-			fmt.Fprintf(tw, "%s: %s %s/%s\n", f.File, f.Kind, f.Namespace, f.Name)
+			fmt.Fprintf(tw, "%s: %s %s\n", f.File, f.Kind, f.objectName())
 			fmt.Fprintln(tw, "  SEVERITY\tLINE\tFIELD\tIMAGE\tCREDENTIALS\tMESSAGE")
 			last = head
 		}

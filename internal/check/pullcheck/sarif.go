@@ -247,7 +247,7 @@ func WriteSARIF(w io.Writer, findings []Finding, run SARIFRun) error {
 		occurrences[key]++
 		results = append(results, sarifResult{
 			RuleID: f.Rule, RuleIndex: ruleIndex[f.Rule], Level: sarifLevel(f.Severity),
-			Message:             sarifMessage{Text: f.Kind + " " + f.Namespace + "/" + f.Name + " " + f.Field + ": " + msg},
+			Message:             sarifMessage{Text: f.Kind + " " + f.objectName() + " " + f.Field + ": " + msg},
 			Locations:           []sarifLocation{loc},
 			PartialFingerprints: map[string]string{fingerprintKey: key + ":" + strconv.Itoa(occurrences[key])},
 		})
