@@ -194,3 +194,53 @@ func TestOnlineFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestMirrorExamples runs `pullgen check` as the READMEs of the examples of a disconnected
+// cluster with mirrors and of a hosted cluster's additional pull secret say, over their
+// committed output: each image is pulled from the mirror with the nodes' own credential for
+// it (the generated global pull secret; the hosted cluster's original pull secret merged
+// with the generated additional one), and nothing fails.
+func TestMirrorExamples(t *testing.T) {
+	ex := func(dir string, files ...string) []string {
+		var out []string
+		for _, f := range files {
+			out = append(out, filepath.Join("..", "..", "examples", dir, f))
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		args []string
+		want map[string]string // field → a substring of its message
+	}{
+		{"disconnected-mirrors", ex("disconnected-mirrors", "generated", "mirrors.yaml", "deployment.yaml"), map[string]string{
+			c0: "mirror mirror.corp.example/redhat/ubi9/nginx-124:latest with Secret openshift-config/pull-secret (mirror.corp.example); then the image itself, registry.redhat.io/ubi9/nginx-124:latest blocked",
+			"spec.template.spec.containers[1].image": "mirror mirror.corp.example/openshift-release-dev/ocp-v4.0-art-dev@sha256:",
+		}},
+		{"hosted-additional-pull-secret", append([]string{"--cluster", ex("hosted-additional-pull-secret", "cluster")[0]},
+			ex("hosted-additional-pull-secret", "generated", "mirrors.yaml", "deployment.yaml")...), map[string]string{
+			c0: "the kubelet tries Secret kube-system/original-pull-secret+additional-pull-secret (quay.io/acme), Secret kube-system/original-pull-secret+additional-pull-secret (quay.io)",
+			"spec.template.spec.containers[1].image": "with Secret kube-system/original-pull-secret+additional-pull-secret (mirror.corp.example)",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runMain(t, "", append([]string{"--format", "json"}, tt.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d; stderr %s\n%s", code, errOut, out)
+			}
+			var rep pullcheck.JSONReport
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Images) != len(tt.want) || rep.Summary.Warnings != 0 {
+				t.Fatalf("%d images, %d warnings:\n%s", len(rep.Images), rep.Summary.Warnings, out)
+			}
+			for _, f := range rep.Images {
+				if !strings.Contains(f.Message, tt.want[f.Field]) || tt.want[f.Field] == "" {
+					t.Errorf("%s: %q lacks %q", f.Field, f.Message, tt.want[f.Field])
+				}
+			}
+		})
+	}
+}

@@ -359,7 +359,7 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 	switch {
 	case info.internalNS != "":
 		issues = append(issues, a.internalIssues(ref, pk, info, saName, own, creds)...)
-	case a.mirrors != nil && a.resolution(image, info) != nil:
+	case a.mirrors != nil && a.resolution(image, info).changesPull():
 		issues = append(issues, a.mirrorIssues(info, a.resolution(image, info), creds, pk)...)
 		a.notCovered(&f, info)
 	default:

@@ -72,10 +72,10 @@ func (ix *index) generatedSecret(e *secretEntry) {
 		return
 	}
 	c := ix.coverageOf(owner)
-	if e.ref.m.name != manifest.GlobalPullSecretName || e.ref.ns != manifest.GlobalPullSecretNS {
-		c.namespaces[e.ref.ns] = true
+	if isNodePullSecret(e.ref.ns, e.ref.m.name) {
+		c.everywhere = true // every node pulls with it
 	} else {
-		c.everywhere = true
+		c.namespaces[e.ref.ns] = true
 	}
 	c.keys.Add(owner, splitRegistries(annotation(e.node, manifest.AnnotationRegistries)))
 }

@@ -55,6 +55,16 @@ func (a *analyzer) resolution(image string, info *imageInfo) *mirrorResolution {
 	return res
 }
 
+// changesPull tells whether the registries.conf changes how an image is pulled: it has a
+// mirror for it, or blocks it, or cannot rewrite it. Otherwise the image is pulled from
+// where it names, as without mirror sets.
+func (r *mirrorResolution) changesPull() bool {
+	if r == nil {
+		return false
+	}
+	return r.err != nil || len(r.sources) != 1 || r.sources[0].Mirror || r.sources[0].Blocked
+}
+
 // source returns what the check knows of a pull source's repository.
 func (a *analyzer) source(name string) *sourceInfo {
 	m := a.mirrors

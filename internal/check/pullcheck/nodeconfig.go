@@ -128,7 +128,7 @@ func (a *analyzer) nodeConfig() *NodeConfig {
 		return additional
 	}
 	merged, _ := clusterpullsecret.MergeAdditional(original.Runtime.Entries(), additional.Runtime.Entries())
-	nc := &NodeConfig{Name: additional.Name + " merged into " + original.Name, Runtime: nodecred.AuthFileFromEntries(merged), Err: errors.Join(original.Err, additional.Err)}
+	nc := &NodeConfig{Name: original.Name + "+" + manifest.AdditionalPullSecretName, Runtime: nodecred.AuthFileFromEntries(merged), Err: errors.Join(original.Err, additional.Err)}
 	for k := range merged {
 		nc.Keys = append(nc.Keys, k)
 	}
