@@ -434,11 +434,24 @@ func BenchmarkRenderColdStart(b *testing.B) {
 // child shares its memory until it executes pullgen), so before each run the benchmark
 // frees what writing the corpus and reading the last report took and resets its own
 // peak; parent-RSS-MB is what remains, a floor under peak-RSS-MB.
+//
+// workloads=10000,mirror-sets=50 (issue 18) adds 50 image mirror sets
+// (benchgen.CheckMirrorSets), a global pull secret and a PullAccess declaring the mirrors: most
+// images are then resolved to their pull sources, each with the credential it gets.
 func BenchmarkCheckProcess(b *testing.B) {
-	for _, n := range []int{10000, 50000} {
-		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
+	for _, c := range []struct{ workloads, mirrorSets int }{{10000, 0}, {50000, 0}, {10000, 50}} {
+		n := c.workloads
+		name := fmt.Sprintf("workloads=%d", n)
+		if c.mirrorSets > 0 {
+			name += fmt.Sprintf(",mirror-sets=%d", c.mirrorSets)
+		}
+		b.Run(name, func(b *testing.B) {
 			file := filepath.Join(b.TempDir(), "corpus.yaml")
-			writeFile(b, file, benchgen.CheckManifests(n))
+			corpus := benchgen.CheckManifests(n)
+			if c.mirrorSets > 0 {
+				corpus += benchgen.CheckMirrorSets(c.mirrorSets)
+			}
+			writeFile(b, file, corpus)
 			var wall, cpu time.Duration
 			var peak, parent int64
 			b.ResetTimer()

@@ -214,12 +214,12 @@ func TestMirrorExamples(t *testing.T) {
 		want map[string]string // field → a substring of its message
 	}{
 		{"disconnected-mirrors", ex("disconnected-mirrors", "generated", "mirrors.yaml", "deployment.yaml"), map[string]string{
-			c0: "mirror mirror.corp.example/redhat/ubi9/nginx-124:latest with Secret openshift-config/pull-secret (mirror.corp.example); then the image itself, registry.redhat.io/ubi9/nginx-124:latest blocked",
+			c0:                                       "mirror mirror.corp.example/redhat/ubi9/nginx-124:latest with Secret openshift-config/pull-secret (mirror.corp.example); then the image itself, registry.redhat.io/ubi9/nginx-124:latest blocked",
 			"spec.template.spec.containers[1].image": "mirror mirror.corp.example/openshift-release-dev/ocp-v4.0-art-dev@sha256:",
 		}},
 		{"hosted-additional-pull-secret", append([]string{"--cluster", ex("hosted-additional-pull-secret", "cluster")[0]},
 			ex("hosted-additional-pull-secret", "generated", "mirrors.yaml", "deployment.yaml")...), map[string]string{
-			c0: "the kubelet tries Secret kube-system/original-pull-secret+additional-pull-secret (quay.io/acme), Secret kube-system/original-pull-secret+additional-pull-secret (quay.io)",
+			c0:                                       "the kubelet tries Secret kube-system/original-pull-secret+additional-pull-secret (quay.io/acme), Secret kube-system/original-pull-secret+additional-pull-secret (quay.io)",
 			"spec.template.spec.containers[1].image": "with Secret kube-system/original-pull-secret+additional-pull-secret (mirror.corp.example)",
 		}},
 	}

@@ -90,5 +90,5 @@ func (a *analyzer) nodeNote() string {
 	if a.node != nil || a.opts.Providers != nil {
 		return ""
 	}
-	return "; the node's own credentials were not considered (give --node-config, --credential-provider-config or the global pull secret)"
+	return "; the nodes' own credentials (a global pull secret, credential providers) were not considered"
 }

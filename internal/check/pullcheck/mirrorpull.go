@@ -65,7 +65,7 @@ func (r *mirrorResolution) changesPull() bool {
 	return r.err != nil || len(r.sources) != 1 || r.sources[0].Mirror || r.sources[0].Blocked
 }
 
-// source returns what the check knows of a pull source's repository.
+// source returns what the check knows of a pull source's repository, found once.
 func (a *analyzer) source(name string) *sourceInfo {
 	m := a.mirrors
 	if s, ok := m.sources[name]; ok {
@@ -85,63 +85,136 @@ func (a *analyzer) source(name string) *sourceInfo {
 	return s
 }
 
+// attempt is what becomes of one pull source's attempt.
+type attempt uint8
+
+const (
+	attemptBlocked   attempt = iota // the registries.conf blocks it
+	attemptKubelet                  // the kubelet's credential, on the image's own host
+	attemptUnknown                  // a private registry, and the node's credentials unknown
+	attemptBroken                   // the node's entry for it is not base64 of user:password
+	attemptNode                     // the node's credential for it
+	attemptPrivate                  // a private registry without a credential: fails
+	attemptAnonymous                // a registry not known to be private, anonymously
+)
+
+// attemptOf says what becomes of a pull source's attempt; kubelet tells whether the kubelet
+// chose a credential for the image.
+func (a *analyzer) attemptOf(info *imageInfo, src registriesconf.Source, s *sourceInfo, kubelet bool) attempt {
+	name := src.Reference.Name
+	switch {
+	case src.Blocked:
+		return attemptBlocked
+	case kubelet && hostOf(name) == hostOf(info.repo):
+		return attemptKubelet
+	case a.node == nil && s.private != nil:
+		return attemptUnknown
+	case s.nodeKey != "" && s.nodeState == nodecred.EntryBroken:
+		return attemptBroken
+	case s.nodeKey != "" && s.nodeState != nodecred.EntryEmpty:
+		return attemptNode
+	case s.private != nil:
+		return attemptPrivate
+	}
+	return attemptAnonymous
+}
+
 // mirrorIssues says how a pod pulls an image through its pull sources. creds are the
 // credentials the kubelet chose for the image (the pod's, then the node's); pk is the
-// pod's keyring.
+// pod's keyring. The list of sources is written only where it is shown: with an error, or
+// alone (a warning's message replaces it, as combine keeps no info beside one).
 func (a *analyzer) mirrorIssues(info *imageInfo, res *mirrorResolution, creds []Credential, pk *podKeyring) []issue {
+	key := mirrorIssuesKey{res, len(creds) > 0, pk}
+	if issues, ok := a.mirrors.issues[key]; ok {
+		return issues
+	}
+	issues := a.findMirrorIssues(info, res, key.kubelet, pk)
+	a.mirrors.issues[key] = issues
+	return issues
+}
+
+// mirrorIssuesKey is what mirrorIssues depends on: pods that pull one image with the same
+// pull secrets get the same issues.
+type mirrorIssuesKey struct {
+	res     *mirrorResolution
+	kubelet bool
+	pk      *podKeyring
+}
+
+// findMirrorIssues is mirrorIssues, uncached; kubelet tells whether the kubelet chose a
+// credential for the image.
+func (a *analyzer) findMirrorIssues(info *imageInfo, res *mirrorResolution, kubelet bool, pk *podKeyring) []issue {
 	if res.err != nil {
 		return []issue{{SeverityError, RuleNoPullSource, "the container runtime cannot rewrite " + info.repo + " for its mirrors (" + res.err.Error() + "): the pull fails"}}
 	}
-	var steps, extra []string
 	var issues []issue
 	works, maybe := false, false
 	for _, src := range res.sources {
-		name := src.Reference.Name
-		what := "the image itself, " + src.Reference.String()
-		if src.Mirror {
-			what = "mirror " + src.Reference.String()
-		}
-		s := a.source(name)
-		var how string
-		switch {
-		case src.Blocked:
-			how = "blocked (NeverContactSource, or a blocked registry)"
-		case hostOf(name) == hostOf(info.repo) && len(creds) > 0:
-			works, how = true, "with the kubelet's credentials"
-		case a.node == nil && s.private != nil:
-			maybe, how = true, "with the node's credentials, which the check was not given"
-		case s.nodeKey != "" && s.nodeState == nodecred.EntryBroken:
-			how = fmt.Sprintf("failing: entry %q of %s is not base64 of user:password", s.nodeKey, a.node.Name)
-		case s.nodeKey != "" && s.nodeState != nodecred.EntryEmpty:
-			works, how = true, fmt.Sprintf("with %s (%s)", a.node.Name, s.nodeKey)
-		case s.private != nil:
-			how = fmt.Sprintf("anonymously, which fails: registry %s is private (declared by %s)", s.private[0].Registry, s.private[0].Secret)
-			if src.Mirror && hostOf(name) != hostOf(info.repo) {
-				issues = append(issues, a.mirrorCredentialIssue(name, s, pk))
+		s := a.source(src.Reference.Name)
+		switch a.attemptOf(info, src, s, kubelet) {
+		case attemptKubelet, attemptNode, attemptAnonymous:
+			works = true
+		case attemptUnknown:
+			maybe = true
+		case attemptPrivate:
+			if src.Mirror && hostOf(src.Reference.Name) != hostOf(info.repo) {
+				issues = append(issues, a.mirrorCredentialIssue(src.Reference.Name, s, pk))
 			}
-		default:
-			works, how = true, "anonymously"
 		}
-		steps = append(steps, what+" "+how)
+	}
+	switch {
+	case !works && !maybe:
+		return append([]issue{{SeverityError, RuleNoPullSource, "every pull source of " + info.repo + " fails: the runtime tries " + a.describeSources(info, res, kubelet)}}, issues...)
+	case len(issues) > 0:
+		return issues
+	}
+	return []issue{{SeverityInfo, RuleMirrorPull, "pulled through mirrors (registries.conf entry " + res.prefix + "): the runtime tries " + a.describeSources(info, res, kubelet)}}
+}
+
+// describeSources lists an image's pull sources in order, each with what its attempt
+// sends.
+func (a *analyzer) describeSources(info *imageInfo, res *mirrorResolution, kubelet bool) string {
+	var b strings.Builder
+	for i, src := range res.sources {
+		if i > 0 {
+			b.WriteString("; then ")
+		}
+		if src.Mirror {
+			b.WriteString("mirror ")
+		} else {
+			b.WriteString("the image itself, ")
+		}
+		b.WriteString(src.Reference.String())
+		b.WriteByte(' ')
+		s := a.source(src.Reference.Name)
+		switch a.attemptOf(info, src, s, kubelet) {
+		case attemptBlocked:
+			b.WriteString("blocked (NeverContactSource, or a blocked registry)")
+		case attemptKubelet:
+			b.WriteString("with the kubelet's credentials")
+		case attemptUnknown:
+			b.WriteString("with the node's credentials, which the check was not given")
+		case attemptBroken:
+			fmt.Fprintf(&b, "failing: entry %q of %s is not base64 of user:password", s.nodeKey, a.node.Name)
+		case attemptNode:
+			fmt.Fprintf(&b, "with %s (%s)", a.node.Name, s.nodeKey)
+		case attemptPrivate:
+			fmt.Fprintf(&b, "anonymously, which fails: registry %s is private (declared by %s)", s.private[0].Registry, s.private[0].Secret)
+		default:
+			b.WriteString("anonymously")
+		}
 	}
 	if a.node == nil {
-		extra = append(extra, "the node's own credentials were not considered (give --node-config or the global pull secret)")
+		b.WriteString(" (the nodes' own credentials, a global pull secret, were not considered)")
 	}
-	list := strings.Join(steps, "; then ")
-	if len(extra) > 0 {
-		list += " (" + strings.Join(extra, "; ") + ")"
-	}
-	if !works && !maybe {
-		return append([]issue{{SeverityError, RuleNoPullSource, "every pull source of " + info.repo + " fails: the runtime tries " + list}}, issues...)
-	}
-	return append([]issue{{SeverityInfo, RuleMirrorPull, "pulled through mirrors (registries.conf entry " + res.prefix + "): the runtime tries " + list}}, issues...)
+	return b.String()
 }
 
 // mirrorCredentialIssue says why a private mirror on another host gets no credential: the
 // node's auth file has none for it, and a pull secret of the pod that matches it is never
 // sent there.
 func (a *analyzer) mirrorCredentialIssue(name string, s *sourceInfo, pk *podKeyring) issue {
-	if unused := pk.kr.Lookup(name); len(unused) > 0 {
+	if unused := pk.kr.lookup(name, s.target); len(unused) > 0 {
 		return issue{SeverityWarning, RuleMirrorSecretUnused, fmt.Sprintf(
 			"the pod's pull secret %s matches mirror %s, but the container runtime never sends a pod's pull secrets to a mirror on another host than the image's: put the credential in the global pull secret (a PullAccess registry with mirror: true)",
 			describeCreds(unused), hostOf(name))}

@@ -12,10 +12,12 @@ import (
 // configuration of the input and the cluster.
 type mirrorConfig struct {
 	resolver *registriesconf.Resolver
-	// images caches each image's resolution.
-	images map[string]*mirrorResolution
-	// sources caches what the check knows of each pull source's repository.
+	// images caches each image's resolution, sources what the check knows of each pull
+	// source's repository.
+	images  map[string]*mirrorResolution
 	sources map[string]*sourceInfo
+	// issues caches mirrorIssues.
+	issues map[mirrorIssuesKey][]issue
 }
 
 // buildMirrors reads the mirror sets and the image configuration, reports what the API
@@ -92,7 +94,7 @@ func (a *analyzer) buildMirrors() {
 			"the Machine Config Operator cannot write the nodes' registries.conf: "+err.Error())
 		return
 	}
-	a.mirrors = &mirrorConfig{resolver: r, images: map[string]*mirrorResolution{}, sources: map[string]*sourceInfo{}}
+	a.mirrors = &mirrorConfig{resolver: r, images: map[string]*mirrorResolution{}, sources: map[string]*sourceInfo{}, issues: map[mirrorIssuesKey][]issue{}}
 	a.mirrorKeysOfPullAccesses(r)
 }
 

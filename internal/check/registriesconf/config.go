@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Values of Endpoint.PullFromMirror.
@@ -67,6 +68,14 @@ type Resolver struct {
 	// registries holds one entry per prefix (the first written wins), sorted by prefix,
 	// as containers/image keeps them after loading.
 	registries []Registry
+	// byHost indexes the plain entries by the host[:port] their prefix starts with;
+	// wildcards are the entries with a *.domain prefix. Both hold indexes into
+	// registries, in its order.
+	byHost    map[string][]int
+	wildcards []int
+	// locations memoizes, per mirror location, whether names under it are valid.
+	mu        sync.Mutex
+	locations map[string]error
 }
 
 // New checks a configuration the way containers/image does when it loads one and returns
@@ -93,7 +102,16 @@ func New(c Config) (*Resolver, error) {
 		}
 	}
 	sort.SliceStable(unique, func(i, j int) bool { return unique[i].Prefix < unique[j].Prefix })
-	return &Resolver{registries: unique}, nil
+	r := &Resolver{registries: unique, byHost: map[string][]int{}, locations: map[string]error{}}
+	for i, reg := range unique {
+		if isWildcard(reg.Prefix) {
+			r.wildcards = append(r.wildcards, i)
+			continue
+		}
+		host, _, _ := strings.Cut(reg.Prefix, "/")
+		r.byHost[host] = append(r.byHost[host], i)
+	}
+	return r, nil
 }
 
 // normalize trims and checks one entry as containers/image's postProcessRegistries and

@@ -1,6 +1,7 @@
 package registriesconf
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -48,16 +49,29 @@ type Resolution struct {
 }
 
 // Find returns the entry with the longest prefix that matches a repository name (the
-// first of equal length in prefix order), or nil.
+// first of equal length in prefix order), or nil. A plain prefix that matches starts with
+// the name's host, or with that host less its port; only those entries and the wildcards
+// are compared.
 func (r *Resolver) Find(name string) *Registry {
-	var best *Registry
-	for i := range r.registries {
-		reg := &r.registries[i]
-		if matchPrefix(name, reg.Prefix) >= 0 && (best == nil || len(reg.Prefix) > len(best.Prefix)) {
-			best = reg
+	host, _, _ := strings.Cut(name, "/")
+	best := -1
+	consider := func(candidates []int) {
+		for _, i := range candidates {
+			p := r.registries[i].Prefix
+			if matchPrefix(name, p) >= 0 && (best < 0 || len(p) > len(r.registries[best].Prefix) || len(p) == len(r.registries[best].Prefix) && i < best) {
+				best = i
+			}
 		}
 	}
-	return best
+	consider(r.byHost[host])
+	if h, _, hasPort := strings.Cut(host, ":"); hasPort {
+		consider(r.byHost[h])
+	}
+	consider(r.wildcards)
+	if best < 0 {
+		return nil
+	}
+	return &r.registries[best]
 }
 
 // Resolve returns the pull sources of an image in the order the runtime tries them. It
@@ -86,7 +100,7 @@ func (r *Resolver) Resolve(ref Reference) (Resolution, error) {
 
 	res := Resolution{Prefix: reg.Prefix, Sources: make([]Source, 0, len(endpoints))}
 	for i, ep := range endpoints {
-		rewritten, err := rewrite(ref, reg.Prefix, ep.Location)
+		rewritten, err := r.rewrite(ref, reg.Prefix, ep.Location)
 		if err != nil {
 			return Resolution{}, err
 		}
@@ -103,7 +117,7 @@ func (r *Resolver) Resolve(ref Reference) (Resolution, error) {
 
 // rewrite replaces the part of ref's name that prefix matched by location; an empty
 // location (a wildcard entry's own) keeps ref.
-func rewrite(ref Reference, prefix, location string) (Reference, error) {
+func (r *Resolver) rewrite(ref Reference, prefix, location string) (Reference, error) {
 	n := matchPrefix(ref.Name, prefix)
 	if n < 0 {
 		return Reference{}, fmt.Errorf("invalid prefix %q for reference %q", prefix, ref)
@@ -113,10 +127,36 @@ func rewrite(ref Reference, prefix, location string) (Reference, error) {
 	}
 	out := ref
 	out.Name = location + ref.Name[n:]
-	if err := checkName(out.Name); err != nil {
+	if err := r.checkRewritten(location, ref.Name[n:], out.Name); err != nil {
 		return Reference{}, fmt.Errorf("rewriting %q for %q: %w", ref, location, err)
 	}
 	return out, nil
+}
+
+// checkRewritten checks a rewritten name, location followed by the rest of a valid name.
+// When that rest is one or more path components, the name is valid when the location is
+// valid in front of a path (checked once per location), the name is not too long, and
+// Docker Hub does not name it otherwise (docker.io with one path component).
+func (r *Resolver) checkRewritten(location, rest, name string) error {
+	if !strings.HasPrefix(rest, "/") {
+		return checkName(name)
+	}
+	r.mu.Lock()
+	err, ok := r.locations[location]
+	if !ok {
+		err = checkName(location + "/x/x") // two components: docker.io takes one below
+		r.locations[location] = err
+	}
+	r.mu.Unlock()
+	switch {
+	case err != nil:
+		return err
+	case len(name) > nameMaxLength:
+		return errors.New("repository name longer than 255 characters")
+	case location == "docker.io" && !strings.Contains(rest[1:], "/"):
+		return errors.New("not a canonical repository name: Docker Hub names it otherwise")
+	}
+	return nil
 }
 
 // matchPrefix returns the length of the part of a name that prefix matches, or -1. A plain

@@ -108,3 +108,36 @@ func CheckManifests(n int) string {
 	}
 	return b.String()
 }
+
+// CheckMirrorSets returns n image mirror sets for the check corpus (CheckManifests), which
+// send most of its images to mirrors: ImageDigestMirrorSets and ImageTagMirrorSets by turns,
+// each with rules for two of its sources (quay.io/orgN, regN.example.com, ghcr.io/acme and
+// Docker Hub's library), some with NeverContactSource; then the global pull secret, whose
+// keys serve the mirror registry, and a PullAccess that declares that registry a mirror.
+func CheckMirrorSets(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		kind, list := "ImageDigestMirrorSet", "imageDigestMirrors"
+		if i%2 == 1 {
+			kind, list = "ImageTagMirrorSet", "imageTagMirrors"
+		}
+		fmt.Fprintf(&b, "---\napiVersion: config.openshift.io/v1\nkind: %s\nmetadata: {name: mirrors-%d}\nspec:\n  %s:\n", kind, i, list)
+		sources := []string{fmt.Sprintf("quay.io/org%d", i%CheckSecrets), fmt.Sprintf("reg%d.example.com", (i+1)%CheckSecrets)}
+		switch i {
+		case 0:
+			sources = append(sources, "docker.io/library")
+		case 1:
+			sources = append(sources, "ghcr.io/acme")
+		}
+		for j, src := range sources {
+			fmt.Fprintf(&b, "    - source: %s\n      mirrors: [mirror.corp.example/m%d-%d, backup.corp.example/m%d-%d]\n", src, i, j, i, j)
+			if i%4 == 0 && j == 0 {
+				b.WriteString("      mirrorSourcePolicy: NeverContactSource\n")
+			}
+		}
+	}
+	auths := `{"auths":{"mirror.corp.example":{"auth":"` + checkAuth + `"},"quay.io":{"auth":"` + checkAuth + `"}}}`
+	fmt.Fprintf(&b, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: pull-secret, namespace: openshift-config}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '%s'\n", auths)
+	b.WriteString("---\napiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: mirrors}\nspec:\n  registries:\n    - server: mirror.corp.example\n      mirror: true\n    - server: backup.corp.example\n      mirror: true\n")
+	return b.String()
+}
