@@ -244,3 +244,50 @@ func TestMirrorExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeFlags: --node-config takes a node's config.json or the cluster's pull secret, and
+// the kubelet tries its credentials after the pod's; a file that is neither, and a
+// credential provider configuration the kubelet refuses, are unreadable input (exit 2)
+// named with their file and field.
+func TestNodeFlags(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	input := write("in.yaml", "apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: acme}\nspec:\n  registries: [{server: quay.io/acme}]\n---\n"+
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: a}\nspec:\n  containers: [{name: web, image: quay.io/acme/web:1}]\n")
+	configJSON := write("config.json", `{"auths":{"quay.io":{"auth":"cm9ib3Q6Y2hhbmdlbWU="}}}`)
+	secret := write("pull-secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: pull-secret, namespace: openshift-config}\ntype: kubernetes.io/dockerconfigjson\n"+
+		"stringData:\n  .dockerconfigjson: '{\"auths\":{\"quay.io/acme\":{\"auth\":\"cm9ib3Q6Y2hhbmdlbWU=\"}}}'\n")
+	for _, tt := range []struct{ file, creds string }{{configJSON, configJSON + " (quay.io)"}, {secret, secret + ": Secret openshift-config/pull-secret (quay.io/acme)"}} {
+		code, out, errOut := runMain(t, "", "--node-config", tt.file, input)
+		if code != 0 || !strings.Contains(out, "the kubelet tries "+tt.creds) {
+			t.Errorf("--node-config %s: exit %d\n%s%s", tt.file, code, out, errOut)
+		}
+	}
+	// The control: without the flag, the private image gets no credential.
+	if code, out, _ := runMain(t, "", input); code != 1 || !strings.Contains(out, "were not considered") {
+		t.Errorf("without --node-config: exit %d\n%s", code, out)
+	}
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--node-config", write("notes.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")}, "notes.yaml: neither a config.json"},
+		{[]string{"--credential-provider-config", write("cp.yaml", "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- {name: p, apiVersion: credentialprovider.kubelet.k8s.io/v1, matchImages: [a.io]}\n")},
+			"cp.yaml: the kubelet refuses it: providers[0].defaultCacheDuration: required"},
+		{[]string{"--credential-provider-config", write("cp2.yaml", "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- {name: p, matchimages: [a.io]}\n")},
+			"cp2.yaml: providers[0].matchimages: unknown field"},
+		{[]string{"--cluster", filepath.Join(dir, "absent")}, "--cluster: reading"},
+	}
+	for _, tt := range bad {
+		code, _, errOut := runMain(t, "", append(tt.args, input)...)
+		if code != ExitUsage || !strings.Contains(errOut, tt.want) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q, want %q on one line", tt.args, code, errOut, tt.want)
+		}
+	}
+}
