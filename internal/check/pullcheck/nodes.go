@@ -2,24 +2,15 @@ package pullcheck
 
 import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/core/yamlnode"
 )
 
 // Small readers over yaml.Node. The check walks nodes directly rather than through kyaml's
 // filters: it only reads, and it reads tens of thousands of objects.
 
 // field returns the value of key in a mapping node, or nil.
-func field(n *yaml.Node, key string) *yaml.Node {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return deref(n.Content[i+1])
-		}
-	}
-	return nil
-}
+func field(n *yaml.Node, key string) *yaml.Node { return yamlnode.Field(n, key) }
 
 // path follows a chain of keys through mapping nodes.
 func path(n *yaml.Node, keys ...string) *yaml.Node {
@@ -33,22 +24,7 @@ func path(n *yaml.Node, keys ...string) *yaml.Node {
 }
 
 // deref unwraps document and alias nodes.
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			if len(n.Content) == 0 {
-				return nil
-			}
-			n = n.Content[0]
-		case yaml.AliasNode:
-			n = n.Alias
-		default:
-			return n
-		}
-	}
-	return nil
-}
+func deref(n *yaml.Node) *yaml.Node { return yamlnode.Deref(n) }
 
 // scalar returns the value of a scalar node, or "" for anything else.
 func scalar(n *yaml.Node) string {
