@@ -140,6 +140,8 @@ func (ix *index) add(o *Object, defNS string, cluster bool) {
 		return
 	}
 	switch {
+	case isSecret && cluster && ix.secrets[nsName{ns, m.name}] != nil:
+		// The input's own, what is about to be applied, wins over the cluster's.
 	case isSecret:
 		e := &secretEntry{node: n, ref: ref}
 		readSecretExpiry(e)

@@ -185,3 +185,23 @@ func TestNodeCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterObjects: of the objects exported from the cluster (Options.Cluster) the check
+// takes the mirror sets and the nodes' pull secrets, and checks none of their workloads; a
+// pull secret of the input wins over the cluster's.
+func TestClusterObjects(t *testing.T) {
+	cluster, err := ParseManifests([]byte(docs(idms("release", "quay.io/acme", "NeverContactSource", "mirror.corp.example/acme"),
+		pullSecret("openshift-config", "pull-secret", "cloud.openshift.com"), deployment("b", "elsewhere", containers("quay.io/acme/x:1")))), "cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := docs(mirrorPullAccess, deployment("a", "web", containers("quay.io/acme/web"+digestRef)))
+	fs := analyzeYAML(t, in, Options{Cluster: cluster})
+	if len(fs) != 1 || fs[0].Name != "web" || fs[0].Rule != RuleNoPullSource || !strings.Contains(fs[0].Message, "Secret openshift-config/pull-secret has no entry") {
+		t.Fatalf("with the cluster's pull secret: %+v", fs)
+	}
+	fs = analyzeYAML(t, docs(in, pullSecret("openshift-config", "pull-secret", "mirror.corp.example")), Options{Cluster: cluster})
+	if len(fs) != 1 || fs[0].Rule != RuleMirrorPull {
+		t.Errorf("with the input's pull secret: %+v", fs)
+	}
+}

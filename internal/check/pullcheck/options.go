@@ -40,8 +40,9 @@ type Options struct {
 	// when the nodes have none or the check was not told.
 	Providers *nodecred.ProviderConfig
 	// Cluster are objects exported from the cluster: their image mirror sets, image
-	// configuration and pull secrets shape the pulls the check predicts; nothing else of
-	// them is read, and they are not checked themselves.
+	// configuration and the nodes' pull secrets shape the pulls the check predicts (a pull
+	// secret of the input wins over the cluster's); nothing else of them is read, and they
+	// are not checked themselves.
 	Cluster []Object
 }
 
