@@ -1,6 +1,7 @@
 package pullcheck
 
 import (
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -130,11 +131,15 @@ func (ix *index) add(o *Object, defNS string, cluster bool) {
 	switch {
 	case mirrorset.Is(m.apiVersion, m.kind):
 		ref.ns = "" // cluster-scoped
-		ix.mirrorSets = append(ix.mirrorSets, ref)
+		if !cluster || !slices.ContainsFunc(ix.mirrorSets, func(r objRef) bool { return r.m.kind == m.kind && r.m.name == m.name }) {
+			ix.mirrorSets = append(ix.mirrorSets, ref) // the input's own wins over the cluster's
+		}
 		return
 	case mirrorset.IsImageConfig(m.apiVersion, m.kind, m.name):
 		ref.ns = ""
-		ix.imageConfig = &ref
+		if !cluster || ix.imageConfig == nil {
+			ix.imageConfig = &ref
+		}
 		return
 	case cluster && !(isSecret && isNodePullSecret(ns, m.name)):
 		return

@@ -188,7 +188,7 @@ func TestNodeCredentials(t *testing.T) {
 
 // TestClusterObjects: of the objects exported from the cluster (Options.Cluster) the check
 // takes the mirror sets and the nodes' pull secrets, and checks none of their workloads; a
-// pull secret of the input wins over the cluster's.
+// pull secret or a mirror set of the input wins over the cluster's of the same name.
 func TestClusterObjects(t *testing.T) {
 	cluster, err := ParseManifests([]byte(docs(idms("release", "quay.io/acme", "NeverContactSource", "mirror.corp.example/acme"),
 		pullSecret("openshift-config", "pull-secret", "cloud.openshift.com"), deployment("b", "elsewhere", containers("quay.io/acme/x:1")))), "cluster.yaml")
@@ -203,5 +203,10 @@ func TestClusterObjects(t *testing.T) {
 	fs = analyzeYAML(t, docs(in, pullSecret("openshift-config", "pull-secret", "mirror.corp.example")), Options{Cluster: cluster})
 	if len(fs) != 1 || fs[0].Rule != RuleMirrorPull {
 		t.Errorf("with the input's pull secret: %+v", fs)
+	}
+	// The input's mirror set of the same name (the source allowed) wins too.
+	fs = analyzeYAML(t, docs(in, idms("release", "quay.io/acme", "", "mirror.corp.example/acme")), Options{Cluster: cluster})
+	if len(fs) != 1 || strings.Contains(fs[0].Message, "blocked") || !strings.Contains(fs[0].Message, "then the image itself, quay.io/acme/web"+digestRef+" anonymously") {
+		t.Errorf("with the input's mirror set: %+v", fs)
 	}
 }
