@@ -65,9 +65,13 @@ type analyzer struct {
 	now time.Time
 	// uncovered holds, by namespace, the image the namespace-not-covered finding is about.
 	uncovered map[string]uncoveredImage
-	// node is the nodes' own credentials, nil when unknown; nodeKeyring holds its keys.
+	// node is the nodes' own credentials, nil when unknown; nodeKeyring holds its keys,
+	// nodeByMask its credentials by the keys an image matches, joined the pod's and the
+	// node's credentials of an image.
 	node        *NodeConfig
 	nodeKeyring Keyring
+	nodeByMask  map[uint64][]Credential
+	joined      map[joinedKey]*credMatch
 	// mirrors is the nodes' registries.conf, nil when no mirror set applies.
 	mirrors *mirrorConfig
 }
@@ -114,10 +118,14 @@ type imageInfo struct {
 	// declaredBy are the PullAccesses of the input that declare the image's registry.
 	declaredBy []*coverage
 	// node are the credentials of the node's config.json for the image, providers the
-	// credential providers that match it; each found once (nodeDone, providersDone).
-	node                    []Credential
-	providers               []providerMatch
-	nodeDone, providersDone bool
+	// credential providers that match it, mirror its pull sources (nil when the
+	// registries.conf has no entry for it); each found once (nodeDone, providersDone,
+	// mirrorDone).
+	node                                []Credential
+	nodeMask                            uint64
+	providers                           []providerMatch
+	mirror                              *mirrorResolution
+	nodeDone, providersDone, mirrorDone bool
 }
 
 // podKeyring is the keyring of one set of pull secrets in one namespace.
@@ -339,12 +347,7 @@ func (a *analyzer) container(w *workload, pk *podKeyring, saName string, own, sa
 		return nil
 	}
 	match := pk.lookup(info)
-	creds, msg := match.creds, match.msg
-	nodeCreds, providerIssues := a.ownCreds(info, ref.ns, saName)
-	if len(nodeCreds) > 0 {
-		creds = append(creds[:len(creds):len(creds)], nodeCreds...)
-		msg = "the kubelet tries " + describeCreds(creds)
-	}
+	creds, msg, providerIssues := a.kubeletCreds(match, info, ref.ns, saName)
 	if creds != nil {
 		f.Credentials = creds
 	}

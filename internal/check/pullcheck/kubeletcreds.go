@@ -21,17 +21,70 @@ func (a *analyzer) nodeSetup() {
 	a.nodeKeyring.Add(a.node.Name, a.node.Keys)
 }
 
-// nodeCreds returns the node's config.json credentials the kubelet tries for an image.
+// nodeCreds returns the node's config.json credentials the kubelet tries for an image:
+// images that match the same keys share one list (see Keyring.matchMask), which also
+// keys the pod's and the node's credentials together (kubeletCreds).
 func (a *analyzer) nodeCreds(info *imageInfo) []Credential {
 	if a.node == nil || a.node.Err != nil || info.nodeDone {
 		return info.node
 	}
 	info.nodeDone = true
+	mask, ok := a.nodeKeyring.matchMask(info.repo, info.target)
+	if creds, seen := a.nodeByMask[mask]; ok && seen {
+		info.node, info.nodeMask = creds, mask
+		return creds
+	}
+	var creds []Credential
 	for _, c := range a.nodeKeyring.lookup(info.repo, info.target) {
 		c.Source = CredentialFromNode
-		info.node = append(info.node, c)
+		creds = append(creds, c)
 	}
-	return info.node
+	if ok {
+		if a.nodeByMask == nil {
+			a.nodeByMask = map[uint64][]Credential{}
+		}
+		a.nodeByMask[mask] = creds
+		info.nodeMask = mask
+	} else {
+		info.nodeMask = noMask
+	}
+	info.node = creds
+	return creds
+}
+
+// noMask marks node credentials that no mask identifies (a keyring too large for one).
+const noMask = 1<<63 - 1
+
+// kubeletCreds returns the credentials the kubelet tries for an image of a pod in ns
+// running as ServiceAccount sa: the pod's (match), then the node's own; the message that
+// lists them; and the issues of the credential providers that do not run for the pod.
+// Without providers, a pod's and a node's lists are joined once.
+func (a *analyzer) kubeletCreds(match *credMatch, info *imageInfo, ns, sa string) ([]Credential, string, []issue) {
+	own, issues := a.ownCreds(info, ns, sa)
+	if len(own) == 0 {
+		return match.creds, match.msg, issues
+	}
+	key := joinedKey{match, info.nodeMask}
+	if a.opts.Providers == nil && info.nodeMask != noMask {
+		if j, ok := a.joined[key]; ok {
+			return j.creds, j.msg, issues
+		}
+	}
+	creds := append(match.creds[:len(match.creds):len(match.creds)], own...)
+	j := &credMatch{creds: creds, msg: "the kubelet tries " + describeCreds(creds)}
+	if a.opts.Providers == nil && info.nodeMask != noMask {
+		if a.joined == nil {
+			a.joined = map[joinedKey]*credMatch{}
+		}
+		a.joined[key] = j
+	}
+	return j.creds, j.msg, issues
+}
+
+// joinedKey identifies a pod's credentials for an image and the node's.
+type joinedKey struct {
+	pod  *credMatch
+	node uint64
 }
 
 // providerMatch is a credential provider that serves an image, and the pattern that

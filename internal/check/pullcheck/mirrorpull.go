@@ -31,11 +31,16 @@ type sourceInfo struct {
 	nodeState nodecred.EntryState
 }
 
-// resolution returns an image's pull sources; nil when no registries.conf entry applies.
+// resolution returns an image's pull sources, found once; nil when no registries.conf
+// entry applies.
 func (a *analyzer) resolution(image string, info *imageInfo) *mirrorResolution {
-	m := a.mirrors
-	if res, ok := m.images[image]; ok {
-		return res
+	if info.mirrorDone {
+		return info.mirror
+	}
+	info.mirrorDone = true
+	r := a.mirrors.resolver
+	if r.Find(info.repo) == nil {
+		return nil
 	}
 	_, remainder := splitDockerDomain(image)
 	_, tag, digest := splitReference(remainder)
@@ -46,13 +51,9 @@ func (a *analyzer) resolution(image string, info *imageInfo) *mirrorResolution {
 	if digest != nil {
 		ref.Digest = *digest
 	}
-	r, err := m.resolver.Resolve(ref)
-	res := &mirrorResolution{prefix: r.Prefix, sources: r.Sources, err: err}
-	if err == nil && r.Prefix == "" {
-		res = nil
-	}
-	m.images[image] = res
-	return res
+	res, err := r.Resolve(ref)
+	info.mirror = &mirrorResolution{prefix: res.Prefix, sources: res.Sources, err: err}
+	return info.mirror
 }
 
 // changesPull tells whether the registries.conf changes how an image is pulled: it has a

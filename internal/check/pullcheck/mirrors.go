@@ -12,9 +12,7 @@ import (
 // configuration of the input and the cluster.
 type mirrorConfig struct {
 	resolver *registriesconf.Resolver
-	// images caches each image's resolution, sources what the check knows of each pull
-	// source's repository.
-	images  map[string]*mirrorResolution
+	// sources caches what the check knows of each pull source's repository.
 	sources map[string]*sourceInfo
 	// issues caches mirrorIssues.
 	issues map[mirrorIssuesKey][]issue
@@ -94,7 +92,7 @@ func (a *analyzer) buildMirrors() {
 			"the Machine Config Operator cannot write the nodes' registries.conf: "+err.Error())
 		return
 	}
-	a.mirrors = &mirrorConfig{resolver: r, images: map[string]*mirrorResolution{}, sources: map[string]*sourceInfo{}, issues: map[mirrorIssuesKey][]issue{}}
+	a.mirrors = &mirrorConfig{resolver: r, sources: map[string]*sourceInfo{}, issues: map[mirrorIssuesKey][]issue{}}
 	a.mirrorKeysOfPullAccesses(r)
 }
 
