@@ -32,7 +32,9 @@ func TestOpensAsTheController(t *testing.T) {
 		}
 		return ss
 	}
-	inSpec := func(path ...string) yaml.Filter { return yaml.LookupCreate(yaml.MappingNode, append([]string{"spec"}, path...)...) }
+	inSpec := func(path ...string) yaml.Filter {
+		return yaml.LookupCreate(yaml.MappingNode, append([]string{"spec"}, path...)...)
+	}
 	tests := map[string]*yaml.RNode{
 		"strict":         seal(Strict),
 		"namespace-wide": seal(NamespaceWide),
