@@ -11,6 +11,8 @@ import (
 	"time"
 
 	sscrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
+
+	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
 // MinKeyBits is the smallest RSA key accepted for sealing. The controller makes 4096-bit
@@ -76,4 +78,27 @@ func ParseCertificate(data []byte, now time.Time) (*Certificate, error) {
 		return nil, fmt.Errorf("encoding the certificate's key: %w", err)
 	}
 	return &Certificate{key: key, keyID: sha256.Sum256(pkix), NotAfter: cert.NotAfter, Fingerprint: fp}, nil
+}
+
+// ReadCertificate reads the controller's certificate from a source, the way pullgen reads
+// its credential sources (resolve: a file relative to the spec's directory, an environment
+// variable, optionally a key of a structured file), and checks it with ParseCertificate.
+// Errors name the source.
+func ReadCertificate(resolve func(v1alpha1.Source) (string, error), src v1alpha1.Source, now time.Time) (*Certificate, error) {
+	text, err := resolve(src)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseCertificate([]byte(text), now)
+	if err != nil {
+		what := "environment variable " + src.Env
+		if src.File != "" {
+			what = src.File
+			if src.Key != "" {
+				what += ", key " + src.Key
+			}
+		}
+		return nil, fmt.Errorf("reading the controller's certificate from %s: %w", what, err)
+	}
+	return c, nil
 }

@@ -9,13 +9,16 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	sscrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 
+	"pullgen.dev/pullgen/internal/credsource"
 	"pullgen.dev/pullgen/internal/sealedtest"
+	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
 func TestParseCertificate(t *testing.T) {
@@ -95,4 +98,47 @@ func TestParseCertificate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadCertificate reads the certificate from a file, from a key of a YAML file and from
+// the environment, as credential sources are read; a source that holds something else is
+// named in the error.
+func TestReadCertificate(t *testing.T) {
+	dir := t.TempDir()
+	kp := sealedtest.ControllerKeyPair(t)
+	writeTestFile(t, filepath.Join(dir, "cert.pem"), kp.CertPEM())
+	writeTestFile(t, filepath.Join(dir, "cluster.yaml"), []byte("sealedSecrets:\n  cert: |\n"+indent(string(kp.CertPEM()), "    ")))
+	writeTestFile(t, filepath.Join(dir, "key.pem"), kp.KeyPEM())
+	env := map[string]string{"CERT": string(kp.CertPEM()), "NOT_A_CERT": "hello"}
+	r := &credsource.Resolver{BaseDir: dir, LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	tests := []struct {
+		src  v1alpha1.Source
+		want string
+	}{
+		{v1alpha1.Source{File: "cert.pem"}, ""},
+		{v1alpha1.Source{File: "cluster.yaml", Key: "sealedSecrets.cert"}, ""},
+		{v1alpha1.Source{Env: "CERT"}, ""},
+		{v1alpha1.Source{File: "key.pem"}, "reading the controller's certificate from key.pem: it holds a private key"},
+		{v1alpha1.Source{File: "cluster.yaml", Key: "sealedSecrets"}, "reading cluster.yaml"},
+		{v1alpha1.Source{Env: "NOT_A_CERT"}, "reading the controller's certificate from environment variable NOT_A_CERT: it is not a PEM certificate"},
+		{v1alpha1.Source{File: "missing.pem"}, "reading missing.pem"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.src.File+tc.src.Env, func(t *testing.T) {
+			c, err := ReadCertificate(r.Value, tc.src, time.Now())
+			if tc.want == "" {
+				if err != nil || !c.NotAfter.Equal(kp.Cert.NotAfter) {
+					t.Fatalf("ReadCertificate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ReadCertificate: error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func indent(s, by string) string {
+	return by + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+by) + "\n"
 }

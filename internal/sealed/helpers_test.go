@@ -86,3 +86,14 @@ func writeTestFile(t testing.TB, path string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// kubesealOpener opens SealedSecrets with the real kubeseal and the controller's private
+// key (--recovery-unseal), returning the Secret it makes, or kubeseal's error.
+func kubesealOpener(t testing.TB) func(ss *yaml.RNode) ([]byte, error) {
+	t.Helper()
+	kubeseal := sealedtest.Kubeseal(t)
+	keyFile := sealedtest.ControllerKeyPair(t).WriteKey(t, t.TempDir())
+	return func(ss *yaml.RNode) ([]byte, error) {
+		return sealedtest.Unseal(t, kubeseal, keyFile, []byte(mustString(t, ss)))
+	}
+}

@@ -18,13 +18,12 @@ import (
 // annotation, as kubeseal writes it), and .dockerconfigjson byte for byte, so the kubelet
 // reads the same credentials.
 func TestKubesealOpensWhatPullgenSeals(t *testing.T) {
-	kubeseal := sealedtest.Kubeseal(t)
-	keyFile := sealedtest.ControllerKeyPair(t).WriteKey(t, t.TempDir())
+	open := kubesealOpener(t)
 	s := testSealer(t)
 	secret := pullSecret("team-a", "acme-pull", map[string]string{"quay.io/acme": "quay-token", "ghcr.io/acme": "ghcr-token"})
 	for _, scope := range []Scope{Strict, NamespaceWide, ClusterWide} {
 		t.Run(scope.String(), func(t *testing.T) {
-			out, err := sealedtest.Unseal(t, kubeseal, keyFile, []byte(mustString(t, mustSeal(t, s, secret, scope))))
+			out, err := open(mustSeal(t, s, secret, scope))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,8 +58,7 @@ func TestKubesealOpensWhatPullgenSeals(t *testing.T) {
 // only where its scope allows. A strict SealedSecret annotated cluster-wide after sealing
 // opens nowhere else either: the scope is in the encryption, not in the annotation.
 func TestKubesealScopeHolds(t *testing.T) {
-	kubeseal := sealedtest.Kubeseal(t)
-	keyFile := sealedtest.ControllerKeyPair(t).WriteKey(t, t.TempDir())
+	open := kubesealOpener(t)
 	s := testSealer(t)
 	secret := pullSecret("team-a", "acme-pull", map[string]string{"quay.io/acme": "quay-token"})
 
@@ -110,7 +108,7 @@ func TestKubesealScopeHolds(t *testing.T) {
 					}
 				}
 			}
-			out, err := sealedtest.Unseal(t, kubeseal, keyFile, []byte(mustString(t, ss)))
+			out, err := open(ss)
 			if opened := err == nil; opened != tc.opens {
 				t.Fatalf("opened = %v (%v), want %v", opened, err, tc.opens)
 			}

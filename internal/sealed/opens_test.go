@@ -19,8 +19,7 @@ import (
 // pullgen's output in each scope, a cluster-wide copy moved and renamed (its template
 // still naming the old place), and a template whose data adds a key and removes one.
 func TestOpensAsTheController(t *testing.T) {
-	kubeseal := sealedtest.Kubeseal(t)
-	keyFile := sealedtest.ControllerKeyPair(t).WriteKey(t, t.TempDir())
+	open := kubesealOpener(t)
 	s := testSealer(t)
 	secret := pullSecret("team-a", "acme-pull", map[string]string{"quay.io/acme": "quay-token"})
 	seal := func(scope Scope, edit ...yaml.Filter) *yaml.RNode {
@@ -49,7 +48,7 @@ func TestOpensAsTheController(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := sealedtest.Unseal(t, kubeseal, keyFile, []byte(mustString(t, ss)))
+			out, err := open(ss)
 			if err != nil {
 				t.Fatal(err)
 			}
