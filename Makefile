@@ -64,7 +64,7 @@ $(BIN)/helm3: $(HELM3)
 $(BIN)/helm4: $(HELM4)
 	ln -sfn $(patsubst $(BIN)/%,%,$<) $@
 
-# Argo CD's real plugin path, for the kit's tests (internal/argocdtest): upstream's
+# Argo CD's real plugin path, for the kit's tests (internal/testsupport/argocdtest): upstream's
 # argocd-cmp-server and cmp-client, the repo server's own code driving it, built from the
 # Argo CD module of ../shared/tools/argocd (its README.md). About 10 minutes on 2 cores
 # the first time, seconds from Go's build cache after that; -mod=readonly leaves its go.sum
@@ -133,15 +133,17 @@ demo: build $(BIN)/kustomize $(BIN)/sops
 FUZZ := -run '^$$' -fuzztime 5s -fuzzminimizetime 2s
 test: tools
 	$(GO) test -count=1 ./...
-	$(GO) test $(FUZZ) -fuzz '^FuzzKustomizationDecoding$$' ./internal/render
-	$(GO) test $(FUZZ) -fuzz '^FuzzPullAccessDecoding$$' ./internal/render
+	$(GO) test $(FUZZ) -fuzz '^FuzzKustomizationDecoding$$' ./internal/argocd/render
+	$(GO) test $(FUZZ) -fuzz '^FuzzPullAccessDecoding$$' ./internal/argocd/render
 
 ## bench: every benchmark of the repository, against the real tools (kustomize and sops from
 ## ./bin, kubectl and age-keygen from the machine; a benchmark whose tool is missing skips).
 ## The process benchmarks of cmd/pullgen report wall time, CPU time and peak memory
 ## themselves (wall-ms, cpu-ms, peak-RSS-MB), and the comparisons the issues ask for
-## (speedup-x); BenchmarkCheckProcess times `pullgen check` on 10,000 and 50,000 workloads.
-## About 3 minutes on 2 cores.
+## (speedup-x); BenchmarkCheckProcess times `pullgen check` on 10,000 and 50,000 workloads;
+## BenchmarkSidecarLoad (deploy/argocd) runs the kit's Argo CD sidecar in a container with
+## podman under bursts of benign and hostile refreshes (benign/s, peak-MiB, oom-kills).
+## About 6 minutes on 2 cores.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 

@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/doctest"
+	"pullgen.dev/pullgen/internal/testsupport/doctest"
 )
 
 // fluxKustomization is the part of Flux's Kustomization (kustomize.toolkit.fluxcd.io/v1)

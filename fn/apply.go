@@ -10,24 +10,24 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
-	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
+	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
-// Apply builds the objects of a validated PullAccess with resolved auths over the input
+// apply builds the objects of a validated PullAccess with resolved auths over the input
 // items, which hold no earlier output of the same PullAccess (see splitEarlier):
 // ServiceAccounts and workloads of the input are edited in place, and the generated objects
 // follow the input in a fixed order. global is the merged global pull secret, nil when the
 // spec has none. Every generated Secret carries expires, the soonest expiry of the
 // credentials (none when zero), and those in the namespaces that spec.namespaceSelector
 // alone chose (selected) carry the selector.
-func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode, expires time.Time, selected map[string]bool) ([]*yaml.RNode, Problems) {
+func apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.RNode, expires time.Time, selected map[string]bool) ([]*yaml.RNode, Problems) {
 	var p Problems
 	var expiry map[string]string
 	if !expires.IsZero() {
-		expiry = map[string]string{pullcheck.ExpiresAtAnnotation: formatExpiry(expires)}
+		expiry = map[string]string{manifest.AnnotationExpiresAt: formatExpiry(expires)}
 	}
 	owner := manifest.Owner{Name: pa.Metadata.Name, Labels: pa.Spec.Secret.Labels,
 		Annotations: merged(pa.Spec.Secret.Annotations, expiry), SyncWave: pa.SyncWaveValue()}
@@ -45,7 +45,7 @@ func Apply(pa *v1alpha1.PullAccess, auths, global dockercfg.Auths, kept []*yaml.
 		bySelector := owner
 		if len(selected) > 0 {
 			bySelector.Annotations = merged(owner.Annotations, map[string]string{
-				pullcheck.NamespaceSelectorAnnotation: selectorString(pa.Spec.NamespaceSelector)})
+				manifest.AnnotationNamespaceSelector: selectorString(pa.Spec.NamespaceSelector)})
 		}
 		for _, ns := range pa.Spec.Namespaces {
 			o := owner

@@ -7,8 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
-	"pullgen.dev/pullgen/internal/benchgen"
-	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/testsupport/benchgen"
 )
 
 // BenchmarkRun measures one run over 100, 500 and 2,000 namespaces (3 registries, 2
@@ -18,7 +17,7 @@ func BenchmarkRun(b *testing.B) {
 	for _, n := range []int{100, 500, 2000} {
 		b.Run(fmt.Sprintf("namespaces=%d", n), func(b *testing.B) {
 			rl := benchgen.ResourceList(n, 3, 2, 4*n)
-			opts := Options{Resolver: credsource.Resolver{BaseDir: ".", LookupEnv: func(string) (string, bool) { return "bench-token", true }}}
+			opts := Options{Sources: Sources{BaseDir: ".", LookupEnv: func(string) (string, bool) { return "bench-token", true }}}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {

@@ -6,8 +6,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"fmt"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/dockercfg"
+	"pullgen.dev/pullgen/internal/core/credsource"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
-// Resolve reads every credential of the spec's registries and returns the auths they
+// resolve reads every credential of the spec's registries and returns the auths they
 // make, keyed as they will be written. It reports every source that cannot be read and
 // every auths key that two registries would give different credentials. With keysOnly, a
 // user name or password that cannot be read becomes a placeholder instead.
-func Resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) (dockercfg.Auths, Problems) {
+func resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) (dockercfg.Auths, Problems) {
 	var p Problems
 	if keysOnly {
 		keys := *r
@@ -88,9 +88,9 @@ func Resolve(pa *v1alpha1.PullAccess, r *credsource.Resolver, keysOnly bool) (do
 	return auths, p
 }
 
-// GlobalPullSecret merges the spec's auths into the cluster's pull secret read from
+// globalPullSecret merges the spec's auths into the cluster's pull secret read from
 // spec.globalPullSecret.base, under its onConflict policy.
-func GlobalPullSecret(pa *v1alpha1.PullAccess, r *credsource.Resolver, auths dockercfg.Auths) (dockercfg.Auths, Problems) {
+func globalPullSecret(pa *v1alpha1.PullAccess, r *credsource.Resolver, auths dockercfg.Auths) (dockercfg.Auths, Problems) {
 	var p Problems
 	g := pa.Spec.GlobalPullSecret
 	raw, err := r.Value(g.Base)

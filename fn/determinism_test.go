@@ -8,8 +8,6 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-
-	"pullgen.dev/pullgen/internal/credsource"
 )
 
 // TestOutputIndependentOfOrder runs the same PullAccess with its lists and the input items
@@ -51,7 +49,7 @@ func TestOutputIndependentOfOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, results := Run(yaml.MustParse(spec), in, Options{Resolver: credsource.Resolver{
+		out, results := Run(yaml.MustParse(spec), in, Options{Sources: Sources{
 			LookupEnv: func(string) (string, bool) { return "tok", true },
 		}})
 		if results.ExitCode() != 0 {

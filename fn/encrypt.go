@@ -8,10 +8,10 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/parallel"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/core/credsource"
+	"pullgen.dev/pullgen/internal/core/manifest"
+	"pullgen.dev/pullgen/internal/core/parallel"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -137,5 +137,5 @@ func DecryptFile(path string, data []byte) ([]byte, error) {
 	if !sopsx.IsEncryptedFile(data, format) {
 		return data, nil
 	}
-	return sopsx.DecryptFile(data, format)
+	return sopsx.DefaultKeys().DecryptFile(data, format)
 }

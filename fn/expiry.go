@@ -9,7 +9,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
-	"pullgen.dev/pullgen/internal/credsource"
+	"pullgen.dev/pullgen/internal/core/credsource"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

@@ -10,8 +10,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/core/manifest"
 )
 
 func TestParseExpiry(t *testing.T) {
@@ -71,7 +70,7 @@ func expirySpec(check, registries string) string {
 func runExpiry(t *testing.T, spec string, items []*yaml.RNode, now time.Time, dir string) ([]*yaml.RNode, framework.Results) {
 	t.Helper()
 	env := map[string]string{"TOKEN": "tok", "EXPIRY": "2027-03-01T00:00:00Z", "BAD_EXPIRY": "s3cr3t"}
-	return Run(yaml.MustParse(spec), items, Options{Now: now, Resolver: credsource.Resolver{
+	return Run(yaml.MustParse(spec), items, Options{Now: now, Sources: Sources{
 		BaseDir:   dir,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 	}})
@@ -123,7 +122,7 @@ func TestExpiryAnnotation(t *testing.T) {
 				if o.GetKind() == "Secret" {
 					secrets++
 				}
-				got, ok := o.GetAnnotations()[pullcheck.ExpiresAtAnnotation]
+				got, ok := o.GetAnnotations()[manifest.AnnotationExpiresAt]
 				if got != tt.want || ok != (tt.want != "") {
 					t.Errorf("%s %s: expires-at %q, want %q", o.GetKind(), o.GetName(), got, tt.want)
 				}

@@ -10,8 +10,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	k8syaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/goldentest"
+	"pullgen.dev/pullgen/internal/testsupport/goldentest"
 )
 
 // TestGolden runs the fixtures of testdata/golden: config.yaml is the PullAccess,
@@ -36,7 +35,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("parsing env.yaml: %v", err)
 			}
 		}
-		opts := Options{File: "config.yaml", Resolver: credsource.Resolver{
+		opts := Options{File: "config.yaml", Sources: Sources{
 			BaseDir:   c.Dir,
 			LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		}}

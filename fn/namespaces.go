@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/glob"
-	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/core/glob"
+	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

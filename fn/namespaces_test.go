@@ -11,8 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/pullcheck"
+	"pullgen.dev/pullgen/internal/core/manifest"
 )
 
 // fleet is the input of the selector tests: Namespaces and Projects with labels.
@@ -43,7 +42,7 @@ func runSpec(t *testing.T, specLines string, docs []string, opts Options) ([]*ya
 			t.Fatal(err)
 		}
 	}
-	opts.Resolver.LookupEnv = func(string) (string, bool) { return "tok", true }
+	opts.Sources.LookupEnv = func(string) (string, bool) { return "tok", true }
 	return Run(yaml.MustParse(spec), items, opts)
 }
 
@@ -55,7 +54,7 @@ func secretNamespaces(out []*yaml.RNode) (all, selected []string) {
 			continue
 		}
 		all = append(all, o.GetNamespace())
-		if _, ok := o.GetAnnotations()[pullcheck.NamespaceSelectorAnnotation]; ok {
+		if _, ok := o.GetAnnotations()[manifest.AnnotationNamespaceSelector]; ok {
 			selected = append(selected, o.GetNamespace())
 		}
 	}
@@ -253,7 +252,7 @@ func TestNamespaceSelectorOrder(t *testing.T) {
 // gets the Secret, the Namespaces stay in the output untouched.
 func TestNamespaceSelectorTransformer(t *testing.T) {
 	docs := append([]string{"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: team-b}\nspec: {template: {spec: {containers: [{name: w, image: quay.io/acme/w}]}}}\n"}, fleet...)
-	out, results := runSpec(t, "  namespaceSelector: {matchLabels: {tier: dev}}\n  workloads: {}\n", docs, Options{Resolver: credsource.Resolver{}})
+	out, results := runSpec(t, "  namespaceSelector: {matchLabels: {tier: dev}}\n  workloads: {}\n", docs, Options{Sources: Sources{}})
 	if results.ExitCode() != 0 {
 		t.Fatal(messages(results))
 	}
@@ -265,7 +264,7 @@ func TestNamespaceSelectorTransformer(t *testing.T) {
 				t.Errorf("workload not linked:\n%s", s)
 			}
 		case "Namespace", "Project":
-			if _, ok := o.GetAnnotations()[pullcheck.NamespaceSelectorAnnotation]; ok {
+			if _, ok := o.GetAnnotations()[manifest.AnnotationNamespaceSelector]; ok {
 				t.Errorf("%s %s annotated", o.GetKind(), o.GetName())
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -44,6 +45,27 @@ func (p Problems) HasErrors() bool {
 		}
 	}
 	return false
+}
+
+// Err is p as an error of the PullAccess src when it holds an error (a *Error, whose
+// message lists every problem as PrintResults does); nil otherwise.
+func (p Problems) Err(src Source) error {
+	if !p.HasErrors() {
+		return nil
+	}
+	return &Error{Source: src, Problems: p}
+}
+
+// Error is a run that failed: its problems, kept as values.
+type Error struct {
+	Source   Source
+	Problems Problems
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	PrintResults(&b, e.Problems.Results(e.Source))
+	return strings.TrimSpace(b.String())
 }
 
 // Source names the PullAccess that problems are about.

@@ -45,7 +45,7 @@ func TestSecretSize(t *testing.T) {
 				spec += "  registries: [{server: quay.io/acme, username: robot, passwordFrom: {env: TOKEN}}]\n"
 			}
 			opts := Options{}
-			opts.Resolver.LookupEnv = func(string) (string, bool) { return tt.password, true }
+			opts.Sources.LookupEnv = func(string) (string, bool) { return tt.password, true }
 			out, results := Run(yaml.MustParse(spec), nil, opts)
 			var fields []string
 			for _, r := range results {

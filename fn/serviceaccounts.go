@@ -7,7 +7,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

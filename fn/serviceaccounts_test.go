@@ -9,8 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/core/manifest"
 )
 
 // linkSpec is a PullAccess named name whose Secret is secret, linking team-a/default with
@@ -27,7 +26,7 @@ func linkSpec(name, secret, sa string) *yaml.RNode {
 func chain(t *testing.T, items []*yaml.RNode, specs ...*yaml.RNode) []*yaml.RNode {
 	t.Helper()
 	for _, s := range specs {
-		out, results := Run(s, items, Options{Resolver: credsource.Resolver{LookupEnv: func(string) (string, bool) { return "tok", true }}})
+		out, results := Run(s, items, Options{Sources: Sources{LookupEnv: func(string) (string, bool) { return "tok", true }}})
 		if results.ExitCode() != 0 {
 			t.Fatalf("PullAccess %s: %v", s.GetName(), results)
 		}

@@ -10,7 +10,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
-	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

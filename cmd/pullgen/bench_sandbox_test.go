@@ -9,7 +9,7 @@ import (
 // one-namespace `pullgen render` (the repository of BenchmarkRenderColdStart): renders
 // with the kernel layer and without it (PULLGEN_KERNEL_SANDBOX=off) alternate, and the
 // means of wall time and the peaks of resident memory are reported for both, with their
-// differences. (The confinement call alone: BenchmarkConfine in internal/sandbox.)
+// differences. (The confinement call alone: BenchmarkConfine in internal/argocd/sandbox.)
 func BenchmarkRenderConfinement(b *testing.B) {
 	repo, env := benchRenderRepo(b, 1, 1)
 	off := append(env[:len(env):len(env)], "PULLGEN_KERNEL_SANDBOX=off")

@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/benchgen"
+	"pullgen.dev/pullgen/internal/testsupport/benchgen"
 )
 
 // BenchmarkProcess500 runs the pullgen binary as kustomize or kpt would, over a
@@ -174,7 +174,7 @@ func benchCountEncrypted(b testing.TB, dir, glob string) int {
 // whole process, against what users do today: per namespace, `kubectl create secret
 // docker-registry --dry-run=client -o yaml | sops -e ... /dev/stdin > file`, timed on a
 // sample of 20 namespaces and scaled by 25. The floor (the age key wraps alone) is
-// internal/sopsx BenchmarkEncrypt500/floor.
+// internal/core/sopsx BenchmarkEncrypt500/floor.
 func BenchmarkEncrypt500Namespaces(b *testing.B) {
 	const namespaces, sample = 500, 20
 	kubectl := benchTool(b, "kubectl")
@@ -425,7 +425,7 @@ func BenchmarkRenderColdStart(b *testing.B) {
 }
 
 // BenchmarkCheckProcess (issue 12): the whole `pullgen check --format json FILE` process
-// over the check corpus (internal/benchgen: 5 images per workload, 200 Secrets of 3
+// over the check corpus (internal/testsupport/benchgen: 5 images per workload, 200 Secrets of 3
 // registry keys, 20 ServiceAccounts) of 10,000 and 50,000 workloads: wall time, CPU time
 // (user+system), peak resident memory, and wall time per 1,000 workloads to show the
 // growth is linear.

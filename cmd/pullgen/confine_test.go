@@ -5,14 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/tripwire"
+	"pullgen.dev/pullgen/internal/testsupport/tripwire"
 )
 
 // TestRenderRefusesFetchAndGitInEveryMode: kustomize fields that would fetch a URL or run
 // git are refused (exit 2, nothing on stdout) with the kernel layer and without it; a
 // loopback listener never sees a connection and a git first on PATH never runs. Render's
 // field checks refuse these before kustomize runs; that the confinement alone stops
-// kustomize, whatever the field, is TestKustomizeConfined in internal/render.
+// kustomize, whatever the field, is TestKustomizeConfined in internal/argocd/render.
 func TestRenderRefusesFetchAndGitInEveryMode(t *testing.T) {
 	srv := tripwire.NewServer(t, "")
 	url := srv.URL() + "/latest/meta-data"

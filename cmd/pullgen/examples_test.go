@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 )
 
 // TestExamples runs every example that holds a PullAccess the way its README says
@@ -88,7 +88,7 @@ func demoKey() string { return filepath.Join(repoRoot, "examples", "DEMO-age-key
 func decryptDemo(t *testing.T, stream string) string {
 	t.Helper()
 	t.Setenv("SOPS_AGE_KEY_FILE", demoKey())
-	out, err := sopsx.DecryptStream([]byte(stream))
+	out, err := sopsx.DefaultKeys().DecryptStream([]byte(stream))
 	if err != nil {
 		t.Fatalf("decrypting with the DEMO key: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"pullgen.dev/pullgen/internal/tripwire"
+	"pullgen.dev/pullgen/internal/testsupport/tripwire"
 )
 
 // The hostile-repository suite: repositories generated in t.TempDir() that try every way

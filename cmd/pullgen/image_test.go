@@ -151,7 +151,8 @@ func TestImageRender(t *testing.T) {
 
 	repo := t.TempDir()
 	app := filepath.Join(repo, "app")
-	writeFile(t, filepath.Join(app, "creds.yaml"), "token: token-from-sops\n")
+	// Scoped to the namespace its value goes to, as render requires.
+	writeFile(t, filepath.Join(app, "creds.yaml"), "token: token-from-sops\npullgen_scope: pullgen.dev/scope=team-a\n")
 	encrypted := mustRun(t, app, nil, sops, "encrypt", "--age", recipient, "creds.yaml")
 	writeFile(t, filepath.Join(app, "creds.enc.yaml"), encrypted)
 	os.Remove(filepath.Join(app, "creds.yaml"))

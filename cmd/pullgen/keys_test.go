@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/tripwire"
+	"pullgen.dev/pullgen/internal/testsupport/tripwire"
 )
 
 // kernelModes are the two ways render runs: confined by the kernel, and with the kernel

@@ -1,5 +1,6 @@
 // Command pullgen generates what pods need to pull images from private registries and
-// from other namespaces, from one PullAccess file. See README.md.
+// from other namespaces, from one PullAccess file. See README.md. It only calls the
+// command line (internal/cli); its tests are the end-to-end tests of the binary.
 package main
 
 import (

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/registrytest"
+	"pullgen.dev/pullgen/internal/testsupport/registrytest"
 )
 
 // onlineReport is the part of `pullgen check --format json` the online tests read.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/tripwire"
+	"pullgen.dev/pullgen/internal/testsupport/tripwire"
 )
 
 // TestRenderEqualsKustomizeBuild shows, on every example, that pullgen render gives the

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/registrytest"
+	"pullgen.dev/pullgen/internal/testsupport/registrytest"
 )
 
 // sarifValidator is Microsoft's SARIF validator, which make tools installs from npm into

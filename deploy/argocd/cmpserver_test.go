@@ -2,7 +2,7 @@ package argocd
 
 // The kit on the real plugin path: upstream's argocd-cmp-server, started in a sidecar laid
 // out from the kit's container spec and plugin.yaml, and the repo server's own code
-// (cmp-client) sending it Applications over git repositories (internal/argocdtest).
+// (cmp-client) sending it Applications over git repositories (internal/testsupport/argocdtest).
 
 import (
 	"os"
@@ -10,11 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 var built struct {
@@ -25,7 +26,7 @@ var built struct {
 // pullgenBin builds pullgen once, with cgo off as the Dockerfile builds the sidecar
 // image's (and as cmd/pullgen's tests do, so that the build cache serves both), and
 // returns its path.
-func pullgenBin(t *testing.T) string {
+func pullgenBin(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds pullgen")
@@ -54,6 +55,7 @@ func TestMain(m *testing.M) {
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}
+	removeSidecarImage()
 	argocdtest.Cleanup()
 	os.Exit(code)
 }
@@ -62,7 +64,8 @@ func TestMain(m *testing.M) {
 // runs it: config as its plugin.yaml (what the ConfigMap holds), pullgen built as the
 // Dockerfile builds it as the image's one program, the variables of the Secrets of its
 // envFrom then its env (an absolute path is in the sidecar's own file system), and the
-// files of the Secret volumes it mounts. secrets are the cluster's Secrets by name, key
+// files of the Secret volumes it mounts, its emptyDir volumes, and its memory limit as
+// PULLGEN_SIDECAR_MEMORY. secrets are the cluster's Secrets by name, key
 // -> value; a Secret the pod needs and does not find keeps it from starting.
 func kitSidecar(t *testing.T, d deployment, config string, secrets map[string]map[string]string) argocdtest.Sidecar {
 	t.Helper()
@@ -87,8 +90,15 @@ func kitSidecar(t *testing.T, d deployment, config string, secrets map[string]ma
 		}
 		s.Env = append(s.Env, e.Name+"="+v)
 	}
+	// The memory limit, which a directory cannot have: render reads it from the cgroup.
+	if limit, ok := c.Resources.Limits["memory"]; ok {
+		s.Env = append(s.Env, memoryEnv+"="+strconv.FormatInt(quantity(t, limit), 10))
+	}
 	for _, m := range c.VolumeMounts {
 		v, ok := d.volume(m.Name)
+		if ok && v.EmptyDir != nil {
+			s.Dirs = append(s.Dirs, strings.TrimPrefix(m.MountPath, "/"))
+		}
 		if !ok || v.Secret == nil {
 			continue
 		}
@@ -122,7 +132,7 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // demoKey is the Secret pullgen-age-key holding the examples' DEMO age key.
-func demoKey(t *testing.T) map[string]string {
+func demoKey(t testing.TB) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile("../../examples/DEMO-age-key.txt")
 	if err != nil {
@@ -132,7 +142,7 @@ func demoKey(t *testing.T) map[string]string {
 }
 
 // readFile reads a file of the kit.
-func readFile(t *testing.T, path string) string {
+func readFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -146,7 +156,7 @@ var generateLine = regexp.MustCompile(`(?m)^  generate:\n    command: .*\n`)
 
 // withGenerate is a copy of plugin.yaml whose generate command is stanza (a `generate:`
 // block indented as in plugin.yaml).
-func withGenerate(t *testing.T, plugin, stanza string) string {
+func withGenerate(t testing.TB, plugin, stanza string) string {
 	t.Helper()
 	if !generateLine.MatchString(plugin) {
 		t.Fatal("cmp/plugin.yaml: no generate command on one line to replace")

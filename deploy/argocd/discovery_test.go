@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 // The repo server's errors for an Application no sidecar claims (util/app/discovery).

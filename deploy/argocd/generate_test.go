@@ -18,7 +18,7 @@ import (
 
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 // exportLine is a variable an example's README tells users to export.

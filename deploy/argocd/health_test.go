@@ -14,7 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 // healthKey is the argocd-cm key of the ServiceAccount health check. Argo CD reads

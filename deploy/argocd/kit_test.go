@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,7 +22,9 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/argocd/render"
+	"pullgen.dev/pullgen/internal/argocd/slots"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 // kitFiles is every YAML file of the kit and the kind of its one document. A file not in
@@ -141,7 +144,7 @@ func readNodes(t *testing.T, path string) []*yaml.RNode {
 }
 
 // unmarshalStrict decodes path into v, refusing fields v does not declare.
-func unmarshalStrict(t *testing.T, path string, v any) {
+func unmarshalStrict(t testing.TB, path string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -321,6 +324,10 @@ type container struct {
 		} `json:"seccompProfile"`
 	} `json:"securityContext"`
 	VolumeMounts []volumeMount `json:"volumeMounts"`
+	Resources    struct {
+		Requests map[string]string `json:"requests"`
+		Limits   map[string]string `json:"limits"`
+	} `json:"resources"`
 }
 
 type volumeMount struct {
@@ -392,7 +399,7 @@ const sidecarOp = "/spec/template/spec/containers/-"
 
 // kitRepoServer is what the cmp component writes into the repo server: the strategic
 // merge patch, with the container the JSON patch appends. Both are decoded strictly.
-func kitRepoServer(t *testing.T) deployment {
+func kitRepoServer(t testing.TB) deployment {
 	t.Helper()
 	var d deployment
 	unmarshalStrict(t, "cmp/repo-server-patch.yaml", &d)
@@ -468,6 +475,7 @@ func checkSidecar(t *testing.T, d deployment, built bool) {
 		t.Errorf("volume cmp-tmp: %+v, want an emptyDir", v)
 	}
 	checkAgeKey(t, d, c)
+	checkBudget(t, d, c)
 	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef.Name != "pullgen-sidecar-env" || !c.EnvFrom[0].SecretRef.Optional {
 		t.Errorf("sidecar envFrom %+v, want the optional Secret pullgen-sidecar-env", c.EnvFrom)
 	}
@@ -478,6 +486,62 @@ func checkSidecar(t *testing.T, d deployment, built bool) {
 			}
 		}
 	}
+}
+
+// checkBudget checks how the sidecar's renders share its memory: a memory limit, equal
+// to the request (the node keeps what the renders are promised), no CPU limit, the slot
+// directory a writable emptyDir of the pod mounted where PULLGEN_SLOT_DIR points, and
+// PULLGEN_MAX_RENDERS renders that the limit admits at once.
+func checkBudget(t *testing.T, d deployment, c container) {
+	t.Helper()
+	limit, request := c.Resources.Limits["memory"], c.Resources.Requests["memory"]
+	if limit == "" || limit != request {
+		t.Errorf("sidecar memory limit %q, request %q: want a limit, and the request equal to it", limit, request)
+	}
+	if cpu, ok := c.Resources.Limits["cpu"]; ok {
+		t.Errorf("sidecar CPU limit %q: want none (a throttled render holds its slot longer)", cpu)
+	}
+	if c.Resources.Requests["cpu"] == "" {
+		t.Error("sidecar has no CPU request")
+	}
+	dir, _ := c.env(slotDirEnv)
+	m, ok := c.mount(dir)
+	if v, _ := d.volume(m.Name); dir == "" || !ok || m.ReadOnly || v.EmptyDir == nil {
+		t.Errorf("%s=%q: want the mount path of a writable emptyDir volume (mount %+v, volume %+v)", slotDirEnv, dir, m, v)
+	}
+	renders, _ := c.env(maxRendersEnv)
+	n, err := strconv.Atoi(renders)
+	if err != nil {
+		t.Fatalf("%s=%q: not a number", maxRendersEnv, renders)
+	}
+	plan, err := slots.Budget{Memory: quantity(t, limit), Renders: n, MaxHeap: render.DefaultLimits().Memory}.Plan()
+	if err != nil || plan.Slots != n {
+		t.Errorf("%s renders in a memory limit of %s: the limit admits %d (%v)", renders, limit, plan.Slots, err)
+	}
+}
+
+// The sidecar's settings of render's budget (internal/cli).
+const (
+	slotDirEnv    = "PULLGEN_SLOT_DIR"
+	maxRendersEnv = "PULLGEN_MAX_RENDERS"
+	memoryEnv     = "PULLGEN_SIDECAR_MEMORY"
+)
+
+// quantity is a Kubernetes memory quantity in bytes: a number with an optional binary
+// suffix (Ki, Mi, Gi), the only forms the kit uses.
+func quantity(t testing.TB, q string) int64 {
+	t.Helper()
+	mult := int64(1)
+	for i, suffix := range []string{"Ki", "Mi", "Gi"} {
+		if n, ok := strings.CutSuffix(q, suffix); ok {
+			q, mult = n, 1<<(10*(i+1))
+		}
+	}
+	n, err := strconv.ParseInt(q, 10, 64)
+	if err != nil {
+		t.Fatalf("memory quantity %q: want a number with Ki, Mi or Gi", q)
+	}
+	return n * mult
 }
 
 // checkAgeKey checks that SOPS_AGE_KEY_FILE of c names the keys.txt of the mounted key

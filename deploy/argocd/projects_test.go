@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
 )
 
 // TestKeysPerProject installs the kit with the keys-per-project Component over Argo CD's

@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"pullgen.dev/pullgen/internal/argocdtest"
-	"pullgen.dev/pullgen/internal/doctest"
+	"pullgen.dev/pullgen/internal/testsupport/argocdtest"
+	"pullgen.dev/pullgen/internal/testsupport/doctest"
 )
 
 // readmeBlock returns the fenced code block that follows `<!-- name -->` in README.md.

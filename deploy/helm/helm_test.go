@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/doctest"
+	"pullgen.dev/pullgen/internal/testsupport/doctest"
 )
 
 var (

@@ -1,6 +1,10 @@
-// Package cli is pullgen's command line: it picks the mode from the arguments (KRM
-// function, kustomize legacy exec plugin, or a subcommand) and maps failures to exit codes
-// (0 success, 1 findings, 2 usage or input errors).
+// Package cli is pullgen's command line and nothing else: it picks the mode from the
+// arguments (KRM function, kustomize legacy exec plugin, or a subcommand), parses each
+// command's flags, hands the values to the packages of its surface (author: krm,
+// generate, drift, helm; argocd: plugin, render, discover; check: pullcheck), prints what
+// they return, and maps failures to exit codes (0 success, 1 findings, 2 usage or input
+// errors), which are defined here only. What a command does belongs to those packages:
+// cli must not hold it, and they must not hold flags or exit codes.
 package cli
 
 import (

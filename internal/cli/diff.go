@@ -1,23 +1,13 @@
 package cli
 
 import (
-	"bytes"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
-	"sigs.k8s.io/kustomize/kyaml/kio"
-
-	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/drift"
-	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/rooted"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/author/drift"
+	"pullgen.dev/pullgen/internal/author/generate"
+	"pullgen.dev/pullgen/internal/core/manifest"
 )
 
 // runDiff is `pullgen diff [PATH...] [--quiet] [--live FILE]`: it regenerates every
@@ -36,34 +26,23 @@ func runDiff(args []string, std IO) int {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
-	specs, err := findSpecs(paths)
+	specs, err := generate.FindSpecs(paths)
 	if err != nil {
 		return fail(std, "diff: %v", err)
 	}
 	if *live != "" {
 		return runDiffLive(specs, *live, *quiet, std)
 	}
-	jobs, ok := findJobs(specs, "", std, false)
-	outputs, ok2 := runJobs(jobs, std, true)
+	jobs, ok := generate.FindJobs(specs, "", std.Stderr, false)
+	outputs, ok2 := generate.Run(jobs, std.Stderr, true)
 	if !ok || !ok2 {
 		return ExitUsage
 	}
 	drifted := false
 	for _, o := range outputs {
-		want, wantFiles, err := layout(o)
+		report, err := o.Compare(jobs)
 		if err != nil {
-			return fail(std, "%s: %v", o.dir, err)
-		}
-		have, kustomization, err := readCommitted(o.tree, o.dir)
-		if err != nil {
-			return fail(std, "%s: %v", outputField(jobs, o.dir), err)
-		}
-		report := drift.Compare(want, have, drift.Options{Decrypt: sopsx.Decrypt})
-		report.Changes = append(report.Changes, recipientChanges(jobs, o.dir, have)...)
-		if !bytes.Equal(kustomization, wantFiles["kustomization.yaml"]) {
-			k := filepath.Join(o.dir, "kustomization.yaml")
-			report.Changes = append(report.Changes, drift.Change{Op: "changed", Kind: "Kustomization", Name: "kustomization.yaml", File: k,
-				Details: []string{"its resource list differs"}})
+			return fail(std, "%v", err)
 		}
 		for _, c := range report.Changes {
 			if c.Diff != "" {
@@ -78,14 +57,14 @@ func runDiff(args []string, std IO) int {
 		}
 		if len(report.Unverified) > 0 {
 			fmt.Fprintf(std.Stderr, "pullgen: %s: the encrypted values of %d Secrets were not verified: no key to decrypt them here (set SOPS_AGE_KEY_FILE)\n",
-				o.dir, len(report.Unverified))
+				o.Dir(), len(report.Unverified))
 		}
 		if !*quiet {
 			state := "in step"
 			if len(report.Changes) > 0 {
 				state = fmt.Sprintf("%d objects drifted: run pullgen generate", len(report.Changes))
 			}
-			fmt.Fprintf(std.Stderr, "pullgen: %s; %s\n", o.contents(), state)
+			fmt.Fprintf(std.Stderr, "pullgen: %s; %s\n", o.Contents(), state)
 		}
 	}
 	if !*quiet && len(outputs) == 0 {
@@ -97,164 +76,43 @@ func runDiff(args []string, std IO) int {
 	return ExitOK
 }
 
-// outputField names the field that sent diff to an output directory: the spec.output.dir
-// of the first PullAccess writing there.
-func outputField(jobs []job, dir string) string {
-	for _, j := range jobs {
-		if j.dir == dir {
-			return fmt.Sprintf("%s: PullAccess %s: spec.output.dir", j.file, j.node.GetName())
-		}
+// runDiffLive is `pullgen diff [PATH...] --live FILE`: for every ServiceAccount the
+// PullAccesses under the paths produce together, it tells which entries of the live object (from a
+// `kubectl get sa -A -o yaml` dump, a List or a YAML stream) applying it would remove.
+// Exit 0 when none would go, 1 when some would, 2 on errors.
+func runDiffLive(specs []generate.Spec, file string, quiet bool, std IO) int {
+	live, err := drift.ReadLive(file, std.Stdin)
+	if err != nil {
+		return fail(std, "diff: %v", err)
 	}
-	return dir
-}
-
-// recipientChanges reports the committed encrypted Secrets whose recipients or
-// encryption settings are no longer those of their spec (spec.sops or .sops.yaml); this
-// needs no key.
-func recipientChanges(jobs []job, dir string, have []drift.Object) []drift.Change {
-	var out []drift.Change
-	for _, h := range have {
-		if !sopsx.IsEncrypted(h.Node) {
-			continue
-		}
-		for _, j := range jobs {
-			if j.dir != dir || !manifest.IsGeneratedBy(h.Node, j.node.GetName()) {
+	outputs, ok := generate.Run(generate.LiveJobs(specs), std.Stderr, true)
+	if !ok {
+		return ExitUsage
+	}
+	compared, losing := 0, 0
+	for _, o := range outputs {
+		for _, sa := range o.Objects() {
+			if !manifest.IsServiceAccount(sa) {
 				continue
 			}
-			rules, ok := encryptionRules(j, h.File)
-			if !ok {
+			cur, found := live[sa.GetNamespace()+"/"+sa.GetName()]
+			if !found {
 				continue
 			}
-			if same, err := sopsx.HasRules(h.Node, rules); err == nil && !same {
-				out = append(out, drift.Change{Op: "changed", Kind: h.Node.GetKind(), Namespace: h.Node.GetNamespace(), Name: h.Node.GetName(),
-					File: h.File, Details: []string{"encrypted for other recipients or settings than the spec's"}})
+			compared++
+			if gone := drift.Removed(sa, cur); len(gone) > 0 {
+				losing++
+				fmt.Fprintf(std.Stdout, "ServiceAccount %s/%s: applying removes %s (%s); list them in keep of spec.serviceAccounts to keep them\n",
+					sa.GetNamespace(), sa.GetName(), strings.Join(gone, ", "), drift.LinkedBy(sa))
 			}
 		}
 	}
-	return out
-}
-
-// encryptionRules are the rules a job encrypts a file with: spec.sops, else the .sops.yaml
-// rule for the file.
-func encryptionRules(j job, file string) (sopsx.Rules, bool) {
-	pa, problems := fn.Decode(j.node)
-	if pa == nil || problems.HasErrors() {
-		return sopsx.Rules{}, false
+	if !quiet {
+		fmt.Fprintf(std.Stderr, "pullgen: %s compared with %s; %s would lose entries\n",
+			generate.Count(compared, "ServiceAccount"), file, generate.Plural(losing, "ServiceAccount", "ServiceAccounts"))
 	}
-	if pa.Spec.SOPS != nil {
-		return sopsx.FromSpec(pa.Spec.SOPS), true
+	if losing > 0 {
+		return ExitFindings
 	}
-	rules, _, found, err := sopsx.FindRules(file)
-	return rules, found && err == nil
-}
-
-// findSpecs reads the YAML files under paths that hold a PullAccess, sorted by path.
-func findSpecs(paths []string) ([]spec, error) {
-	seen := map[string]bool{}
-	var specs []spec
-	add := func(tree *rooted.Root, p string) error {
-		data, err := readRegular(tree, p, maxSpecFile)
-		if errors.Is(err, errRefusedFile) || data == nil {
-			return nil // not a spec diff may read
-		}
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {
-			if nodes, err := parsePullAccesses(p, data); err == nil {
-				seen[p] = true
-				specs = append(specs, spec{file: p, nodes: nodes, tree: tree})
-			}
-		}
-		return nil
-	}
-	for _, root := range paths {
-		st, err := os.Stat(root)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", root, err)
-		}
-		tree, err := workTree(root)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			if err := add(tree, root); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if p != root && strings.HasPrefix(d.Name(), ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if ext := filepath.Ext(p); ext == ".yaml" || ext == ".yml" {
-				return add(tree, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	sort.Slice(specs, func(i, j int) bool { return specs[i].file < specs[j].file })
-	return specs, nil
-}
-
-// layout names the regenerated objects by the files generate would write them to.
-func layout(o *output) ([]drift.Object, map[string][]byte, error) {
-	files, err := Files(o.objects)
-	if err != nil {
-		return nil, nil, err
-	}
-	var objs []drift.Object
-	for _, obj := range o.objects {
-		objs = append(objs, drift.Object{File: filepath.Join(o.dir, manifest.FileName(obj)), Node: obj})
-	}
-	return objs, files, nil
-}
-
-// readCommitted reads the objects and the kustomization.yaml of an output directory under
-// its work tree: the directory and its files may be links, to somewhere in the tree.
-func readCommitted(tree *rooted.Root, dir string) ([]drift.Object, []byte, error) {
-	real, err := tree.Resolve(dir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
-	}
-	entries, err := os.ReadDir(real)
-	if os.IsNotExist(err) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s: %w", dir, err)
-	}
-	var objs []drift.Object
-	var kustomization []byte
-	for _, e := range entries {
-		p := filepath.Join(dir, e.Name())
-		if e.IsDir() || filepath.Ext(e.Name()) != ".yaml" {
-			continue
-		}
-		data, err := tree.Read(filepath.Join(real, e.Name()), maxSpecFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading %s: %w", p, err)
-		}
-		if e.Name() == "kustomization.yaml" {
-			kustomization = data
-			continue
-		}
-		nodes, err := (&kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}).Read()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: parsing YAML: %w", p, err)
-		}
-		for _, n := range nodes {
-			objs = append(objs, drift.Object{File: p, Node: n})
-		}
-	}
-	return objs, kustomization, nil
+	return ExitOK
 }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"pullgen.dev/pullgen/internal/discover"
-	"pullgen.dev/pullgen/internal/sandbox"
+	"pullgen.dev/pullgen/internal/argocd/discover"
+	"pullgen.dev/pullgen/internal/argocd/plugin"
 )
 
 // runDiscover is `pullgen discover [DIR]`, the discovery command of the Argo CD plugin. It
@@ -28,13 +28,13 @@ func runDiscover(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "discover: usage: pullgen discover [DIR]")
 	}
-	dir, root, err := appDir(pos, "", std)
+	dir, root, err := plugin.Locate(pos, "", std.Getenv)
 	if err != nil {
 		return fail(std, "discover: %v", err)
 	}
 	// Everything discovery reads is under root: confine the process to it, as render is
 	// (discovery decrypts nothing: no key is read, no key service allowed).
-	if _, err := sandbox.Confine(sandbox.Policy{ReadDirs: []string{root}, Warn: std.Stderr}); err != nil {
+	if err := plugin.ConfineDiscovery(root, std.Stderr); err != nil {
 		return fail(std, "discover: %v", err)
 	}
 	found, err := discover.Find(discover.Options{Root: root, Dir: dir})

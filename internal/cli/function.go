@@ -2,58 +2,24 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/parallel"
-	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/author/krm"
 )
-
-// functionOptions are the options of the KRM function and legacy plugin modes: relative
-// paths resolve against kpt's package path when kpt gives one, else against the working
-// directory, which kustomize sets to the kustomization's root.
-func functionOptions() fn.Options {
-	return fn.Options{Resolver: credsource.Resolver{AllowHelpers: true}}
-}
-
-// runBounded runs the PullAccess config over items, within a cap on the memory it
-// allocates (four times render's, as the function's input caps are): a PullAccess writes
-// its registries' credentials into every namespace's Secret, so that a small input can
-// ask for gigabytes. Past the cap the results hold the error and no item.
-func runBounded(config *yaml.RNode, items []*yaml.RNode) ([]*yaml.RNode, framework.Results) {
-	type run struct {
-		out     []*yaml.RNode
-		results framework.Results
-	}
-	max := 4 * render.DefaultLimits().Memory
-	r, err := render.Bounded(render.Limits{Memory: max}, func() (run, error) {
-		out, results := fn.Run(config, items, functionOptions())
-		return run{out, results}, nil
-	})
-	if errors.Is(err, render.ErrMemory) {
-		err = fmt.Errorf("the PullAccess allocated more than the %d bytes a function run may (its registries' credentials times its namespaces)", max)
-	}
-	if err != nil {
-		return nil, framework.Results{{Severity: framework.Error, Message: err.Error()}}
-	}
-	return r.out, r.results
-}
 
 // runFunction is the KRM function mode: a ResourceList on stdin, one on stdout. The
 // function config is not echoed back (it may hold what a user should not have written
 // there). On error the output holds the results and no items, and the results go to
 // stderr one line each.
 func runFunction(std IO) int {
-	data, err := readResourceList(std.Stdin)
+	data, err := krm.ReadResourceList(std.Stdin)
 	if err != nil {
 		return malformedResourceList(std, err)
 	}
@@ -64,11 +30,11 @@ func runFunction(std IO) int {
 	}
 	config := rw.FunctionConfig
 	rw.FunctionConfig = nil
-	out, results := runBounded(config, items)
-	boundResults(results)
+	out, results := krm.Run(config, items)
+	krm.BoundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	var buf bytes.Buffer
-	if err := writeResourceList(&buf, out, results); err != nil {
+	if err := krm.WriteResourceList(&buf, out, results); err != nil {
 		return fail(std, "writing the ResourceList: %v", err)
 	}
 	std.Stdout.Write(buf.Bytes())
@@ -76,54 +42,6 @@ func runFunction(std IO) int {
 		return ExitUsage
 	}
 	return ExitOK
-}
-
-// writeResourceList writes a ResourceList with items and results. Each item is encoded on
-// its own, on every core, and indented into the list in order: the same YAML as one big
-// document, without the cost of emitting thousands of items as a single document.
-func writeResourceList(w *bytes.Buffer, items []*yaml.RNode, results framework.Results) error {
-	encoded, err := encodeAll(items)
-	if err != nil {
-		return err
-	}
-	w.WriteString("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n")
-	if len(items) == 0 {
-		w.WriteString("items: []\n")
-	} else {
-		w.WriteString("items:\n")
-	}
-	for _, s := range encoded {
-		prefix := "- "
-		for _, line := range strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n") {
-			if line != "\n" {
-				w.WriteString(prefix)
-			}
-			w.WriteString(line)
-			prefix = "  "
-		}
-		w.WriteByte('\n')
-	}
-	if len(results) > 0 {
-		b, err := yaml.Marshal(map[string]any{"results": results})
-		if err != nil {
-			return fmt.Errorf("encoding the results: %w", err)
-		}
-		w.Write(b)
-	}
-	return nil
-}
-
-// encodeAll encodes each item as YAML on every core; the result keeps the items' order.
-func encodeAll(items []*yaml.RNode) ([]string, error) {
-	out := make([]string, len(items))
-	errs := make([]error, len(items))
-	parallel.Each(len(items), func(i int) { out[i], errs[i] = items[i].String() })
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("encoding %s %s: %w", items[i].GetKind(), items[i].GetName(), err)
-		}
-	}
-	return out, nil
 }
 
 // runLegacyPlugin is kustomize's legacy exec plugin protocol: the config file is the
@@ -149,8 +67,8 @@ func runLegacyPlugin(configFile string, std IO) int {
 			return fail(std, "reading the resources on stdin: %v", err)
 		}
 	}
-	out, results := runBounded(config, items)
-	boundResults(results)
+	out, results := krm.Run(config, items)
+	krm.BoundResults(results)
 	fn.PrintResults(std.Stderr, results)
 	if results.ExitCode() != 0 {
 		return ExitUsage
@@ -161,4 +79,17 @@ func runLegacyPlugin(configFile string, std IO) int {
 	}
 	std.Stdout.Write(buf.Bytes())
 	return ExitOK
+}
+
+// malformedResourceList answers an input that is not a ResourceList as the KRM functions
+// specification asks: a ResourceList with the error as a result on stdout, the error on
+// stderr, exit 1.
+func malformedResourceList(std IO, err error) int {
+	results := framework.Results{{Severity: framework.Error, Message: err.Error()}}
+	var buf bytes.Buffer
+	if werr := krm.WriteResourceList(&buf, nil, results); werr == nil {
+		std.Stdout.Write(buf.Bytes())
+	}
+	fmt.Fprintf(std.Stderr, "pullgen: %v\n", err)
+	return ExitFindings
 }

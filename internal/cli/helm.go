@@ -5,21 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"regexp"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"pullgen.dev/pullgen/internal/author/helm"
+
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/fn"
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/manifest"
+	"pullgen.dev/pullgen/internal/author/krm"
 )
-
-// helmFilenameAnnotation is the annotation Helm 4 stamps on each document it gives a
-// post-renderer, naming the template it came from; Helm reads it back and removes it.
-const helmFilenameAnnotation = "postrenderer.helm.sh/postrender-filename"
 
 // namespaceName is a Kubernetes namespace name (an RFC 1123 label).
 var namespaceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -56,7 +50,7 @@ func runHelm(args []string, std IO) int {
 	if err != nil {
 		return fail(std, "helm: %v", err)
 	}
-	out, ok := postRender(items, ns, specs, std)
+	out, ok := helm.PostRender(items, ns, specs, std.Stderr)
 	if !ok {
 		fmt.Fprintln(std.Stderr, "pullgen: nothing printed")
 		return ExitUsage
@@ -72,7 +66,7 @@ func runHelm(args []string, std IO) int {
 // readHelmManifests reads the YAML stream Helm gives a post-renderer, within the
 // function's caps.
 func readHelmManifests(r io.Reader) ([]*yaml.RNode, error) {
-	data, err := readCapped(r, "the manifests on stdin")
+	data, err := krm.ReadCapped(r, "the manifests on stdin")
 	if err != nil {
 		return nil, err
 	}
@@ -81,131 +75,4 @@ func readHelmManifests(r io.Reader) ([]*yaml.RNode, error) {
 		return nil, fmt.Errorf("reading the manifests on stdin: %w", err)
 	}
 	return items, nil
-}
-
-// postRender runs every PullAccess of the spec files over the chart's items, in order,
-// with ns as the namespace of the items without one, and returns the result. Problems
-// are printed; ok is false when any is an error.
-func postRender(items []*yaml.RNode, ns string, specs []string, std IO) (out []*yaml.RNode, ok bool) {
-	chart := map[*yaml.Node]bool{}
-	unnamespaced := map[*yaml.Node]bool{}
-	chartAccounts := map[string]bool{}
-	stamped := false
-	for _, it := range items {
-		chart[it.YNode()] = true
-		if it.GetNamespace() == "" {
-			unnamespaced[it.YNode()] = true
-			if err := it.SetNamespace(ns); err != nil {
-				fmt.Fprintf(std.Stderr, "pullgen: helm: %s %s: setting the namespace: %v\n", it.GetKind(), it.GetName(), err)
-				return nil, false
-			}
-		}
-		if manifest.IsServiceAccount(it) {
-			chartAccounts[it.GetNamespace()+"/"+it.GetName()] = true
-		}
-		_, has := it.GetAnnotations()[helmFilenameAnnotation]
-		stamped = stamped || has
-	}
-	ok = true
-	for _, file := range specs {
-		s := readSpec(file)
-		if s.err != nil {
-			fmt.Fprintf(std.Stderr, "pullgen: %v\n", s.err)
-			ok = false
-			continue
-		}
-		for _, pa := range s.nodes {
-			src := fn.Source{File: file, Name: pa.GetName()}
-			if p := helmGlobalPullSecret(pa); p != nil {
-				fn.PrintResults(std.Stderr, p.Results(src))
-				ok = false
-				continue
-			}
-			if err := defaultNamespaces(pa, ns); err != nil {
-				fmt.Fprintf(std.Stderr, "%s: PullAccess %s: spec.namespaces: %v\n", file, pa.GetName(), err)
-				ok = false
-				continue
-			}
-			res, results := fn.Run(pa, items, fn.Options{File: file, Plaintext: true,
-				Resolver: credsource.Resolver{BaseDir: filepath.Dir(file), AllowHelpers: true}})
-			fn.PrintResults(std.Stderr, results)
-			if results.ExitCode() != 0 {
-				ok = false
-				continue
-			}
-			if p := takenOver(pa, res, chartAccounts); len(p) > 0 {
-				fn.PrintResults(std.Stderr, p.Results(src))
-				ok = false
-				continue
-			}
-			items = res
-		}
-	}
-	if !ok {
-		return nil, false
-	}
-	for _, it := range items {
-		var err error
-		switch {
-		case unnamespaced[it.YNode()]:
-			err = it.PipeE(yaml.Lookup("metadata"), yaml.Clear("namespace"))
-		case stamped && !chart[it.YNode()]:
-			err = it.PipeE(yaml.SetAnnotation(helmFilenameAnnotation, "pullgen/"+manifest.FileName(it)))
-		}
-		if err != nil {
-			fmt.Fprintf(std.Stderr, "pullgen: helm: %s %s: %v\n", it.GetKind(), it.GetName(), err)
-			return nil, false
-		}
-	}
-	return items, true
-}
-
-// defaultNamespaces makes a PullAccess that names no namespaces (neither spec.namespaces
-// nor spec.namespaceSelector) cover the release namespace.
-func defaultNamespaces(pa *yaml.RNode, ns string) error {
-	spec := pa.Field("spec")
-	if spec == nil || spec.Value.YNode().Kind != yaml.MappingNode {
-		return nil // fn.Run reports it
-	}
-	for _, f := range []string{"namespaces", "namespaceSelector"} {
-		if v := spec.Value.Field(f); v != nil && !yaml.IsYNodeNilOrEmpty(v.Value.YNode()) {
-			return nil
-		}
-	}
-	return spec.Value.PipeE(yaml.SetField("namespaces", yaml.NewListRNode(ns)))
-}
-
-// helmGlobalPullSecret refuses spec.globalPullSecret: the cluster's pull secret exists on
-// every OpenShift cluster and is no release's to own.
-func helmGlobalPullSecret(pa *yaml.RNode) fn.Problems {
-	if v, _ := pa.Pipe(yaml.Lookup("spec", "globalPullSecret")); v == nil || yaml.IsYNodeNilOrEmpty(v.YNode()) {
-		return nil
-	}
-	return fn.Problems{{Severity: framework.Error, Field: "spec.globalPullSecret", Message: fmt.Sprintf(
-		"the cluster's pull secret (%s/%s) is not Helm's to own: Helm would refuse to install over it, or with --take-ownership take it over and delete it on uninstall; generate it with pullgen generate and apply it outside the release",
-		manifest.GlobalPullSecretNS, manifest.GlobalPullSecretName)}}
-}
-
-// takenOver refuses the ServiceAccounts a PullAccess's run added that the chart does not
-// have: Helm would own them, and the one usually linked, default, exists in every
-// namespace.
-func takenOver(pa *yaml.RNode, out []*yaml.RNode, chartAccounts map[string]bool) fn.Problems {
-	decoded, _ := fn.Decode(pa)
-	var p fn.Problems
-	for _, o := range out {
-		key := o.GetNamespace() + "/" + o.GetName()
-		if !manifest.IsServiceAccount(o) || chartAccounts[key] {
-			continue
-		}
-		field := "spec.serviceAccounts"
-		for i, sa := range decoded.Spec.ServiceAccounts {
-			if sa.Name == o.GetName() {
-				field = fmt.Sprintf("spec.serviceAccounts[%d]", i)
-			}
-		}
-		p = append(p, fn.Problem{Severity: framework.Error, Field: field, Message: fmt.Sprintf(
-			"ServiceAccount %s is not one of the chart's: Helm would own it, refusing to install over the live one or, with --take-ownership, taking it over and deleting it on uninstall; add it to the chart, or give the chart's pods the Secret with spec.workloads instead",
-			key)})
-	}
-	return p
 }

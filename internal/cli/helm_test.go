@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"pullgen.dev/pullgen/internal/author/helm"
+
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -23,7 +25,7 @@ func helmChart(stamped bool) string {
 	for _, d := range docs {
 		body := d.body
 		if stamped {
-			body = strings.Replace(body, "metadata:\n", "metadata:\n  annotations:\n    "+helmFilenameAnnotation+": "+d.file+"\n", 1)
+			body = strings.Replace(body, "metadata:\n", "metadata:\n  annotations:\n    "+helm.FilenameAnnotation+": "+d.file+"\n", 1)
 		} else {
 			b.WriteString("# Source: " + d.file + "\n")
 		}
@@ -96,7 +98,7 @@ func TestHelmPostRender(t *testing.T) {
 				if ns := o.GetNamespace(); ns != "" {
 					t.Errorf("%s got namespace %q: the chart's objects keep theirs (none)", k, ns)
 				}
-				file, has := o.GetAnnotations()[helmFilenameAnnotation]
+				file, has := o.GetAnnotations()[helm.FilenameAnnotation]
 				if tc.stamped && file != "web/templates/"+strings.ToLower(o.GetKind())+".yaml" {
 					t.Errorf("%s: Helm's filename annotation is %q", k, file)
 				}
@@ -121,7 +123,7 @@ func TestHelmPostRender(t *testing.T) {
 			if strings.Contains(stdout, "sops:") || !strings.Contains(stdout, ".dockerconfigjson: ") {
 				t.Errorf("the Secret is not plaintext:\n%s", stdout)
 			}
-			file, has := secret.GetAnnotations()[helmFilenameAnnotation]
+			file, has := secret.GetAnnotations()[helm.FilenameAnnotation]
 			if tc.stamped && file != "pullgen/secret-"+tc.secretNS+"-acme.yaml" || !tc.stamped && has {
 				t.Errorf("the Secret's filename annotation: %q (Helm 4: %v)", file, tc.stamped)
 			}

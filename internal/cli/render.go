@@ -1,24 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
-	"strconv"
-	"strings"
 
-	"pullgen.dev/pullgen/internal/render"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/argocd/plugin"
+	"pullgen.dev/pullgen/internal/argocd/render"
 )
-
-// stringsFlag is a repeatable string flag.
-type stringsFlag []string
-
-func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
-func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 
 const renderUsage = `Usage: pullgen render [DIR] [flags]
 
@@ -32,6 +21,10 @@ or with PULLGEN_KERNEL_SANDBOX=off). It decrypts with the age identities of
 SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_SSH_PRIVATE_KEY_FILE or the default keys file,
 and with other key types only when --enable-key-type enables them; it ignores the AWS
 profile and role a file names and never runs gpg.
+
+In the Argo CD sidecar (--slot-dir or PULLGEN_SLOT_DIR set), renders share the container's
+memory limit: each waits for one of --max-renders slots before it reads anything, takes
+its share of the limit as its cap, and fails with "sidecar busy" after --slot-wait.
 
 Flags:
 `
@@ -51,6 +44,7 @@ func runRender(args []string, std IO) int {
 		fs.PrintDefaults()
 	}
 	caps := addRenderCaps(fs)
+	budget := addSidecarBudget(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -58,17 +52,24 @@ func runRender(args []string, std IO) int {
 	if len(pos) > 1 {
 		return fail(std, "render: usage: pullgen render [DIR] [--allow-env NAME]...")
 	}
-	params, err := argoParameters(std.Getenv)
+	params, err := plugin.ReadParameters(std.Getenv, os.Environ())
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	dir, root, err := appDir(pos, params.overlay, std)
+	dir, root, err := plugin.Locate(pos, params.Overlay, std.Getenv)
 	if err != nil {
 		return fail(std, "render: %v", err)
 	}
-	keys.defaults(std.Getenv)
-	keyFiles := keys.files(std.Getenv)
-	if err := confine(std, root, keys); err != nil {
+	// Before anything is read: a slot's lock file is outside what render is confined to.
+	admitted, err := budget.admit(std.Getenv, &caps.limits)
+	if err != nil {
+		return fail(std, "render: %v", err)
+	}
+	defer admitted.release()
+	policy := keys.policy(std.Getenv)
+	keyFiles := policy.Files(std.Getenv) // before Confine, which leaves them unreadable
+	keySet, err := plugin.Confine(root, policy, std.Getenv, std.Stderr)
+	if err != nil {
 		return fail(std, "render: %v", err)
 	}
 	out, err := render.Render(render.Options{
@@ -77,73 +78,20 @@ func runRender(args []string, std IO) int {
 		LookupEnv:  os.LookupEnv,
 		AllowEnv:   allowEnv,
 		KeyFiles:   keyFiles,
-		Namespaces: params.namespaces,
-		Decrypt:    sopsx.DecryptStream,
+		Namespaces: params.Namespaces,
+		Keys:       keySet,
+		Decrypt:    true,
 
 		Limits:        &caps.limits,
 		AllowRetarget: caps.allowRetarget,
 		AllowUnscoped: caps.allowUnscoped,
 	})
+	if err == nil {
+		err = admitted.checkOutput(out)
+	}
 	if err != nil {
-		return fail(std, "render: %v", err)
+		return fail(std, "render: %v%s", err, admitted.explain(err))
 	}
 	std.Stdout.Write(out)
 	return ExitOK
-}
-
-// argoParams are the plugin parameters render understands.
-type argoParams struct {
-	overlay    string
-	namespaces []string
-}
-
-// argoParameters reads the Application's plugin parameters as Argo CD passes them:
-// PARAM_OVERLAY and PARAM_NAMESPACES_<i>, or the ARGOCD_APP_PARAMETERS JSON.
-func argoParameters(getenv func(string) string) (argoParams, error) {
-	var p argoParams
-	if raw := getenv("ARGOCD_APP_PARAMETERS"); raw != "" {
-		var list []struct {
-			Name   string   `json:"name"`
-			String *string  `json:"string"`
-			Array  []string `json:"array"`
-		}
-		if err := json.Unmarshal([]byte(raw), &list); err != nil {
-			return p, fmt.Errorf("reading ARGOCD_APP_PARAMETERS: %w", err)
-		}
-		for _, x := range list {
-			switch x.Name {
-			case "overlay":
-				if x.String != nil {
-					p.overlay = *x.String
-				}
-			case "namespaces":
-				p.namespaces = x.Array
-			}
-		}
-	}
-	if v := getenv("PARAM_OVERLAY"); v != "" {
-		p.overlay = v
-	}
-	var idx []int
-	vals := map[int]string{}
-	for _, kv := range os.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		if n, ok := strings.CutPrefix(k, "PARAM_NAMESPACES_"); ok {
-			if i, err := strconv.Atoi(n); err == nil {
-				idx = append(idx, i)
-				vals[i] = v
-			}
-		}
-	}
-	if len(idx) > 0 {
-		sort.Ints(idx)
-		p.namespaces = nil
-		for _, i := range idx {
-			p.namespaces = append(p.namespaces, vals[i])
-		}
-	}
-	if strings.Contains(p.overlay, "..") || filepath.IsAbs(p.overlay) {
-		return p, fmt.Errorf("overlay %q must be a path inside the application's directory", p.overlay)
-	}
-	return p, nil
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"pullgen.dev/pullgen/internal/render"
+	"pullgen.dev/pullgen/internal/argocd/render"
 )
 
 // renderCaps are render's flags for its caps and for the identity of decrypted objects.

@@ -9,9 +9,9 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/scope"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/core/credsource"
+	"pullgen.dev/pullgen/internal/core/scope"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 )
 
 const scopeUsage = `Usage: pullgen scope [--namespace NS]... [--any] FILE...
@@ -67,7 +67,7 @@ func runScope(args []string, std IO) int {
 				return fail(std, "scope: %s: %s %s: its scope is its metadata.namespace, which SOPS authenticates; set that instead of a marker (a marker would be an unknown field of the object)", f, n.GetKind(), n.GetName())
 			}
 		}
-		if out[i], err = sopsx.SetScope(data, format, marker); err != nil {
+		if out[i], err = sopsx.DefaultKeys().SetScope(data, format, marker); err != nil {
 			return fail(std, "scope: %s: %v", f, err)
 		}
 	}
@@ -87,7 +87,7 @@ func showScopes(files []string, std IO) int {
 		if err != nil {
 			return fail(std, "scope: %v", err)
 		}
-		opened, err := sopsx.OpenFile(data, format)
+		opened, err := sopsx.DefaultKeys().OpenFile(data, format)
 		if err != nil {
 			return fail(std, "scope: %s: %v", f, err)
 		}

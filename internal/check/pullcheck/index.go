@@ -1,0 +1,208 @@
+package pullcheck
+
+import (
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/core/manifest"
+)
+
+// PullAccess identity, read from the input to learn which registries are private.
+const (
+	pullAccessGroup = "pullgen.dev"
+	pullAccessKind  = "PullAccess"
+)
+
+// nsName identifies a namespaced object.
+type nsName struct{ ns, name string }
+
+// objRef is an input object with its identity resolved.
+type objRef struct {
+	obj  *Object
+	file string
+	m    meta
+	ns   string
+}
+
+// line returns l when the object's lines are lines of its file, else 0.
+func (r objRef) line(l int) int {
+	if !r.obj.Lines {
+		return 0
+	}
+	return l
+}
+
+// secretEntry is a Secret of the input, parsed on first use.
+type secretEntry struct {
+	node   *yaml.Node
+	ref    objRef
+	expiry secretExpiry
+	parsed bool
+	info   secretInfo
+}
+
+// saEntry is a ServiceAccount of the input.
+type saEntry struct {
+	ref         objRef
+	pullSecrets []pullSecretRef
+	reported    bool
+}
+
+// workload is a pod-bearing object.
+type workload struct {
+	ref objRef
+	pod *podRecord
+}
+
+// index is the input, sorted by what the check needs.
+type index struct {
+	secrets   map[nsName]*secretEntry
+	sas       map[nsName]*saEntry
+	bindings  map[string][]pullerBinding
+	cluster   []pullerBinding
+	private   Keyring
+	workloads []workload
+	// namespaces are the Namespaces and Projects of the input, with their labels.
+	namespaces map[string]map[string]string
+	// coverage holds the PullAccesses of the input and those its generated Secrets name;
+	// coverageList those of them that target namespaces, sorted.
+	coverage     map[string]*coverage
+	coverageList []*coverage
+}
+
+// buildIndex classifies the input objects.
+func buildIndex(objs []Object, opts Options) *index {
+	ix := &index{
+		secrets:  map[nsName]*secretEntry{},
+		sas:      map[nsName]*saEntry{},
+		bindings: map[string][]pullerBinding{},
+	}
+	defNS := opts.namespace()
+	for i := range objs {
+		o := &objs[i]
+		if o.pod != nil {
+			ix.addWorkload(o, o.pod, defNS)
+			continue
+		}
+		if o.Node == nil {
+			continue
+		}
+		n := o.Node.YNode()
+		file := o.File
+		if file == "" {
+			file = fileOf(n)
+		}
+		m := readMeta(n)
+		ns := m.namespace
+		if ns == "" {
+			ns = defNS
+		}
+		ref := objRef{obj: o, file: file, m: m, ns: ns}
+		switch {
+		case m.kind == "Secret" && group(m.apiVersion) == "":
+			e := &secretEntry{node: n, ref: ref}
+			readSecretExpiry(e)
+			ix.generatedSecret(e)
+			ix.secrets[nsName{ns, m.name}] = e
+		case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
+			refs := readPullSecretRefs(nodeTree{}, n, "")
+			markKept(n, refs)
+			ix.sas[nsName{ns, m.name}] = &saEntry{ref: ref, pullSecrets: refs}
+		case m.kind == pullAccessKind && group(m.apiVersion) == pullAccessGroup:
+			ix.addPrivate("PullAccess "+m.name, pullAccessRegistries(n))
+			ix.pullAccessCoverage(m.name, n)
+		case manifest.IsNamespaceKind(m.apiVersion, m.kind):
+			if ix.namespaces == nil {
+				ix.namespaces = map[string]map[string]string{}
+			}
+			ix.namespaces[m.name] = labelsOf(field(n, "metadata"), "labels")
+		case m.kind == "RoleBinding" || m.kind == "ClusterRoleBinding":
+			if b, ok := readPullerBinding(n, m, ns); ok {
+				if m.kind == "ClusterRoleBinding" {
+					ix.cluster = append(ix.cluster, b)
+				} else {
+					ix.bindings[ns] = append(ix.bindings[ns], b)
+				}
+			}
+		default:
+			if pod, ok := readPodRecord(nodeTree{}, n, m); ok {
+				ix.addWorkload(o, &pod, defNS)
+			}
+		}
+	}
+	ix.resolveCoverage()
+	from := opts.PrivateFrom
+	if from == "" {
+		from = "--private"
+	}
+	ix.addPrivate(from, opts.Private)
+	return ix
+}
+
+// addWorkload records a pod-bearing object.
+func (ix *index) addWorkload(o *Object, pod *podRecord, defNS string) {
+	file := o.File
+	if file == "" {
+		file = pod.fileAnnotation
+	}
+	ns := pod.m.namespace
+	if ns == "" {
+		ns = defNS
+	}
+	ix.workloads = append(ix.workloads, workload{ref: objRef{obj: o, file: file, m: pod.m, ns: ns}, pod: pod})
+}
+
+// pullAccessRegistries returns the registry keys a PullAccess declares.
+func pullAccessRegistries(n *yaml.Node) []string {
+	var out []string
+	for _, r := range items(path(n, "spec", "registries")) {
+		if s := scalar(field(r, "server")); s != "" {
+			out = append(out, s)
+		}
+		for _, a := range items(field(r, "aliases")) {
+			if s := scalar(a); s != "" {
+				out = append(out, s)
+			}
+		}
+		for _, a := range items(path(r, "fromConfig", "registries")) {
+			if s := scalar(a); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// addPrivate declares registry keys private. A Docker Hub key is declared under docker.io
+// too, since generation writes it as https://index.docker.io/v1/ which covers every Docker
+// Hub image.
+func (ix *index) addPrivate(source string, keys []string) {
+	for _, k := range keys {
+		norm, ok := NormalizeKey(k)
+		if !ok || !ix.private.add(source, k, k) {
+			continue
+		}
+		host, rest, _ := strings.Cut(norm, "/")
+		if manifest.IsDockerHubHost(host) && host != manifest.DockerHubDomain {
+			alias := manifest.DockerHubDomain
+			if rest != "" {
+				alias += "/" + rest
+			}
+			ix.private.add(source, alias, k)
+		}
+	}
+}
+
+// secret returns what the check knows of a Secret, or nil when it is not in the input.
+func (ix *index) secret(ns, name string, opts Options) *secretInfo {
+	e := ix.secrets[nsName{ns, name}]
+	if e == nil {
+		return nil
+	}
+	if !e.parsed {
+		e.info = readSecret(e.node, name, opts.Decrypt)
+		e.parsed = true
+	}
+	return &e.info
+}
