@@ -10,7 +10,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/sealedtest"
+	"pullgen.dev/pullgen/internal/testsupport/sealedtest"
 )
 
 // TestOpensAsTheController: what Opens says a SealedSecret becomes is what kubeseal

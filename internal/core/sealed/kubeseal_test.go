@@ -7,8 +7,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/pullcheck"
-	"pullgen.dev/pullgen/internal/sealedtest"
+	"pullgen.dev/pullgen/internal/check/pullcheck"
+	"pullgen.dev/pullgen/internal/testsupport/sealedtest"
 )
 
 // TestKubesealOpensWhatPullgenSeals: the real kubeseal, given the controller's private key

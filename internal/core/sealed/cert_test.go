@@ -16,8 +16,8 @@ import (
 
 	sscrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 
-	"pullgen.dev/pullgen/internal/credsource"
-	"pullgen.dev/pullgen/internal/sealedtest"
+	"pullgen.dev/pullgen/internal/core/credsource"
+	"pullgen.dev/pullgen/internal/testsupport/sealedtest"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 

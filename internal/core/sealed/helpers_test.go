@@ -9,9 +9,9 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/dockercfg"
-	"pullgen.dev/pullgen/internal/manifest"
-	"pullgen.dev/pullgen/internal/sealedtest"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
+	"pullgen.dev/pullgen/internal/core/manifest"
+	"pullgen.dev/pullgen/internal/testsupport/sealedtest"
 )
 
 func certPEM(c *x509.Certificate) []byte {

@@ -11,7 +11,7 @@ import (
 	sscrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/sealedtest"
+	"pullgen.dev/pullgen/internal/testsupport/sealedtest"
 )
 
 // TestSealIsStable: sealing the same Secrets again, with a Sealer made anew from the same

@@ -7,8 +7,8 @@ import (
 	fage "filippo.io/age"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/parallel"
-	"pullgen.dev/pullgen/internal/sopsx"
+	"pullgen.dev/pullgen/internal/core/parallel"
+	"pullgen.dev/pullgen/internal/core/sopsx"
 )
 
 // BenchmarkSeal500Namespaces seals the pull Secrets of 500 namespaces (one each, a
