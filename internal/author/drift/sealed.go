@@ -65,7 +65,7 @@ func sealedDetails(old, cur map[string]any) []string {
 	out = appendList(out, "sealed values added", added)
 	out = appendList(out, "sealed values removed", removed)
 	out = appendList(out, "sealed values changed", changed)
-	if a, b := annotation(old, sealed.AnnotationCertificateExpiresAt), annotation(cur, sealed.AnnotationCertificateExpiresAt); a != b {
+	if a, b := annotation(old, manifest.AnnotationSealingCertificateExpiresAt), annotation(cur, manifest.AnnotationSealingCertificateExpiresAt); a != b {
 		out = append(out, "sealed with another certificate (expires "+b+")")
 	}
 	for _, s := range []string{sealed.AnnotationNamespaceWide, sealed.AnnotationClusterWide} {

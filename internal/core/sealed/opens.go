@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -23,9 +22,6 @@ type Secret struct {
 	DataKeys []string
 	// Scope is where the SealedSecret opens, as the controller reads it.
 	Scope Scope
-	// CertificateExpiresAt is when the certificate it was sealed with expires (pullgen's
-	// annotation); zero when unknown.
-	CertificateExpiresAt time.Time
 }
 
 // IsSealedSecret tells whether obj is a SealedSecret.
@@ -72,11 +68,6 @@ func Opens(obj *yaml.RNode) (Secret, error) {
 		}
 	}
 	sort.Strings(s.DataKeys)
-	if v, ok := obj.GetAnnotations()[AnnotationCertificateExpiresAt]; ok {
-		if s.CertificateExpiresAt, err = time.Parse(time.RFC3339, v); err != nil {
-			return Secret{}, fmt.Errorf("metadata.annotations.%s: not an RFC 3339 time", AnnotationCertificateExpiresAt)
-		}
-	}
 	return s, nil
 }
 

@@ -6,11 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
-
-	"pullgen.dev/pullgen/internal/testsupport/sealedtest"
 )
 
 // TestOpensAsTheController: what Opens says a SealedSecret becomes is what kubeseal
@@ -67,9 +64,6 @@ func TestOpensAsTheController(t *testing.T) {
 			if !slices.Equal(got.DataKeys, keys) {
 				t.Errorf("Opens: data keys %v; the controller makes %v", got.DataKeys, keys)
 			}
-			if want := sealedtest.ControllerKeyPair(t).Cert.NotAfter; !got.CertificateExpiresAt.Equal(want.Truncate(time.Second)) {
-				t.Errorf("Opens: certificate expires at %s, want %s", got.CertificateExpiresAt, want)
-			}
 		})
 	}
 }
@@ -86,7 +80,6 @@ func TestOpensScopeAndErrors(t *testing.T) {
 		{"a Secret", "apiVersion: v1\nkind: Secret\nmetadata: {name: a}\n", "not a bitnami.com/v1alpha1 SealedSecret"},
 		{"no name", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {namespace: a}\n", "metadata.name: missing"},
 		{"encryptedData a list", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a}\nspec: {encryptedData: [a]}\n", "spec.encryptedData: not a map"},
-		{"bad expiry", "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: a, annotations: {" + AnnotationCertificateExpiresAt + ": soon}}\n", "not an RFC 3339 time"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 
 	sscrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"pullgen.dev/pullgen/internal/core/manifest"
 )
 
 // The SealedSecret resource.
@@ -16,11 +18,6 @@ const (
 	APIVersion = "bitnami.com/v1alpha1"
 	Kind       = "SealedSecret"
 )
-
-// AnnotationCertificateExpiresAt is written on each SealedSecret: when the certificate it
-// was sealed with expires (RFC 3339), so that the pull check can say when sealing anew
-// (a credential rotation) will need the controller's next certificate.
-const AnnotationCertificateExpiresAt = "pullgen.dev/sealing-certificate-expires-at"
 
 // Sealer seals Secrets for one controller certificate with one sealing seed. It is safe
 // for concurrent use.
@@ -99,7 +96,7 @@ func (s *Sealer) Seal(secret *yaml.RNode, scope Scope) (*yaml.RNode, error) {
 	out.APIVersion, out.Kind = APIVersion, Kind
 	out.Spec.Template = template{Metadata: meta, Type: stringField(secret, "type")}
 	out.Metadata = meta
-	out.Metadata.Annotations = map[string]string{AnnotationCertificateExpiresAt: s.cert.NotAfter.UTC().Format(time.RFC3339)}
+	out.Metadata.Annotations = map[string]string{manifest.AnnotationSealingCertificateExpiresAt: s.cert.NotAfter.UTC().Format(time.RFC3339)}
 	for k, v := range meta.Annotations {
 		out.Metadata.Annotations[k] = v
 	}
