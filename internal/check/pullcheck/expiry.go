@@ -11,7 +11,6 @@ import (
 	"pullgen.dev/pullgen/internal/core/manifest"
 )
 
-
 // Rules of credential expiry.
 const (
 	RuleCredentialExpired  = "credential-expired"

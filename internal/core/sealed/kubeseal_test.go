@@ -7,7 +7,8 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
-	"pullgen.dev/pullgen/internal/check/pullcheck"
+	"pullgen.dev/pullgen/internal/core/dockercfg"
+	"pullgen.dev/pullgen/internal/core/manifest"
 	"pullgen.dev/pullgen/internal/testsupport/sealedtest"
 )
 
@@ -42,12 +43,12 @@ func TestKubesealOpensWhatPullgenSeals(t *testing.T) {
 			if got, want := dataOf(t, opened), dataOf(t, secret); got != want {
 				t.Errorf(".dockerconfigjson differs from the Secret's")
 			}
-			got, err := pullcheck.SecretRegistries(opened)
+			auths, err := dockercfg.ParseDockerConfigJSON([]byte(dataOf(t, opened)))
 			if err != nil {
-				t.Fatalf("the kubelet would not read the opened Secret: %v", err)
+				t.Fatalf("the opened Secret's .dockerconfigjson does not parse: %v", err)
 			}
-			if want, _ := pullcheck.SecretRegistries(secret); strings.Join(got, ",") != strings.Join(want, ",") {
-				t.Errorf("the kubelet reads registries %v, want %v", got, want)
+			if got, want := strings.Join(auths.Keys(), ","), secret.GetAnnotations()[manifest.AnnotationRegistries]; got != want {
+				t.Errorf("the opened Secret holds registries %s, want %s", got, want)
 			}
 		})
 	}
