@@ -25,7 +25,7 @@ import (
 // repoRoot is the top of pullgen's repository.
 var repoRoot = func() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
 }()
 
 // Kubeseal returns the path of kubeseal: bin/kubeseal of the repository, else on PATH. It
