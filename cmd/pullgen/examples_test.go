@@ -121,3 +121,18 @@ func holdsPullAccess(t *testing.T, dir string) bool {
 	}
 	return false
 }
+
+// sealedOutput tells whether a PullAccess of an example directory asks for sealed output.
+func sealedOutput(t *testing.T, dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "kind: PullAccess") && strings.Contains(string(b), "\n    sealed:\n") {
+			return true
+		}
+	}
+	return false
+}

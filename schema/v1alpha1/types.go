@@ -268,11 +268,11 @@ const (
 )
 
 // DefaultSealingSeedFile and DefaultSealingSeedKey are the sealing seed's source when
-// spec.output.sealed.seed is not set: a SOPS-encrypted file beside the spec, which
-// generate creates on first use.
+// spec.output.sealed.seed is not set: a SOPS-encrypted dotenv file beside the spec, which
+// generate creates on first use (not YAML, which kpt would read as a resource).
 const (
-	DefaultSealingSeedFile = "sealing-seed.enc.yaml"
-	DefaultSealingSeedKey  = "seed"
+	DefaultSealingSeedFile = "sealing-seed.enc.env"
+	DefaultSealingSeedKey  = "PULLGEN_SEALING_SEED"
 )
 
 // SealedOutput says how Secrets are sealed.
@@ -284,9 +284,9 @@ type SealedOutput struct {
 	// its namespace and name), namespace-wide (any name in its namespace) or cluster-wide.
 	Scope string `json:"scope,omitempty" jsonschema:"enum=strict,enum=namespace-wide,enum=cluster-wide"`
 	// Seed is the secret that keeps sealing byte-stable while the credentials do not
-	// change; guard it like the credentials. Default: key seed of sealing-seed.enc.yaml
-	// beside the spec, SOPS-encrypted, which generate creates on first use (as it creates
-	// any file: seed that does not exist yet).
+	// change; guard it like the credentials. Default: PULLGEN_SEALING_SEED of
+	// sealing-seed.enc.env beside the spec, SOPS-encrypted, which generate creates on
+	// first use (as it creates any file: seed that does not exist yet).
 	Seed *Source `json:"seed,omitempty"`
 }
 
