@@ -14,7 +14,7 @@ import (
 // committed values without the controller's private key, so their ciphertext stands for
 // them: masked in diffs, told apart by equality.
 
-// sealedMasks stand for a sealed value in diffs: unchanged, and changed.
+// sealedMask and sealedChanged stand for a sealed value in diffs: unchanged, and changed.
 const (
 	sealedMask    = "<sealed>"
 	sealedChanged = "<sealed: changed>"
