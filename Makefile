@@ -30,7 +30,7 @@ $(BIN)/pullgen: $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
 ## tools: the real tools the tests drive, built into ./bin (ignored by git)
 SARIF_MULTITOOL_DIR := $(BIN)/sarif-multitool-$(SARIF_MULTITOOL_VERSION)
 tools: $(BIN)/kustomize $(BIN)/sops $(BIN)/registry $(BIN)/gojq $(BIN)/argocd-cmp-server $(BIN)/cmp-client $(SARIF_MULTITOOL_DIR) \
-	$(BIN)/helm3 $(BIN)/helm4
+	$(BIN)/helm3 $(BIN)/helm4 $(BIN)/kubeseal
 
 $(BIN)/kustomize:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
@@ -44,6 +44,13 @@ $(BIN)/registry:
 
 $(BIN)/gojq:
 	GOBIN=$(BIN) $(GO) install github.com/itchyny/gojq/cmd/gojq@$(GOJQ_VERSION)
+
+# kubeseal, sealed-secrets' CLI: the tests of sealed output open what pullgen seals with its
+# --recovery-unseal. Built from a module of its own (tools/kubeseal: its go.mod names the
+# version, its go.sum pins every dependency), which keeps the Kubernetes client out of
+# pullgen's go.mod; -mod=readonly leaves that go.sum alone.
+$(BIN)/kubeseal: tools/kubeseal/go.mod tools/kubeseal/go.sum
+	cd tools/kubeseal && GOWORK=off $(GO) build -mod=readonly -o $@ github.com/bitnami/sealed-secrets/cmd/kubeseal
 
 # ./bin/helm3 and ./bin/helm4 link to the helm binary of each version's folder.
 HELM3 := $(BIN)/helm-$(HELM3_VERSION)/helm

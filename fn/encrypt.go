@@ -23,11 +23,17 @@ type Stats struct {
 	New, Unchanged, Updated, Reencrypted int
 	// Plaintext Secrets were written unencrypted (spec.output.encrypt: false).
 	Plaintext int
+	// Sealed Secrets became SealedSecrets (spec.output.sealed).
+	Sealed int
 }
 
 // String says it in a few words.
 func (s Stats) String() string {
-	if s.Plaintext > 0 && s.New+s.Unchanged+s.Updated+s.Reencrypted == 0 {
+	sops := s.New + s.Unchanged + s.Updated + s.Reencrypted
+	switch {
+	case s.Sealed > 0 && sops+s.Plaintext == 0:
+		return fmt.Sprintf("Secrets: %d sealed", s.Sealed)
+	case s.Plaintext > 0 && sops == 0:
 		return fmt.Sprintf("Secrets: %d in plaintext", s.Plaintext)
 	}
 	return fmt.Sprintf("Secrets: %d unchanged, %d updated, %d re-encrypted, %d new", s.Unchanged, s.Updated, s.Reencrypted, s.New)

@@ -40,10 +40,14 @@ type Options struct {
 	// OutputDir is where the Secrets will be written, for the .sops.yaml rule that applies;
 	// empty means the spec's directory.
 	OutputDir string
-	// Plaintext skips encryption whatever the spec says (for comparisons in memory).
+	// Plaintext skips SOPS encryption whatever the spec says (for comparisons in memory).
+	// Sealed output (spec.output.sealed) is sealed all the same: sealing is stable, so the
+	// committed SealedSecrets compare byte for byte, and nothing but the controller can
+	// open them.
 	Plaintext bool
 	// KeysOnly replaces the passwords that cannot be read with a placeholder: for the pull
-	// check, which needs the registry keys only. Its Secrets must never be written.
+	// check, which needs the registry keys only (sealed output stays unsealed Secrets, the
+	// Secrets the controller would make). Its Secrets must never be written.
 	KeysOnly bool
 	// Stats, when set, receives what happened to the generated Secrets.
 	Stats *Stats
@@ -150,10 +154,14 @@ func Process(pa *v1alpha1.PullAccess, problems Problems, items []*yaml.RNode, op
 	problems = append(problems, p...)
 	problems = append(problems, expiryProblems(pa, expiries, now)...)
 	problems = append(problems, pullCheck(pa, creds.all, out, now)...)
-	if pa.Encrypt() && !opts.Plaintext {
+	switch {
+	case pa.Spec.Output.Sealed != nil && !opts.KeysOnly:
+		out, p = sealSecrets(pa, out, resolver, now, opts.Stats)
+		problems = append(problems, p...)
+	case pa.Encrypt() && !opts.Plaintext:
 		out, p = encryptSecrets(pa, out, earlier, opts.OutputDir, opts.Stats)
 		problems = append(problems, p...)
-	} else {
+	default:
 		for _, o := range out {
 			if o.GetKind() == "Secret" && manifest.IsGeneratedBy(o, pa.Metadata.Name) {
 				opts.Stats.Plaintext++

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 	"pullgen.dev/pullgen/internal/core/manifest"
+	"pullgen.dev/pullgen/internal/core/sealed"
 	"pullgen.dev/pullgen/schema/v1alpha1"
 )
 
@@ -96,6 +97,9 @@ func Validate(pa *v1alpha1.PullAccess) Problems {
 	}
 	if g := s.GlobalPullSecret; g != nil {
 		validateGlobalPullSecret(&p, g)
+	}
+	if s.Output.Sealed != nil {
+		sealedOutput(&p, s)
 	}
 	switch s.Check {
 	case "", v1alpha1.CheckError, v1alpha1.CheckWarn, v1alpha1.CheckOff:
@@ -298,6 +302,29 @@ func ownedMetadata(p *Problems, s v1alpha1.SecretSpec) {
 			p.addf("spec.secret.annotations["+k+"]", "set the sync wave with spec.syncWave (default \"-1\"; \"\" for none)")
 		case strings.HasPrefix(k, v1alpha1.Group+"/"):
 			p.addf("spec.secret.annotations["+k+"]", "the %s/ annotations are pullgen's own, written from the spec", v1alpha1.Group)
+		}
+	}
+}
+
+// sealedOutput checks spec.output.sealed: its sources and scope, and that nothing else in
+// the spec asks for another output or another scope.
+func sealedOutput(p *Problems, s v1alpha1.Spec) {
+	so := s.Output.Sealed
+	source(p, "spec.output.sealed.certificate", &so.Certificate)
+	if so.Seed != nil {
+		source(p, "spec.output.sealed.seed", so.Seed)
+	}
+	switch so.Scope {
+	case "", v1alpha1.SealedScopeStrict, v1alpha1.SealedScopeNamespaceWide, v1alpha1.SealedScopeClusterWide:
+	default:
+		p.addf("spec.output.sealed.scope", "must be %s, %s or %s", v1alpha1.SealedScopeStrict, v1alpha1.SealedScopeNamespaceWide, v1alpha1.SealedScopeClusterWide)
+	}
+	if s.Output.Encrypt != nil && !*s.Output.Encrypt {
+		p.add("spec.output.encrypt", "false asks for plaintext Secrets and spec.output.sealed for SealedSecrets: give one of them")
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Secret.Annotations)) {
+		if k == sealed.AnnotationNamespaceWide || k == sealed.AnnotationClusterWide {
+			p.addf("spec.secret.annotations["+k+"]", "set the scope with spec.output.sealed.scope")
 		}
 	}
 }

@@ -250,6 +250,19 @@ func TestDiff(t *testing.T) {
 	if r := run(t, dir, nil, "", pullgen(), "diff"); r.code != 0 {
 		t.Errorf("after generate: exit %d\n%s", r.code, r.stdout)
 	}
+
+	// A file that only mentions PullAccess is not a spec; a spec that does not parse is an
+	// error naming it, for diff and generate over a directory: its output would go unchecked.
+	writeFile(t, filepath.Join(dir, "spec", "notes.yaml"), "# PullAccess notes\nitems: [a, b\n")
+	if r := run(t, dir, nil, "", pullgen(), "diff"); r.code != 0 {
+		t.Errorf("a file mentioning PullAccess: exit %d\n%s", r.code, r.stderr)
+	}
+	writeFile(t, filepath.Join(dir, "spec", "broken.yaml"), "apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata: {name: broken\n")
+	for _, args := range [][]string{{"diff"}, {"generate", "spec"}} {
+		if r := run(t, dir, nil, "", pullgen(), args...); r.code != 2 || !strings.Contains(r.stderr, "spec/broken.yaml") {
+			t.Errorf("%v over a spec that does not parse: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
 }
 
 // TestCheckBuildsPullAccess checks a kustomization whose PullAccess transformers add the

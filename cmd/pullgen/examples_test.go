@@ -109,16 +109,30 @@ func pullAccessExamples(t *testing.T) []string {
 }
 
 // holdsPullAccess tells whether a directory has a PullAccess file.
-func holdsPullAccess(t *testing.T, dir string) bool {
+func holdsPullAccess(t *testing.T, dir string) bool { return len(pullAccessFiles(t, dir)) > 0 }
+
+// sealedOutput tells whether a PullAccess of an example directory asks for sealed output.
+func sealedOutput(t *testing.T, dir string) bool {
+	for _, text := range pullAccessFiles(t, dir) {
+		if strings.Contains(text, "\n    sealed:\n") {
+			return true
+		}
+	}
+	return false
+}
+
+// pullAccessFiles are the contents of the YAML files of a directory that hold a PullAccess.
+func pullAccessFiles(t *testing.T, dir string) []string {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	var out []string
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(string(b), "kind: PullAccess") {
-			return true
+			out = append(out, string(b))
 		}
 	}
-	return false
+	return out
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // TestRenderEqualsKustomizeBuild shows, on every example, that pullgen render gives the
-// same resources as kustomize build with pullgen as the exec function.
+// same resources as kustomize build with pullgen as the exec function; but for an example
+// of sealed output, which render refuses (TestSealedRenderAndCheck).
 func TestRenderEqualsKustomizeBuild(t *testing.T) {
 	kustomize := tool(t, "kustomize")
 	for _, dir := range pullAccessExamples(t) {
@@ -22,6 +23,12 @@ func TestRenderEqualsKustomizeBuild(t *testing.T) {
 				args = append(args, "--allow-env", name)
 			}
 			env := exampleEnv(t, dir)
+			if sealedOutput(t, dir) {
+				if r := run(t, dir, env, "", pullgen(), args...); r.code != 2 || !strings.Contains(r.stderr, "spec.output.sealed: sealed output is made at author time") {
+					t.Errorf("render of sealed output: exit %d, want 2 and the refusal\n%s", r.code, r.stderr)
+				}
+				return
+			}
 			got := mustRun(t, dir, env, pullgen(), args...)
 			want := decryptDemo(t, mustRun(t, dir, env, kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "."))
 			if g, w := semantic(t, parseObjects(t, got)), semantic(t, parseObjects(t, want)); !reflect.DeepEqual(g, w) {

@@ -38,6 +38,7 @@ var kitFiles = map[string]string{
 	"kustomize-builtin/argocd-cm-kustomize.yaml":    "ConfigMap",
 	"kustomize-builtin/repo-server-init-patch.yaml": "Deployment",
 	"application.yaml":                              "Application",
+	"application-sealed.yaml":                       "Application",
 	"applicationset.yaml":                           "ApplicationSet",
 	"age-key-secret.example.yaml":                   "Secret",
 	"keys-per-project/kustomization.yaml":           "Component",
@@ -677,7 +678,7 @@ type objectMeta struct {
 }
 
 // checkAppSpec checks what application.yaml and the ApplicationSet template share:
-// the plugin's name, the parameters it announces and the OpenShift recipe.
+// the plugin's name, the parameters it announces, and checkSourceAndRecipe.
 func checkAppSpec(t *testing.T, where string, s appSpec) (env map[string]string, params map[string]string) {
 	t.Helper()
 	p := readPlugin(t)
@@ -688,12 +689,7 @@ func checkAppSpec(t *testing.T, where string, s appSpec) (env map[string]string,
 	if pl.Name != p.pluginName() {
 		t.Errorf("%s: plugin %q, want %q (<metadata.name>-<spec.version>)", where, pl.Name, p.pluginName())
 	}
-	if s.Source.Path == "" || s.Source.RepoURL == "" {
-		t.Errorf("%s: source without repoURL or path", where)
-	}
-	if s.Destination.Namespace == "" || (s.Destination.Server == "") == (s.Destination.Name == "") {
-		t.Errorf("%s: destination needs a namespace and one of server, name", where)
-	}
+	checkSourceAndRecipe(t, where, s)
 	env = map[string]string{}
 	for _, e := range pl.Env {
 		env[e.Name] = e.Value
@@ -710,6 +706,19 @@ func checkAppSpec(t *testing.T, where string, s appSpec) (env map[string]string,
 		if prm.String != nil {
 			params[prm.Name] = *prm.String
 		}
+	}
+	return env, params
+}
+
+// checkSourceAndRecipe checks what every Application of the kit has: a source with a
+// repository and a path, a destination, and the OpenShift recipe for ServiceAccounts.
+func checkSourceAndRecipe(t *testing.T, where string, s appSpec) {
+	t.Helper()
+	if s.Source.Path == "" || s.Source.RepoURL == "" {
+		t.Errorf("%s: source without repoURL or path", where)
+	}
+	if s.Destination.Namespace == "" || (s.Destination.Server == "") == (s.Destination.Name == "") {
+		t.Errorf("%s: destination needs a namespace and one of server, name", where)
 	}
 	// A Synced ServiceAccount must not be applied again: each apply strips OpenShift's
 	// managed entry until its controller adds it back.
@@ -740,7 +749,6 @@ func checkAppSpec(t *testing.T, where string, s appSpec) (env map[string]string,
 	if !slices.Equal(exprs, []string{dockercfgExpr}) {
 		t.Errorf("%s: ServiceAccount jqPathExpressions %q, want [%s]", where, exprs, dockercfgExpr)
 	}
-	return env, params
 }
 
 func TestApplication(t *testing.T) {

@@ -18,8 +18,12 @@ func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// c0 is the field of the first container's image in a Deployment.
-const c0 = "spec.template.spec.containers[0].image"
+// c0 is the field of the first container's image in a Deployment; sealingCert the
+// annotation of a SealedSecret's certificate expiry.
+const (
+	c0          = "spec.template.spec.containers[0].image"
+	sealingCert = "metadata.annotations[pullgen.dev/sealing-certificate-expires-at]"
+)
 
 // TestExamples runs `pullgen check` on every examples/check-* directory and checks the
 // exit code and the finding the example shows.
@@ -45,6 +49,8 @@ func TestExamples(t *testing.T) {
 		{"check-invalid-image", 1, pullcheck.RuleInvalidImage, pullcheck.SeverityError, "spec.jobTemplate.spec.template.spec.containers[0].image", nil},
 		{"check-credential-expired", 1, pullcheck.RuleCredentialExpired, pullcheck.SeverityError, "spec.template.spec.imagePullSecrets[0].name", nil},
 		{"check-credential-expiring", 0, pullcheck.RuleCredentialExpiring, pullcheck.SeverityWarning, "spec.template.spec.imagePullSecrets[0].name", []string{"--expiring-within", "30000d"}},
+		{"check-sealing-certificate-expired", 0, pullcheck.RuleSealingCertificateExpired, pullcheck.SeverityWarning, sealingCert, nil},
+		{"check-sealing-certificate-expiring", 0, pullcheck.RuleSealingCertificateExpiring, pullcheck.SeverityWarning, sealingCert, []string{"--expiring-within", "30000d"}},
 		{"check-selected-namespace-gone", 0, pullcheck.RuleSelectedNamespaceGone, pullcheck.SeverityWarning, "metadata.namespace", nil},
 		{"check-namespace-not-covered", 1, pullcheck.RuleNamespaceNotCovered, pullcheck.SeverityWarning, c0, nil},
 		{"check-unused-service-account-link", 0, pullcheck.RuleUnusedLink, pullcheck.SeverityWarning, "imagePullSecrets[0].name", nil},

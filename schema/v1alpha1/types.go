@@ -298,6 +298,40 @@ type Output struct {
 	Encrypt *bool `json:"encrypt,omitempty"`
 	// Dir is where generate writes without -o, relative to the spec.
 	Dir string `json:"dir,omitempty"`
+	// Sealed emits Bitnami SealedSecrets (bitnami.com/v1alpha1) instead of SOPS-encrypted
+	// Secrets: sealed with the public certificate of a sealed-secrets controller, opened
+	// only by that controller in the destination cluster.
+	Sealed *SealedOutput `json:"sealed,omitempty"`
+}
+
+// Scopes of spec.output.sealed.scope, as sealed-secrets names them.
+const (
+	SealedScopeStrict        = "strict"
+	SealedScopeNamespaceWide = "namespace-wide"
+	SealedScopeClusterWide   = "cluster-wide"
+)
+
+// DefaultSealingSeedFile and DefaultSealingSeedKey are the sealing seed's source when
+// spec.output.sealed.seed is not set: a SOPS-encrypted dotenv file beside the spec, which
+// generate creates on first use (not YAML, which kpt would read as a resource).
+const (
+	DefaultSealingSeedFile = "sealing-seed.enc.env"
+	DefaultSealingSeedKey  = "PULLGEN_SEALING_SEED"
+)
+
+// SealedOutput says how Secrets are sealed.
+type SealedOutput struct {
+	// Certificate is the controller's public certificate (PEM, what kubeseal --fetch-cert
+	// prints): a file committed beside the spec, or an environment variable.
+	Certificate Source `json:"certificate"`
+	// Scope binds each SealedSecret to where the controller may open it: strict (default:
+	// its namespace and name), namespace-wide (any name in its namespace) or cluster-wide.
+	Scope string `json:"scope,omitempty" jsonschema:"enum=strict,enum=namespace-wide,enum=cluster-wide"`
+	// Seed is the secret that keeps sealing byte-stable while the credentials do not
+	// change; guard it like the credentials. Default: PULLGEN_SEALING_SEED of
+	// sealing-seed.enc.env beside the spec, SOPS-encrypted, which generate creates on
+	// first use (as it creates any file: seed that does not exist yet).
+	Seed *Source `json:"seed,omitempty"`
 }
 
 // SOPS lists the recipients and options of the encryption.
@@ -330,7 +364,19 @@ func (p *PullAccess) SecretType() string {
 
 // Encrypt tells whether Secrets are to be SOPS-encrypted.
 func (p *PullAccess) Encrypt() bool {
-	return p.Spec.Output.Encrypt == nil || *p.Spec.Output.Encrypt
+	return p.Spec.Output.Sealed == nil && (p.Spec.Output.Encrypt == nil || *p.Spec.Output.Encrypt)
+}
+
+// SealingSeed is the source of the sealing seed of sealed output, with its default; nil
+// when the output is not sealed.
+func (p *PullAccess) SealingSeed() *Source {
+	switch {
+	case p.Spec.Output.Sealed == nil:
+		return nil
+	case p.Spec.Output.Sealed.Seed != nil:
+		return p.Spec.Output.Sealed.Seed
+	}
+	return &Source{File: DefaultSealingSeedFile, Key: DefaultSealingSeedKey}
 }
 
 // DefaultSyncWave is the sync wave of generated Secrets and ServiceAccounts when

@@ -65,7 +65,8 @@ func (r *renderer) runPullAccess(dir string, config *yaml.RNode, items []*yaml.R
 // checkPullAccess holds a decoded PullAccess (what names it) to the caps (its namespaces,
 // before anything expands them into objects) and refuses what render never does: a file:
 // source that names something remote, and, unless the repository is trusted and when it
-// decoded without error (else fn reports that), what sandboxRules refuses.
+// decoded without error (else fn reports that), sealed output (which would put the
+// credentials back in the repo server it keeps them from) and what sandboxRules refuses.
 func (r *renderer) checkPullAccess(what string, pa *v1alpha1.PullAccess, decodeErrors bool) error {
 	if err := r.limits.namespaceCount(len(pa.Spec.Namespaces)); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -78,6 +79,10 @@ func (r *renderer) checkPullAccess(what string, pa *v1alpha1.PullAccess, decodeE
 	}
 	if r.o.Trusted || decodeErrors {
 		return nil
+	}
+	if pa.Spec.Output.Sealed != nil {
+		return fmt.Errorf("%s: spec.output.sealed: sealed output is made at author time and applied as committed, so that no credential reaches Argo CD: "+
+			"commit what pullgen generate writes and point the Application at that directory, with no plugin", what)
 	}
 	if err := r.sandboxRules(pa, envs); err != nil {
 		return fmt.Errorf("%s: %w", what, err)

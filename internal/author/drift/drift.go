@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/core/manifest"
+	"pullgen.dev/pullgen/internal/core/sealed"
 )
 
 // Object is an object and the file it lives in.
@@ -197,6 +198,11 @@ var secretFields = map[string]bool{"password": true, "auth": true, "identitytoke
 // shows a credential while a changed value still shows as a changed line. When the
 // committed values are not verified, both sides show them as not verified.
 func maskPair(want, have map[string]any, verified bool) (map[string]any, map[string]any) {
+	if isSealed(want) {
+		maskSealed(want, have)
+		maskSealed(have, nil)
+		return want, have
+	}
 	if want["kind"] != "Secret" {
 		return want, have
 	}
@@ -213,6 +219,9 @@ func maskPair(want, have map[string]any, verified bool) (map[string]any, map[str
 
 // maskSecret masks a single object's secret values.
 func maskSecret(m map[string]any) map[string]any {
+	if isSealed(m) {
+		maskSealed(m, nil)
+	}
 	if m["kind"] == "Secret" {
 		if _, ok := m["data"].(map[string]any); ok {
 			m["data"] = maskData(secretData(m), nil)
@@ -281,7 +290,7 @@ func render(m map[string]any) string {
 
 // addedDetails describes a new object.
 func addedDetails(n *yaml.RNode) []string {
-	if n.GetKind() == "Secret" {
+	if n.GetKind() == "Secret" || sealed.IsSealedSecret(n) {
 		return []string{"registries " + n.GetAnnotations()[manifest.AnnotationRegistries]}
 	}
 	return nil
@@ -290,8 +299,10 @@ func addedDetails(n *yaml.RNode) []string {
 // details says what changed between two decoded versions of an object.
 func details(kind string, old, cur map[string]any) []string {
 	var out []string
-	switch kind {
-	case "Secret":
+	switch {
+	case isSealed(cur):
+		out = sealedDetails(old, cur)
+	case kind == "Secret":
 		if s, ok := cur["data"].(map[string]any); ok {
 			o, _ := old["data"].(map[string]any)
 			added, removed, changed := diffKeys(auths(o), auths(s))
@@ -299,11 +310,11 @@ func details(kind string, old, cur map[string]any) []string {
 			out = appendList(out, "registry keys removed", removed)
 			out = appendList(out, "credentials changed", changed)
 		}
-	case "ServiceAccount":
+	case kind == "ServiceAccount":
 		added, removed, _ := diffKeys(names(old["imagePullSecrets"]), names(cur["imagePullSecrets"]))
 		out = appendList(out, "links added", added)
 		out = appendList(out, "links removed", removed)
-	case "RoleBinding":
+	case kind == "RoleBinding":
 		added, removed, _ := diffKeys(subjects(old["subjects"]), subjects(cur["subjects"]))
 		out = appendList(out, "subjects added", added)
 		out = appendList(out, "subjects removed", removed)

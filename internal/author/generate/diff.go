@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -103,9 +104,15 @@ func FindSpecs(paths []string) ([]Spec, error) {
 			return err
 		}
 		if bytes.Contains(data, []byte("PullAccess")) && !seen[p] {
-			if nodes, err := parsePullAccesses(p, data); err == nil {
+			nodes, err := parsePullAccesses(p, data)
+			switch {
+			case err == nil:
 				seen[p] = true
 				specs = append(specs, Spec{File: p, Nodes: nodes, Tree: tree})
+			case declaresPullAccess.Match(data):
+				// A spec that does not parse is an error, not a file to pass over: its
+				// output would go unchecked.
+				return err
 			}
 		}
 		return nil
@@ -147,6 +154,9 @@ func FindSpecs(paths []string) ([]Spec, error) {
 	sort.Slice(specs, func(i, j int) bool { return specs[i].File < specs[j].File })
 	return specs, nil
 }
+
+// declaresPullAccess finds a line that says a document is a PullAccess.
+var declaresPullAccess = regexp.MustCompile(`(?m)^\s*kind:\s*["']?PullAccess["']?\s*(#.*)?$`)
 
 // layout names the regenerated objects by the files generate would write them to.
 func layout(o *Output) ([]drift.Object, map[string][]byte, error) {

@@ -63,6 +63,13 @@ func Write(outputs []*Output, written func(*Output)) error {
 		}
 		staged = append(staged, s)
 	}
+	for _, o := range outputs {
+		for _, seed := range o.seeds {
+			if err := seed.write(); err != nil {
+				return fmt.Errorf("%v; nothing written", err)
+			}
+		}
+	}
 	for i, s := range staged {
 		if err := s.commit(); err != nil {
 			return err

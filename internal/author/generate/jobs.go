@@ -14,6 +14,7 @@ import (
 
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/core/manifest"
+	"pullgen.dev/pullgen/internal/core/sealed"
 	"pullgen.dev/pullgen/internal/untrusted/rooted"
 )
 
@@ -32,6 +33,9 @@ type Job struct {
 	// decoding found.
 	pa       *v1alpha1.PullAccess
 	problems fn.Problems
+	// seeds are the sealing seed files the run creates, by absolute path: read from
+	// here, written with the output.
+	seeds map[string][]byte
 }
 
 // decoded is j with its PullAccess decoded.
@@ -94,6 +98,9 @@ func FindJobs(specs []Spec, outDir string, report io.Writer, required bool) ([]J
 // readFile reads a file a credential source of the job names: under the spec's work tree
 // only.
 func (j Job) readFile(p string) ([]byte, error) {
+	if data, ok := j.seeds[p]; ok {
+		return data, nil
+	}
 	if j.tree == nil {
 		return nil, fmt.Errorf("%s: no work tree to read it from", p)
 	}
@@ -110,6 +117,8 @@ type Output struct {
 	stats                  fn.Stats
 	// expiresAt is the soonest expiry of the Secrets' credentials, "" when none is known.
 	expiresAt string
+	// seeds are the sealing seed files its jobs created, written with it.
+	seeds []seedFile
 }
 
 // readEarlier reads what an earlier generate wrote into the job's directory; nothing when
@@ -151,10 +160,28 @@ func Run(jobs []Job, report io.Writer, plaintext bool) ([]*Output, bool) {
 	ok := true
 	earlier := map[string][]*yaml.RNode{}
 	inventory := newInventories(jobs)
+	seeds := map[string][]byte{}
 	for _, j := range jobs {
 		if _, read := earlier[j.dir]; !read && !plaintext { // plaintext runs keep no ciphertext
 			earlier[j.dir] = readEarlier(j)
 		}
+		o := byDir[j.dir]
+		if o == nil {
+			o = &Output{dir: j.dir, tree: j.out, namespaces: map[string]bool{}, registries: map[string]bool{}}
+			byDir[j.dir] = o
+		}
+		if !plaintext { // diff creates nothing
+			seed, err := newSeedFile(j, seeds)
+			if err != nil {
+				fmt.Fprintf(report, "%s: PullAccess %s: %v\n", j.file, j.node.GetName(), err)
+				ok = false
+				continue
+			}
+			if seed != nil {
+				o.seeds = append(o.seeds, *seed)
+			}
+		}
+		j.seeds = seeds
 		// The earlier Secrets of this PullAccess keep the ciphertext of unchanged values.
 		var items []*yaml.RNode
 		for _, o := range earlier[j.dir] {
@@ -163,11 +190,6 @@ func Run(jobs []Job, report io.Writer, plaintext bool) ([]*Output, bool) {
 			}
 		}
 		items = append(items, serviceAccounts[j.dir]...)
-		o := byDir[j.dir]
-		if o == nil {
-			o = &Output{dir: j.dir, tree: j.out, namespaces: map[string]bool{}, registries: map[string]bool{}}
-			byDir[j.dir] = o
-		}
 		opts := fn.Options{
 			File:      j.file,
 			OutputDir: j.dir,
@@ -199,7 +221,7 @@ func Run(jobs []Job, report io.Writer, plaintext bool) ([]*Output, bool) {
 				continue
 			}
 			o.objects = append(o.objects, obj)
-			if obj.GetKind() == "Secret" {
+			if obj.GetKind() == "Secret" || sealed.IsSealedSecret(obj) {
 				o.namespaces[obj.GetNamespace()] = true
 				for _, k := range strings.Split(obj.GetAnnotations()[manifest.AnnotationRegistries], ",") {
 					if k != "" {
@@ -224,7 +246,11 @@ func Run(jobs []Job, report io.Writer, plaintext bool) ([]*Output, bool) {
 
 // Summary says in a line what an output holds and what happened to its Secrets.
 func (o *Output) Summary() string {
-	return o.Contents() + "; " + o.stats.String()
+	s := o.Contents() + "; " + o.stats.String()
+	for _, seed := range o.seeds {
+		s += "; created the sealing seed " + seed.shown + " (SOPS-encrypted): commit it"
+	}
+	return s
 }
 
 // Contents says in a line what an output holds.
@@ -234,7 +260,7 @@ func (o *Output) Contents() string {
 		kinds[obj.GetKind()]++
 	}
 	var parts []string
-	for _, k := range []string{"Secret", "ServiceAccount", "RoleBinding"} {
+	for _, k := range []string{"Secret", sealed.Kind, "ServiceAccount", "RoleBinding"} {
 		if n := kinds[k]; n > 0 {
 			parts = append(parts, Count(n, k))
 		}

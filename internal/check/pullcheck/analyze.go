@@ -41,6 +41,7 @@ func analyze(objs []Object, opts Options) (*index, []Finding) {
 	}
 	a.unusedLinks()
 	a.secretExpiries()
+	a.sealingCertificates()
 	a.fleetFindings()
 	SortFindings(a.findings)
 	return a.ix, a.findings

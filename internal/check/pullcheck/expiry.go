@@ -6,11 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
 	"pullgen.dev/pullgen/internal/core/manifest"
 )
-
-// expiresAtField is the field path of the annotation in findings.
-const expiresAtField = "metadata.annotations[" + manifest.AnnotationExpiresAt + "]"
 
 // Rules of credential expiry.
 const (
@@ -30,18 +29,29 @@ type secretExpiry struct {
 
 // readSecretExpiry reads the manifest.AnnotationExpiresAt of a Secret node.
 func readSecretExpiry(e *secretEntry) {
-	n := path(e.node, "metadata", "annotations", manifest.AnnotationExpiresAt)
+	e.expiry = readExpiry(path(e.node, "metadata", "annotations", manifest.AnnotationExpiresAt), e.ref)
+}
+
+// readExpiry reads an expiry annotation's value node n of the object ref.
+func readExpiry(n *yaml.Node, ref objRef) secretExpiry {
+	var ex secretExpiry
 	v := scalar(n)
 	if v == "" || manifest.IsHeld(v) { // held: pullgen render puts it in place later
-		return
+		return ex
 	}
-	e.expiry.text, e.expiry.line = v, e.ref.line(n.Line)
+	ex.text, ex.line = v, ref.line(n.Line)
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		e.expiry.err = true
-		return
+		ex.err = true
+		return ex
 	}
-	e.expiry.at = t
+	ex.at = t
+	return ex
+}
+
+// expiresAtField is the field path of a Secret's manifest.AnnotationExpiresAt in findings.
+func (e *secretEntry) expiresAtField() string {
+	return e.annotationsField() + "[" + manifest.AnnotationExpiresAt + "]"
 }
 
 // ParseWindow reads an --expiring-within value: a Go duration (336h) or days (14d), or
@@ -109,7 +119,7 @@ func (a *analyzer) secretExpiries() {
 	for _, e := range a.ix.secrets {
 		ex := e.expiry
 		if ex.err {
-			a.objectFinding(e.ref, expiresAtField, ex.line, RuleCredentialExpiring, SeverityWarning,
+			a.objectFinding(e.ref, e.expiresAtField(), ex.line, RuleCredentialExpiring, SeverityWarning,
 				fmt.Sprintf("%s %q is not an RFC 3339 time such as 2027-03-01T00:00:00Z: when its credentials expire is unknown", manifest.AnnotationExpiresAt, ex.text))
 			continue
 		}
@@ -121,7 +131,7 @@ func (a *analyzer) secretExpiries() {
 		if rule == RuleCredentialExpiring {
 			msg += " from then on"
 		}
-		a.objectFinding(e.ref, expiresAtField, ex.line, rule, sev, msg+"; rotate them (pullgen generate) and roll the new Secret out")
+		a.objectFinding(e.ref, e.expiresAtField(), ex.line, rule, sev, msg+"; rotate them (pullgen generate) and roll the new Secret out")
 		a.findings[len(a.findings)-1].ExpiresAt = formatTime(ex.at)
 	}
 }

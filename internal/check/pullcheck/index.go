@@ -42,6 +42,18 @@ type secretEntry struct {
 	expiry secretExpiry
 	parsed bool
 	info   secretInfo
+	// sealed is set for a SealedSecret: node is then the Secret it opens into, and
+	// annotations the path of that Secret's annotations in the object ("" for metadata.annotations).
+	sealed      *sealedEntry
+	annotations string
+}
+
+// annotationsField is the field path of the Secret's annotations in its object.
+func (e *secretEntry) annotationsField() string {
+	if e.annotations == "" {
+		return "metadata.annotations"
+	}
+	return e.annotations
 }
 
 // saEntry is a ServiceAccount of the input.
@@ -152,6 +164,11 @@ func (ix *index) add(o *Object, defNS string, cluster bool) {
 		readSecretExpiry(e)
 		ix.generatedSecret(e)
 		ix.secrets[nsName{ns, m.name}] = e
+	case isSealedSecret(m):
+		e := newSealedEntry(n, ref)
+		readSecretExpiry(e)
+		ix.generatedSecret(e)
+		ix.secrets[nsName{ns, m.name}] = e
 	case m.kind == "ServiceAccount" && group(m.apiVersion) == "":
 		refs := readPullSecretRefs(nodeTree{}, n, "")
 		markKept(n, refs)
@@ -253,7 +270,11 @@ func (ix *index) secret(ns, name string, opts Options) *secretInfo {
 		return nil
 	}
 	if !e.parsed {
-		e.info = readSecret(e.node, name, opts.Decrypt)
+		if e.sealed != nil {
+			e.info = readSealed(e, name)
+		} else {
+			e.info = readSecret(e.node, name, opts.Decrypt)
+		}
 		e.parsed = true
 	}
 	return &e.info

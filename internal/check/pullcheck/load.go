@@ -213,7 +213,7 @@ type chunkResult struct {
 // nodeKinds are the kinds the check keeps whole (as nodes of the full parser).
 var nodeKinds = map[string]bool{
 	"Secret": true, "ServiceAccount": true, pullAccessKind: true, "RoleBinding": true, "ClusterRoleBinding": true,
-	"Namespace": true, "Project": true,
+	"Namespace": true, "Project": true, "SealedSecret": true,
 	mirrorset.KindIDMS: true, mirrorset.KindITMS: true, mirrorset.KindICSP: true, mirrorset.KindImage: true,
 }
 

@@ -248,6 +248,9 @@ func (sv *secretValues) secret(ns, name string) *secretAuths {
 	case info == nil:
 		s.unavailable = "Secret " + name + " is not in the input"
 		return s
+	case info.sealed:
+		s.unavailable = "Secret " + name + " is sealed (a SealedSecret only its controller opens): its credential is not tried"
+		return s
 	case info.plain == nil && sv.opts.Decrypt == nil:
 		s.unavailable = "Secret " + name + " is SOPS-encrypted and no key is at hand: its credential is not tried"
 		return s

@@ -38,6 +38,8 @@ type secretInfo struct {
 	// was tried). --online reads the credentials' values from it.
 	plain      *yaml.Node
 	decryptErr error
+	// sealed: it is a SealedSecret's, whose values only its controller opens.
+	sealed bool
 }
 
 // SecretRegistries returns the auths keys of a plain image pull Secret as written in it,

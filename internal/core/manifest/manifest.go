@@ -35,6 +35,11 @@ const (
 	// AnnotationExpiresAt is when the credentials of a generated Secret expire (RFC 3339,
 	// UTC): the soonest expiry of its registries. The check warns of it.
 	AnnotationExpiresAt = "pullgen.dev/expires-at"
+	// AnnotationSealingCertificateExpiresAt is on each SealedSecret (not on the Secret it
+	// opens into): when the controller certificate it was sealed with expires (RFC 3339,
+	// UTC). pullgen refuses to seal with an expired certificate, so rotating a credential
+	// then needs the controller's current one; the check warns of it.
+	AnnotationSealingCertificateExpiresAt = "pullgen.dev/sealing-certificate-expires-at"
 	// AnnotationNamespaceSelector marks a Secret put in its namespace because
 	// spec.namespaceSelector chose it (spec.namespaces does not list it); its value is the
 	// selector in kubectl's -l syntax.

@@ -32,7 +32,7 @@ type Violation struct {
 func (v Violation) String() string { return v.Pos + ": " + v.What }
 
 // sources calls fn with every non-test Go file under root, parsed, outside testdata, hidden
-// and bin directories, with its directory relative to root.
+// and bin directories and nested modules, with its directory relative to root.
 func sources(root string, fn func(dir string, fset *token.FileSet, f *ast.File) error) error {
 	fset := token.NewFileSet()
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -42,6 +42,9 @@ func sources(root string, fn func(dir string, fset *token.FileSet, f *ast.File) 
 		if d.IsDir() {
 			if p != root && (d.Name() == "testdata" || d.Name() == "bin" || strings.HasPrefix(d.Name(), ".")) {
 				return filepath.SkipDir
+			}
+			if p != root && isModule(p) {
+				return filepath.SkipDir // another module (a tool's pin), not a package of this one
 			}
 			return nil
 		}
@@ -55,6 +58,12 @@ func sources(root string, fn func(dir string, fset *token.FileSet, f *ast.File) 
 		rel, _ := filepath.Rel(root, filepath.Dir(p))
 		return fn(filepath.ToSlash(rel), fset, f)
 	})
+}
+
+// isModule tells whether dir is the root of a Go module of its own.
+func isModule(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "go.mod"))
+	return err == nil
 }
 
 // Injection finds, in the non-test Go files under root, every assignment to a variable of
