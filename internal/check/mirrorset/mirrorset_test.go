@@ -1,6 +1,7 @@
 package mirrorset
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -326,6 +327,32 @@ func TestTranslateThenResolve(t *testing.T) {
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.ref, diff)
+		}
+	}
+}
+
+// BenchmarkTranslateManySources translates 20,000 sources on one host and under wildcard
+// domains, with 1,000 blocked and 1,000 insecure scopes nested in them: the work grows
+// with the entries and the depth of their names, not with their product.
+func BenchmarkTranslateManySources(b *testing.B) {
+	const n = 20000
+	var rules []Rule
+	var rs RegistrySources
+	for i := range n {
+		rules = append(rules, rule(fmt.Sprintf("quay.io/org%d", i), "", fmt.Sprintf("m.local/org%d", i)))
+		if i%2 == 0 {
+			rules = append(rules, rule(fmt.Sprintf("*.d%d.example.com", i), "", fmt.Sprintf("w.local/d%d", i)))
+		}
+		if i%20 == 0 {
+			rs.Blocked = append(rs.Blocked, fmt.Sprintf("quay.io/org%d/blocked", i))
+			rs.Insecure = append(rs.Insecure, fmt.Sprintf("quay.io/org%d/insecure", i+1))
+		}
+	}
+	sets := []Set{{Kind: KindITMS, Name: "many", Rules: rules}}
+	for b.Loop() {
+		c, err := Translate(sets, rs)
+		if err != nil || len(c.Registries) != n+n/2+2*(n/20) {
+			b.Fatalf("%d entries, %v", len(c.Registries), err)
 		}
 	}
 }

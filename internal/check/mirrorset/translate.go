@@ -2,6 +2,7 @@ package mirrorset
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,11 +61,10 @@ func mergeRules(sets []Set, byDigest bool) []merged {
 // operator cannot give mirrors to. The sets are expected to pass Validate.
 func Translate(sets []Set, rs RegistrySources) (registriesconf.Config, error) {
 	var c registriesconf.Config
+	index := map[string]int{} // scope → its entry in c.Registries
 	entry := func(scope string) *registriesconf.Registry {
-		for i := range c.Registries {
-			if scopeOf(&c.Registries[i]) == scope {
-				return &c.Registries[i]
-			}
+		if i, ok := index[scope]; ok {
+			return &c.Registries[i]
 		}
 		reg := registriesconf.Registry{}
 		if isWildcard(scope) {
@@ -72,6 +72,7 @@ func Translate(sets []Set, rs RegistrySources) (registriesconf.Config, error) {
 		} else {
 			reg.Location = scope
 		}
+		index[scope] = len(c.Registries)
 		c.Registries = append(c.Registries, reg)
 		return &c.Registries[len(c.Registries)-1]
 	}
@@ -88,52 +89,112 @@ func Translate(sets []Set, rs RegistrySources) (registriesconf.Config, error) {
 			}
 		}
 	}
+	insecure, blocked := scopeSet(rs.Insecure), scopeSet(rs.Blocked)
 	for _, scope := range rs.Blocked {
 		entry(scope)
 	}
 	for _, scope := range rs.Insecure {
-		entry(scope).Insecure = true
-		for i := range c.Registries {
-			reg := &c.Registries[i]
-			if nested(scopeOf(reg), scope) {
-				reg.Insecure = true
-			}
-			for j := range reg.Mirrors {
-				if nested(reg.Mirrors[j].Location, scope) {
-					reg.Mirrors[j].Insecure = true
-				}
-			}
+		entry(scope)
+	}
+	for i := range c.Registries {
+		reg := &c.Registries[i]
+		reg.Insecure = reg.Insecure || insecure.encloses(scopeOf(reg))
+		reg.Blocked = reg.Blocked || blocked.encloses(scopeOf(reg))
+		for j := range reg.Mirrors {
+			reg.Mirrors[j].Insecure = reg.Mirrors[j].Insecure || insecure.encloses(reg.Mirrors[j].Location)
 		}
 	}
-	for _, scope := range rs.Blocked {
-		entry(scope).Blocked = true
-		for i := range c.Registries {
-			if nested(scopeOf(&c.Registries[i]), scope) {
-				c.Registries[i].Blocked = true
-			}
+	// An entry without mirrors inside a source's scope gets the mirrors of the first source
+	// (digest sources, then tag sources, each in source order) that encloses it.
+	sources := scopes{}
+	for k, m := range append(digest, tag...) {
+		if _, ok := sources[m.source]; !ok {
+			sources[m.source] = k
 		}
 	}
-	for _, m := range append(digest, tag...) {
-		parent := entry(m.source)
-		scope := scopeOf(parent)
-		mirrors := parent.Mirrors
-		for i := range c.Registries {
-			reg := &c.Registries[i]
-			sub := scopeOf(reg)
-			if sub == scope || !nested(sub, scope) || len(reg.Mirrors) > 0 {
-				continue
+	type inherit struct{ reg, source int }
+	var inherits []inherit
+	for i := range c.Registries {
+		if len(c.Registries[i].Mirrors) > 0 {
+			continue
+		}
+		sub, first := scopeOf(&c.Registries[i]), -1
+		for _, scope := range candidateScopes(sub) {
+			if k, ok := sources[scope]; ok && scope != sub && nested(sub, scope) && (first < 0 || k < first) {
+				first = k
 			}
-			if isWildcard(scope) {
-				return registriesconf.Config{}, fmt.Errorf("%q is inside the wildcard source %q, which the Machine Config Operator cannot give mirrors to", sub, scope)
-			}
-			suffix := sub[len(scope):]
-			for _, mirror := range mirrors {
-				mirror.Location += suffix
-				reg.Mirrors = append(reg.Mirrors, mirror)
-			}
+		}
+		if first >= 0 {
+			inherits = append(inherits, inherit{i, first})
+		}
+	}
+	// The operator fails at the first source, in that order, that would have to give a
+	// wildcard's mirrors.
+	slices.SortStableFunc(inherits, func(a, b inherit) int { return a.source - b.source })
+	order := append(digest, tag...)
+	for _, in := range inherits {
+		if scope := order[in.source].source; isWildcard(scope) {
+			return registriesconf.Config{}, fmt.Errorf("%q is inside the wildcard source %q, which the Machine Config Operator cannot give mirrors to", scopeOf(&c.Registries[in.reg]), scope)
+		}
+	}
+	for _, in := range inherits {
+		scope := order[in.source].source
+		reg := &c.Registries[in.reg]
+		suffix := scopeOf(reg)[len(scope):]
+		for _, mirror := range c.Registries[index[scope]].Mirrors {
+			mirror.Location += suffix
+			reg.Mirrors = append(reg.Mirrors, mirror)
 		}
 	}
 	return c, nil
+}
+
+// scopes maps scopes to a value, for finding the scopes that enclose another without a
+// scan of all.
+type scopes map[string]int
+
+// scopeSet indexes a list of scopes.
+func scopeSet(list []string) scopes {
+	s := scopes{}
+	for i, scope := range list {
+		s[scope] = i
+	}
+	return s
+}
+
+// encloses tells whether sub lies inside one of the scopes.
+func (s scopes) encloses(sub string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for _, scope := range candidateScopes(sub) {
+		if _, ok := s[scope]; ok && nested(sub, scope) {
+			return true
+		}
+	}
+	return false
+}
+
+// candidateScopes lists every scope that can enclose sub (nested(sub, scope)): sub itself,
+// sub up to each '/', and *.domain for each domain its host ends in. Some may not enclose
+// it: callers confirm with nested.
+func candidateScopes(sub string) []string {
+	out := []string{sub}
+	for i := range len(sub) {
+		if sub[i] == '/' {
+			out = append(out, sub[:i])
+		}
+	}
+	host, _, found := strings.Cut(sub, ":")
+	if !found {
+		host, _, _ = strings.Cut(sub, "/")
+	}
+	for i := range len(host) {
+		if host[i] == '.' {
+			out = append(out, "*"+host[i:])
+		}
+	}
+	return out
 }
 
 // scopeOf is the scope an entry was created for: its prefix if set, else its location.

@@ -14,10 +14,16 @@ import (
 // on that host only; a source on another host gets what the node's auth file has for it,
 // looked up as the runtime looks it up, and nothing else.
 
+// maxMirrors is the most mirrors of one image the check follows: beyond, it reports what
+// it cannot see as unknown, and an image's work and message stay in proportion to it.
+const maxMirrors = 16
+
 // mirrorResolution is an image's pull sources, resolved once.
 type mirrorResolution struct {
 	prefix  string
 	sources []registriesconf.Source
+	// omitted counts the mirrors past maxMirrors, tried before the last source.
+	omitted int
 	err     error
 }
 
@@ -51,8 +57,8 @@ func (a *analyzer) resolution(image string, info *imageInfo) *mirrorResolution {
 	if digest != nil {
 		ref.Digest = *digest
 	}
-	res, err := r.Resolve(ref)
-	info.mirror = &mirrorResolution{prefix: res.Prefix, sources: res.Sources, err: err}
+	res, err := r.ResolveFirst(ref, maxMirrors)
+	info.mirror = &mirrorResolution{prefix: res.Prefix, sources: res.Sources, omitted: res.Omitted, err: err}
 	return info.mirror
 }
 
@@ -149,7 +155,7 @@ func (a *analyzer) findMirrorIssues(info *imageInfo, res *mirrorResolution, kube
 		return []issue{{SeverityError, RuleNoPullSource, "the container runtime cannot rewrite " + info.repo + " for its mirrors (" + res.err.Error() + "): the pull fails"}}
 	}
 	var issues []issue
-	works, maybe := false, false
+	works, maybe := false, res.omitted > 0 // a mirror not followed may serve the image
 	for _, src := range res.sources {
 		s := a.source(src.Reference.Name)
 		switch a.attemptOf(info, src, s, kubelet) {
@@ -179,6 +185,9 @@ func (a *analyzer) describeSources(info *imageInfo, res *mirrorResolution, kubel
 	for i, src := range res.sources {
 		if i > 0 {
 			b.WriteString("; then ")
+		}
+		if i > 0 && i == len(res.sources)-1 && res.omitted > 0 {
+			fmt.Fprintf(&b, "%d more mirrors, which the check does not follow (it follows %d); then ", res.omitted, maxMirrors)
 		}
 		if src.Mirror {
 			b.WriteString("mirror ")

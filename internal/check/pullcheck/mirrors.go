@@ -2,7 +2,10 @@ package pullcheck
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"pullgen.dev/pullgen/internal/core/glob"
 
 	"pullgen.dev/pullgen/internal/check/mirrorset"
 	"pullgen.dev/pullgen/internal/check/registriesconf"
@@ -109,20 +112,37 @@ func splitFieldError(err error) (field, msg string) {
 // mirrorLocation is a mirror on another host than its source.
 type mirrorLocation struct {
 	location, source string
+	// target and below are the location and a repository under it, split as the kubelet
+	// compares them.
+	target, below urlParts
+}
+
+// mirrorIndex holds mirrors in registries.conf order, indexed by host[:port].
+type mirrorIndex struct {
+	all    []mirrorLocation
+	byHost map[string][]int
 }
 
 // otherHostMirrors lists the mirrors of the registries.conf whose host is not their
 // source's: the runtime sends them the node's credentials only.
-func otherHostMirrors(r *registriesconf.Resolver) []mirrorLocation {
-	var out []mirrorLocation
+func otherHostMirrors(r *registriesconf.Resolver) mirrorIndex {
+	x := mirrorIndex{byHost: map[string][]int{}}
 	for _, reg := range r.Registries() {
 		for _, m := range reg.Mirrors {
-			if hostOf(m.Location) != hostOf(reg.Prefix) {
-				out = append(out, mirrorLocation{location: m.Location, source: reg.Prefix})
+			host := hostOf(m.Location)
+			if host == hostOf(reg.Prefix) {
+				continue
 			}
+			target, ok := repoParts(m.Location)
+			below, okBelow := repoParts(m.Location + "/x")
+			if !ok || !okBelow {
+				continue
+			}
+			x.byHost[host] = append(x.byHost[host], len(x.all))
+			x.all = append(x.all, mirrorLocation{location: m.Location, source: reg.Prefix, target: target, below: below})
 		}
 	}
-	return out
+	return x
 }
 
 // mirrorKeysOfPullAccesses reports the registry keys of PullAccesses without a global pull
@@ -130,7 +150,7 @@ func otherHostMirrors(r *registriesconf.Resolver) []mirrorLocation {
 // host than its source: the runtime never sends a pod's pull secrets there.
 func (a *analyzer) mirrorKeysOfPullAccesses(r *registriesconf.Resolver) {
 	mirrors := otherHostMirrors(r)
-	if len(mirrors) == 0 {
+	if len(mirrors.all) == 0 {
 		return
 	}
 	for _, ref := range a.ix.pullAccesses {
@@ -151,7 +171,7 @@ func (a *analyzer) mirrorKeysOfPullAccesses(r *registriesconf.Resolver) {
 				keys = append(keys, struct{ field, key string }{fmt.Sprintf("%s.fromConfig.registries[%d]", f, j), scalar(k)})
 			}
 			for _, k := range keys {
-				if m, ok := servedMirror(k.key, mirrors); ok {
+				if m, ok := mirrors.served(k.key); ok {
 					a.objectFinding(ref, k.field, 0, RuleMirrorSecretUnused, SeverityWarning, fmt.Sprintf(
 						"registry key %q is for mirror %s (of %s), but it goes to namespace Secrets, which the container runtime never sends to a mirror on another host than the image's: mark the registry mirror: true, with spec.globalPullSecret, so that it goes to the nodes' credentials",
 						k.key, m.location, m.source))
@@ -161,15 +181,28 @@ func (a *analyzer) mirrorKeysOfPullAccesses(r *registriesconf.Resolver) {
 	}
 }
 
-// servedMirror returns the first mirror an auths key serves: one whose repositories the
-// key matches under the kubelet's rules, or one inside whose location the key lies.
-func servedMirror(key string, mirrors []mirrorLocation) (mirrorLocation, bool) {
+// served returns the first mirror an auths key serves: one whose repositories the key
+// matches under the kubelet's rules, or one inside whose location the key lies. A key
+// without wildcards in its host can serve mirrors on that host only.
+func (x mirrorIndex) served(key string) (mirrorLocation, bool) {
 	norm, ok := NormalizeKey(key)
 	if !ok || key == "" {
 		return mirrorLocation{}, false
 	}
-	for _, m := range mirrors {
-		if MatchKey(norm, m.location) || MatchKey(norm, m.location+"/x") || strings.HasPrefix(norm, m.location+"/") {
+	g, ok := parseSchemeless(norm)
+	if !ok || !g.compileGlobs() {
+		return mirrorLocation{}, false
+	}
+	candidates := x.byHost[hostOf(norm)]
+	if slices.ContainsFunc(g.globs, func(l *glob.Glob) bool { return l != nil }) {
+		candidates = nil
+		for i := range x.all {
+			candidates = append(candidates, i)
+		}
+	}
+	for _, i := range candidates {
+		m := x.all[i]
+		if urlsMatch(g, m.target) || urlsMatch(g, m.below) || strings.HasPrefix(norm, m.location+"/") {
 			return m, true
 		}
 	}

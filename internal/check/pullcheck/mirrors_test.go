@@ -1,6 +1,7 @@
 package pullcheck
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -26,6 +27,15 @@ func itms(name, source string, mirrors ...string) string {
 // mirrorPullAccess declares quay.io/acme and the mirror as private.
 const mirrorPullAccess = "apiVersion: pullgen.dev/v1alpha1\nkind: PullAccess\nmetadata:\n  name: acme\nspec:\n  registries:\n" +
 	"    - server: quay.io/acme\n    - server: mirror.corp.example\n      mirror: true\n"
+
+// manyMirrors returns n mirror locations, m0.local/acme to m<n-1>.local/acme.
+func manyMirrors(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("m%d.local/acme", i)
+	}
+	return out
+}
 
 const digestRef = "@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -70,6 +80,15 @@ func TestMirrors(t *testing.T) {
 			docs(mirrorPullAccess, never, quay, web("quay.io/acme/web"+digestRef)), Options{},
 			[]brief{{c0, SeverityInfo, RuleMirrorPull, "quay=quay.io/acme"}},
 			[]string{"with the node's credentials, which the check was not given", "the nodes' own credentials"}},
+		{"more mirrors than the check follows: those past maxMirrors may serve the image, so no error",
+			docs(mirrorPullAccess, idms("many", "quay.io/acme", "NeverContactSource", manyMirrors(maxMirrors+3)...), quay, pullSecret("openshift-config", "pull-secret", "cloud.openshift.com"),
+				web("quay.io/acme/web"+digestRef)), Options{Private: []string{"*.local"}},
+			[]brief{{c0, SeverityWarning, RuleMirrorCredentialMissing, "quay=quay.io/acme"}},
+			[]string{"mirror m15.local is private", "m0.local"}},
+		{"more mirrors than the check follows: the report says so",
+			docs(idms("many", "quay.io/acme", "NeverContactSource", manyMirrors(maxMirrors+3)...), web("quay.io/acme/web"+digestRef)), Options{},
+			[]brief{{c0, SeverityInfo, RuleMirrorPull, ""}},
+			[]string{"mirror m15.local/acme/web" + digestRef + " anonymously; then 3 more mirrors, which the check does not follow (it follows 16); then the image itself"}},
 		{"an image no mirror set names is checked as before",
 			docs(mirrorPullAccess, never, quay, global, web("quay.io/other/web:1")), Options{},
 			[]brief{{c0, SeverityInfo, RuleAnonymousPull, ""}}, nil},

@@ -68,11 +68,9 @@ type Resolver struct {
 	// registries holds one entry per prefix (the first written wins), sorted by prefix,
 	// as containers/image keeps them after loading.
 	registries []Registry
-	// byHost indexes the plain entries by the host[:port] their prefix starts with;
-	// wildcards are the entries with a *.domain prefix. Both hold indexes into
-	// registries, in its order.
-	byHost    map[string][]int
-	wildcards []int
+	// plain indexes the entries by prefix, wildcards those with a *.domain prefix by
+	// .domain.
+	plain, wildcards map[string]int
 	// locations memoizes, per mirror location, whether names under it are valid.
 	mu        sync.Mutex
 	locations map[string]error
@@ -102,14 +100,13 @@ func New(c Config) (*Resolver, error) {
 		}
 	}
 	sort.SliceStable(unique, func(i, j int) bool { return unique[i].Prefix < unique[j].Prefix })
-	r := &Resolver{registries: unique, byHost: map[string][]int{}, locations: map[string]error{}}
+	r := &Resolver{registries: unique, plain: map[string]int{}, wildcards: map[string]int{}, locations: map[string]error{}}
 	for i, reg := range unique {
 		if isWildcard(reg.Prefix) {
-			r.wildcards = append(r.wildcards, i)
-			continue
+			r.wildcards[reg.Prefix[1:]] = i
+		} else {
+			r.plain[reg.Prefix] = i
 		}
-		host, _, _ := strings.Cut(reg.Prefix, "/")
-		r.byHost[host] = append(r.byHost[host], i)
 	}
 	return r, nil
 }

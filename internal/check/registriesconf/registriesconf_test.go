@@ -1,6 +1,7 @@
 package registriesconf
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -125,6 +126,39 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestResolveFirst checks that ResolveFirst keeps the first mirrors that apply to the image,
+// counts those it leaves out (mirrors that do not apply are not counted), and always ends
+// with the registry's own location.
+func TestResolveFirst(t *testing.T) {
+	reg := Registry{Endpoint: Endpoint{Location: "quay.io"},
+		Mirrors: append(mirrors(MirrorByDigestOnly, "d1.local", "d2.local"), mirrors(MirrorByTagOnly, "t1.local", "t2.local", "t3.local")...)}
+	r, err := New(Config{Registries: []Registry{reg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ref         Reference
+		max         int
+		want        []Source
+		wantOmitted int
+	}{
+		{byTag("quay.io/app", "1"), -1, srcs("M t1.local/app:1", "M t2.local/app:1", "M t3.local/app:1", "S quay.io/app:1"), 0},
+		{byTag("quay.io/app", "1"), 3, srcs("M t1.local/app:1", "M t2.local/app:1", "M t3.local/app:1", "S quay.io/app:1"), 0},
+		{byTag("quay.io/app", "1"), 1, srcs("M t1.local/app:1", "S quay.io/app:1"), 2},
+		{byTag("quay.io/app", "1"), 0, srcs("S quay.io/app:1"), 3},
+		{byDigest("quay.io/app"), 1, srcs("M d1.local/app@"+digest, "S quay.io/app@"+digest), 1},
+	}
+	for _, tt := range tests {
+		got, err := r.ResolveFirst(tt.ref, tt.max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, got.Sources); diff != "" || got.Omitted != tt.wantOmitted {
+			t.Errorf("%s, %d mirrors: omitted %d, want %d; sources (-want +got):\n%s", tt.ref, tt.max, got.Omitted, tt.wantOmitted, diff)
+		}
+	}
+}
+
 // TestResolveRefusesNonCanonicalRewrites checks that a mirror whose rewritten reference
 // the runtime's parser refuses fails the pull, and that a valid one (the control) does not.
 func TestResolveRefusesNonCanonicalRewrites(t *testing.T) {
@@ -229,5 +263,29 @@ prefix = "*.ex\"ample\\.com"
 `
 	if diff := cmp.Diff(want, string(c.Encode())); diff != "" {
 		t.Errorf("TOML (-want +got):\n%s", diff)
+	}
+}
+
+// BenchmarkFindManyEntries looks up 1,000 names among 20,000 entries on one host and
+// 10,000 wildcard domains: each lookup costs the depth of its name, not the number of
+// entries.
+func BenchmarkFindManyEntries(b *testing.B) {
+	var c Config
+	for i := range 20000 {
+		c.Registries = append(c.Registries, Registry{Endpoint: Endpoint{Location: fmt.Sprintf("quay.io/org%d", i)}})
+		if i%2 == 0 {
+			c.Registries = append(c.Registries, Registry{Prefix: fmt.Sprintf("*.d%d.example.com", i)})
+		}
+	}
+	r, err := New(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		for i := range 1000 {
+			if r.Find(fmt.Sprintf("quay.io/org%d/app", i)) == nil || r.Find(fmt.Sprintf("a.d%d.example.com/app", 2*i)) == nil {
+				b.Fatalf("no entry for name %d", i)
+			}
+		}
 	}
 }

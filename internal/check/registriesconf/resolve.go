@@ -46,28 +46,43 @@ type Resolution struct {
 	Prefix string
 	// Sources are tried in order; the pull succeeds at the first that serves the image.
 	Sources []Source
+	// Omitted counts the mirrors left out of Sources by ResolveFirst, which the runtime
+	// tries after those listed and before the last source.
+	Omitted int
 }
 
 // Find returns the entry with the longest prefix that matches a repository name (the
-// first of equal length in prefix order), or nil. A plain prefix that matches starts with
-// the name's host, or with that host less its port; only those entries and the wildcards
-// are compared.
+// first of equal length in prefix order), or nil. Only the prefixes that can match are
+// looked up: the name up to each boundary ('/', ':', '@' or its end), and a wildcard for
+// each '.' before the first '/', up to the next boundary.
 func (r *Resolver) Find(name string) *Registry {
-	host, _, _ := strings.Cut(name, "/")
 	best := -1
-	consider := func(candidates []int) {
-		for _, i := range candidates {
-			p := r.registries[i].Prefix
-			if matchPrefix(name, p) >= 0 && (best < 0 || len(p) > len(r.registries[best].Prefix) || len(p) == len(r.registries[best].Prefix) && i < best) {
-				best = i
-			}
+	consider := func(i int, ok bool) {
+		if !ok || matchPrefix(name, r.registries[i].Prefix) < 0 {
+			return
+		}
+		if best < 0 || len(r.registries[i].Prefix) > len(r.registries[best].Prefix) ||
+			len(r.registries[i].Prefix) == len(r.registries[best].Prefix) && i < best {
+			best = i
 		}
 	}
-	consider(r.byHost[host])
-	if h, _, hasPort := strings.Cut(host, ":"); hasPort {
-		consider(r.byHost[h])
+	for n := range len(name) + 1 {
+		if boundary(name, n) == n {
+			i, ok := r.plain[name[:n]]
+			consider(i, ok)
+		}
 	}
-	consider(r.wildcards)
+	host, _, _ := strings.Cut(name, "/")
+	for n := range len(host) {
+		if host[n] == '.' {
+			domain := host[n:]
+			if end := strings.IndexAny(domain, ":@"); end >= 0 {
+				domain = domain[:end]
+			}
+			i, ok := r.wildcards[domain]
+			consider(i, ok)
+		}
+	}
 	if best < 0 {
 		return nil
 	}
@@ -78,12 +93,20 @@ func (r *Resolver) Find(name string) *Registry {
 // fails where the runtime fails the whole pull: a rewritten reference that is not a valid
 // canonical name.
 func (r *Resolver) Resolve(ref Reference) (Resolution, error) {
+	return r.ResolveFirst(ref, -1)
+}
+
+// ResolveFirst is Resolve with at most maxMirrors mirrors (all when negative) before the
+// registry's own location: an image's work and report stay in proportion to it however
+// many mirrors an entry has. It does not see what the mirrors left out would fail.
+func (r *Resolver) ResolveFirst(ref Reference, maxMirrors int) (Resolution, error) {
 	reg := r.Find(ref.Name)
 	if reg == nil {
 		return Resolution{Sources: []Source{{Reference: ref}}}, nil
 	}
 	digested := ref.Digest != ""
 	var endpoints []Endpoint
+	omitted := 0
 	for _, m := range reg.Mirrors {
 		switch {
 		case reg.MirrorByDigestOnly && !digested:
@@ -93,12 +116,16 @@ func (r *Resolver) Resolve(ref Reference) (Resolution, error) {
 		case m.PullFromMirror == MirrorByTagOnly && digested:
 			continue
 		}
+		if maxMirrors >= 0 && len(endpoints) == maxMirrors {
+			omitted++
+			continue
+		}
 		endpoints = append(endpoints, m)
 	}
 	mirrors := len(endpoints)
 	endpoints = append(endpoints, reg.Endpoint)
 
-	res := Resolution{Prefix: reg.Prefix, Sources: make([]Source, 0, len(endpoints))}
+	res := Resolution{Prefix: reg.Prefix, Sources: make([]Source, 0, len(endpoints)), Omitted: omitted}
 	for i, ep := range endpoints {
 		rewritten, err := r.rewrite(ref, reg.Prefix, ep.Location)
 		if err != nil {
