@@ -189,14 +189,13 @@ func hostedProblems(g *v1alpha1.GlobalPullSecret, base dockercfg.Auths, creds cr
 		}
 		of = "every Red Hat pull secret, and so the hosted cluster's original pull secret,"
 	}
-	_, ignored := clusterpullsecret.MergeAdditional(original, creds.all)
+	merged, ignored := clusterpullsecret.MergeAdditional(original, creds.all)
 	for _, k := range ignored {
 		p = append(p, Problem{Severity: framework.Warning, Field: creds.field[k], Message: fmt.Sprintf(
 			"auths key %q is in %s whose entry wins on the nodes: this credential is ignored; write it for a path instead (%s)",
 			k, of, clusterpullsecret.PathKeyHint(k))})
 	}
-	if g.Platform == v1alpha1.PlatformARO && base != nil {
-		merged, _ := clusterpullsecret.MergeAdditional(base, creds.all)
+	if g.Platform == v1alpha1.PlatformARO && base != nil { // merged is then the base's merge
 		if clusterpullsecret.CheckARO(base, merged).Telemetry {
 			p = append(p, telemetryWarning())
 		}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"slices"
 	"strings"
 
@@ -87,7 +88,7 @@ func checkProjectName(p string) error {
 		ok = ok && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.')
 	}
 	if !ok {
-		return fmt.Errorf("%q is not a project name", clip(p))
+		return fmt.Errorf("%q is not a project name", bound.Excerpt(p))
 	}
 	return nil
 }
@@ -109,7 +110,7 @@ func (k KeyPolicy) enabledTypes() ([]string, error) {
 			}
 			if !ok {
 				return nil, fmt.Errorf("--enable-key-type %q: not a key type (age is always enabled; the others are %s)",
-					clip(name), strings.Join(slices.Sorted(maps.Keys(sopsx.KeyTypeNames)), ", "))
+					bound.Excerpt(name), strings.Join(slices.Sorted(maps.Keys(sopsx.KeyTypeNames)), ", "))
 			}
 			if !slices.Contains(types, typ) {
 				types = append(types, typ)
@@ -260,12 +261,4 @@ func credentialFiles(types []string, getenv func(string) string) []string {
 		}
 	}
 	return abs
-}
-
-// clip quotes at most 200 bytes of input in a message.
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:197] + "..."
-	}
-	return s
 }

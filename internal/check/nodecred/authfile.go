@@ -12,6 +12,8 @@
 package nodecred
 
 import (
+	"pullgen.dev/pullgen/internal/core/manifest"
+
 	"encoding/base64"
 	"encoding/json"
 	"maps"
@@ -126,9 +128,6 @@ func sortedKeys(m map[string]EntryState) []string {
 // Keys returns the file's keys, sorted.
 func (a AuthFile) Keys() []string { return append([]string(nil), a.keys...) }
 
-// Len returns the number of keys.
-func (a AuthFile) Len() int { return len(a.keys) }
-
 // Lookup returns the key whose entry the runtime uses for a repository (host[:port]/path),
 // as containers/image's GetCredentialsForRef does with one auth file: the repository, then
 // each parent namespace, then the host, as exact keys; failing those, a key that names the
@@ -149,8 +148,7 @@ func (a AuthFile) Lookup(repo string) (key string, state EntryState, ok bool) {
 		}
 		k = k[:i]
 	}
-	host, _, _ := strings.Cut(repo, "/")
-	host = hubHost(host)
+	host := hubHost(Host(repo))
 	for _, k := range a.keys { // the runtime ranges over a map here; sorted is one of its orders
 		if schemeKeyHost(k) == host {
 			return k, a.entries[k], true
@@ -171,8 +169,8 @@ func schemeKeyHost(key string) string {
 
 // hubHost spells Docker Hub's host names as index.docker.io.
 func hubHost(host string) string {
-	if host == "docker.io" || host == "registry-1.docker.io" {
-		return "index.docker.io"
+	if manifest.IsDockerHubHost(host) {
+		return manifest.DockerHubIndex
 	}
 	return host
 }

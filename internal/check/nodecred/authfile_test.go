@@ -61,27 +61,31 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-// TestAuth checks which credential each pull attempt sends.
+// TestAuth checks which credential each pull attempt sends: the kubelet's on the image's
+// own host, else what the node's file has for the source, else none.
 func TestAuth(t *testing.T) {
 	node := NewAuthFile(auths("mirror.local", good, "quay.io", good))
 	tests := []struct {
 		name    string
 		image   string
 		source  string
-		kubelet bool
-		want    SourceAuth
+		kubelet bool   // whether the kubelet sends its credential there
+		nodeKey string // the node's key for the source, "" for none
 	}{
-		{"source with the kubelet's credential", "quay.io/org/app", "quay.io/org/app", true, SourceAuth{Kubelet: true}},
-		{"same-host mirror keeps the kubelet's credential", "quay.io/org/app", "quay.io/mirror/app", true, SourceAuth{Kubelet: true}},
-		{"other-host mirror: the node's file", "quay.io/org/app", "mirror.local/org/app", true, SourceAuth{NodeKey: "mirror.local", NodeState: EntryUsable}},
-		{"no kubelet credential: the node's file for the source", "quay.io/org/app", "quay.io/org/app", false, SourceAuth{NodeKey: "quay.io", NodeState: EntryUsable}},
-		{"nothing applies: anonymous", "quay.io/org/app", "other.local/app", true, SourceAuth{NodeState: EntryEmpty}},
-		{"a port makes another host", "quay.io/org/app", "quay.io:443/org/app", true, SourceAuth{NodeState: EntryEmpty}},
+		{"source with the kubelet's credential", "quay.io/org/app", "quay.io/org/app", true, "quay.io"},
+		{"same-host mirror keeps the kubelet's credential", "quay.io/org/app", "quay.io/mirror/app", true, "quay.io"},
+		{"other-host mirror: the node's file", "quay.io/org/app", "mirror.local/org/app", false, "mirror.local"},
+		{"nothing applies: anonymous", "quay.io/org/app", "other.local/app", false, ""},
+		{"a port makes another host", "quay.io/org/app", "quay.io:443/org/app", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Auth(tt.image, tt.source, tt.kubelet, node); got != tt.want {
-				t.Errorf("Auth = %+v, want %+v", got, tt.want)
+			if got := KubeletCredentialSent(tt.image, tt.source); got != tt.kubelet {
+				t.Errorf("KubeletCredentialSent = %v, want %v", got, tt.kubelet)
+			}
+			key, state, ok := node.Lookup(tt.source)
+			if key != tt.nodeKey || ok != (tt.nodeKey != "") || ok && state != EntryUsable {
+				t.Errorf("Lookup = %q, %v, %v; want %q", key, state, ok, tt.nodeKey)
 			}
 		})
 	}

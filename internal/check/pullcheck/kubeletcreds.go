@@ -18,7 +18,7 @@ func (a *analyzer) nodeSetup() {
 	if a.node == nil || a.node.Err != nil {
 		return
 	}
-	a.nodeKeyring.Add(a.node.Name, a.node.Keys)
+	a.nodeKeyring.Add(a.node.Name, a.node.Runtime.Keys())
 }
 
 // nodeCreds returns the node's config.json credentials the kubelet tries for an image:

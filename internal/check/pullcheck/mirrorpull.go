@@ -44,10 +44,6 @@ func (a *analyzer) resolution(image string, info *imageInfo) *mirrorResolution {
 		return info.mirror
 	}
 	info.mirrorDone = true
-	r := a.mirrors.resolver
-	if r.Find(info.repo) == nil {
-		return nil
-	}
 	_, remainder := splitDockerDomain(image)
 	_, tag, digest := splitReference(remainder)
 	ref := registriesconf.Reference{Name: info.repo}
@@ -57,7 +53,10 @@ func (a *analyzer) resolution(image string, info *imageInfo) *mirrorResolution {
 	if digest != nil {
 		ref.Digest = *digest
 	}
-	res, err := r.ResolveFirst(ref, maxMirrors)
+	res, err := a.mirrors.resolver.ResolveFirst(ref, maxMirrors)
+	if err == nil && res.Prefix == "" {
+		return nil // no registries.conf entry applies
+	}
 	info.mirror = &mirrorResolution{prefix: res.Prefix, sources: res.Sources, omitted: res.Omitted, err: err}
 	return info.mirror
 }
@@ -112,7 +111,7 @@ func (a *analyzer) attemptOf(info *imageInfo, src registriesconf.Source, s *sour
 	switch {
 	case src.Blocked:
 		return attemptBlocked
-	case kubelet && hostOf(name) == hostOf(info.repo):
+	case kubelet && nodecred.KubeletCredentialSent(info.repo, name):
 		return attemptKubelet
 	case a.node == nil && s.private != nil:
 		return attemptUnknown
@@ -164,7 +163,7 @@ func (a *analyzer) findMirrorIssues(info *imageInfo, res *mirrorResolution, kube
 		case attemptUnknown:
 			maybe = true
 		case attemptPrivate:
-			if src.Mirror && hostOf(src.Reference.Name) != hostOf(info.repo) {
+			if src.Mirror && !nodecred.KubeletCredentialSent(info.repo, src.Reference.Name) {
 				issues = append(issues, a.mirrorCredentialIssue(src.Reference.Name, s, pk))
 			}
 		}
@@ -227,9 +226,9 @@ func (a *analyzer) mirrorCredentialIssue(name string, s *sourceInfo, pk *podKeyr
 	if unused := pk.kr.lookup(name, s.target); len(unused) > 0 {
 		return issue{SeverityWarning, RuleMirrorSecretUnused, fmt.Sprintf(
 			"the pod's pull secret %s matches mirror %s, but the container runtime never sends a pod's pull secrets to a mirror on another host than the image's: put the credential in the global pull secret (a PullAccess registry with mirror: true)",
-			describeCreds(unused), hostOf(name))}
+			describeCreds(unused), nodecred.Host(name))}
 	}
 	return issue{SeverityWarning, RuleMirrorCredentialMissing, fmt.Sprintf(
 		"mirror %s is private (declared by %s), but %s has no entry for %s: the container runtime tries it anonymously; add its credential to the global pull secret (a PullAccess registry with mirror: true)",
-		hostOf(name), s.private[0].Secret, a.node.Name, name)}
+		nodecred.Host(name), s.private[0].Secret, a.node.Name, name)}
 }

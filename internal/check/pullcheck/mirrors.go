@@ -8,6 +8,7 @@ import (
 	"pullgen.dev/pullgen/internal/core/glob"
 
 	"pullgen.dev/pullgen/internal/check/mirrorset"
+	"pullgen.dev/pullgen/internal/check/nodecred"
 	"pullgen.dev/pullgen/internal/check/registriesconf"
 )
 
@@ -129,8 +130,8 @@ func otherHostMirrors(r *registriesconf.Resolver) mirrorIndex {
 	x := mirrorIndex{byHost: map[string][]int{}}
 	for _, reg := range r.Registries() {
 		for _, m := range reg.Mirrors {
-			host := hostOf(m.Location)
-			if host == hostOf(reg.Prefix) {
+			host := nodecred.Host(m.Location)
+			if host == nodecred.Host(reg.Prefix) {
 				continue
 			}
 			target, ok := repoParts(m.Location)
@@ -193,24 +194,19 @@ func (x mirrorIndex) served(key string) (mirrorLocation, bool) {
 	if !ok || !g.compileGlobs() {
 		return mirrorLocation{}, false
 	}
-	candidates := x.byHost[hostOf(norm)]
-	if slices.ContainsFunc(g.globs, func(l *glob.Glob) bool { return l != nil }) {
-		candidates = nil
-		for i := range x.all {
-			candidates = append(candidates, i)
-		}
+	serves := func(m mirrorLocation) bool {
+		return urlsMatch(g, m.target) || urlsMatch(g, m.below) || strings.HasPrefix(norm, m.location+"/")
 	}
-	for _, i := range candidates {
-		m := x.all[i]
-		if urlsMatch(g, m.target) || urlsMatch(g, m.below) || strings.HasPrefix(norm, m.location+"/") {
-			return m, true
+	if slices.ContainsFunc(g.globs, func(l *glob.Glob) bool { return l != nil }) {
+		if i := slices.IndexFunc(x.all, serves); i >= 0 {
+			return x.all[i], true
+		}
+		return mirrorLocation{}, false
+	}
+	for _, i := range x.byHost[nodecred.Host(norm)] {
+		if serves(x.all[i]) {
+			return x.all[i], true
 		}
 	}
 	return mirrorLocation{}, false
-}
-
-// hostOf is the host[:port] of a repository, location or prefix.
-func hostOf(s string) string {
-	h, _, _ := strings.Cut(s, "/")
-	return h
 }

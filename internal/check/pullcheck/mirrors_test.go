@@ -160,7 +160,7 @@ func TestPullAccessKeyForAMirror(t *testing.T) {
 // says they were not considered; and a provider whose required ServiceAccount annotation
 // is missing.
 func TestNodeCredentials(t *testing.T) {
-	node := &NodeConfig{Name: "node config.json", Keys: []string{"quay.io"}, Runtime: nodecred.AuthFileFromKeys([]string{"quay.io"})}
+	node := &NodeConfig{Name: "node config.json", Runtime: nodecred.AuthFileFromKeys([]string{"quay.io"})}
 	yes := true
 	providers := &nodecred.ProviderConfig{Providers: []nodecred.Provider{
 		{Name: "ecr", MatchImages: []string{"*.dkr.ecr.*.amazonaws.com"}},

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -20,9 +19,8 @@ import (
 type NodeConfig struct {
 	// Name says where it comes from, in messages: a file, a Secret.
 	Name string
-	// Keys are its auths keys, sorted; the kubelet matches them as a pull secret's.
-	Keys []string
-	// Runtime is the file as the container runtime reads it.
+	// Runtime is the file as the container runtime reads it; the kubelet matches its keys
+	// as a pull secret's.
 	Runtime nodecred.AuthFile
 	// Err is set when the kubelet cannot parse the file: it then uses none of it.
 	Err error
@@ -59,8 +57,8 @@ func ReadNodeConfig(data []byte, file string, decrypt func(*yaml.RNode) (*yaml.R
 
 // nodeConfigOf is the node config of a plain auths map.
 func nodeConfigOf(name string, auths dockercfg.Auths) *NodeConfig {
-	nc := &NodeConfig{Name: name, Keys: auths.Keys(), Runtime: nodecred.NewAuthFile(auths)}
-	for _, k := range nc.Keys {
+	nc := &NodeConfig{Name: name, Runtime: nodecred.NewAuthFile(auths)}
+	for _, k := range auths.Keys() {
 		if _, _, err := decodeEntry(auths[k]); err != nil {
 			nc.Err = fmt.Errorf("registry %q: %v", k, err)
 			break
@@ -87,7 +85,7 @@ func nodeConfigFromSecret(name string, info secretInfo) (*NodeConfig, error) {
 			}
 		}
 	}
-	nc := &NodeConfig{Name: name, Keys: info.registries, Runtime: nodecred.AuthFileFromKeys(info.registries), Err: info.err}
+	nc := &NodeConfig{Name: name, Runtime: nodecred.AuthFileFromKeys(info.registries), Err: info.err}
 	return nc, nil
 }
 
@@ -128,10 +126,5 @@ func (a *analyzer) nodeConfig() *NodeConfig {
 		return additional
 	}
 	merged, _ := clusterpullsecret.MergeAdditional(original.Runtime.Entries(), additional.Runtime.Entries())
-	nc := &NodeConfig{Name: original.Name + "+" + manifest.AdditionalPullSecretName, Runtime: nodecred.AuthFileFromEntries(merged), Err: errors.Join(original.Err, additional.Err)}
-	for k := range merged {
-		nc.Keys = append(nc.Keys, k)
-	}
-	sort.Strings(nc.Keys)
-	return nc
+	return &NodeConfig{Name: original.Name + "+" + manifest.AdditionalPullSecretName, Runtime: nodecred.AuthFileFromEntries(merged), Err: errors.Join(original.Err, additional.Err)}
 }

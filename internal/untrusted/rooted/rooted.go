@@ -74,9 +74,6 @@ func New(dir, name string) (*Root, error) {
 // Dir is the root, absolute and without symbolic links.
 func (r *Root) Dir() string { return r.real }
 
-// Name is what messages call the root.
-func (r *Root) Name() string { return r.name }
-
 // Rel is p relative to the root ("" for the root itself), by name only: no link is
 // followed. p may be relative to the working directory, and be under the root as given
 // or as resolved. ok is false when p is outside both.
