@@ -27,13 +27,7 @@ func path(n *yaml.Node, keys ...string) *yaml.Node {
 func deref(n *yaml.Node) *yaml.Node { return yamlnode.Deref(n) }
 
 // scalar returns the value of a scalar node, or "" for anything else.
-func scalar(n *yaml.Node) string {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return ""
-	}
-	return n.Value
-}
+func scalar(n *yaml.Node) string { return yamlnode.Scalar(n) }
 
 // items returns the elements of a sequence node, or nil.
 func items(n *yaml.Node) []*yaml.Node {
