@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 
 	"pullgen.dev/pullgen/internal/author/helm"
 
@@ -13,10 +12,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"pullgen.dev/pullgen/internal/author/krm"
+	"pullgen.dev/pullgen/internal/core/scope"
 )
-
-// namespaceName is a Kubernetes namespace name (an RFC 1123 label).
-var namespaceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // runHelm is `pullgen helm --namespace NS SPEC...`, Helm's post-renderer: the chart's
 // manifests on stdin, the same manifests with each PullAccess of the SPEC files applied
@@ -41,7 +38,7 @@ func runHelm(args []string, std IO) int {
 	switch {
 	case ns == "":
 		return fail(std, "helm: --namespace is required: Helm does not tell a post-renderer the release namespace; pass helm's --namespace value again (--post-renderer-args --namespace=NS)")
-	case !namespaceName.MatchString(ns):
+	case scope.CheckNamespace(ns) != nil:
 		return fail(std, "helm: --namespace %q: not a namespace name (lower case letters, digits and '-', at most 63)", ns)
 	case len(specs) == 0:
 		return fail(std, "helm: give at least one PullAccess file")

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 
 	"pullgen.dev/pullgen/schema/v1alpha1"
 
@@ -24,13 +23,6 @@ import (
 	"pullgen.dev/pullgen/fn"
 	"pullgen.dev/pullgen/internal/core/manifest"
 )
-
-// helmFilenameAnnotation is the annotation Helm 4 stamps on each document it gives a
-// post-renderer, naming the template it came from; Helm reads it back and removes it.
-const helmFilenameAnnotation = "postrenderer.helm.sh/postrender-filename"
-
-// namespaceName is a Kubernetes namespace name (an RFC 1123 label).
-var namespaceName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // FilenameAnnotation is the annotation Helm 4 stamps on each document it gives a
 // post-renderer, naming the template it came from; Helm reads it back and removes it.

@@ -2,6 +2,7 @@ package scope
 
 import (
 	"fmt"
+	"pullgen.dev/pullgen/internal/untrusted/bound"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -49,14 +50,6 @@ func OfDocument(from string, doc *yaml.Node, macOnly bool) Scope {
 	return Namespaces(from, n.GetNamespace()).BoundTo(o)
 }
 
-// clip quotes at most 100 bytes of a key in a message.
-func clip(s string) string {
-	if len(s) > 100 {
-		return s[:100] + "…"
-	}
-	return s
-}
-
 // checkShape tells why the identity of a sealed document cannot be trusted, if it cannot.
 func checkShape(doc *yaml.Node) error {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -70,7 +63,7 @@ func checkShape(doc *yaml.Node) error {
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		k, v := doc.Content[i], doc.Content[i+1]
 		if !shapeTopKeys[k.Value] || seen[k.Value] || k.Kind != yaml.ScalarNode {
-			return fmt.Errorf("the field %q is not one render trusts in an encrypted object (or it is there twice)", clip(k.Value))
+			return fmt.Errorf("the field %q is not one render trusts in an encrypted object (or it is there twice)", bound.Excerpt(k.Value))
 		}
 		seen[k.Value] = true
 		var bad bool
@@ -105,7 +98,7 @@ func checkShape(doc *yaml.Node) error {
 			}
 		}
 		if at < 0 {
-			return fmt.Errorf("metadata.%s: render trusts, in this order, only annotations, creationTimestamp, labels, name and namespace, each once", clip(k.Value))
+			return fmt.Errorf("metadata.%s: render trusts, in this order, only annotations, creationTimestamp, labels, name and namespace, each once", bound.Excerpt(k.Value))
 		}
 		next = at + 1
 		switch k.Value {
