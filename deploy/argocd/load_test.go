@@ -200,6 +200,8 @@ func (s *loadSidecar) podman(tb testing.TB, args ...string) string {
 	tb.Helper()
 	cmd := exec.Command("podman", args...)
 	cmd.Env = append(os.Environ(), s.env...)
+	// Podman's monitor leaves a file "oom" in its working directory: not the checkout's.
+	cmd.Dir = tb.TempDir()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		tb.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, out)
